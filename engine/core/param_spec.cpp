@@ -1,0 +1,184 @@
+#include "param_spec.h"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <sstream>
+
+#include "errors.h"
+
+namespace trainlab {
+
+using nlohmann::json;
+
+json::json_pointer keyToPointer(const std::string& key) {
+    std::string ptr;
+    std::string part;
+    std::istringstream in(key);
+    while (std::getline(in, part, '.')) {
+        // Escape per RFC 6901 so that odd keys cannot address other fields.
+        std::string esc;
+        for (char c : part) {
+            if (c == '~')
+                esc += "~0";
+            else if (c == '/')
+                esc += "~1";
+            else
+                esc += c;
+        }
+        ptr += "/" + esc;
+    }
+    return json::json_pointer(ptr);
+}
+
+std::string paramTypeName(ParamType t) {
+    switch (t) {
+        case ParamType::Int: return "integer";
+        case ParamType::Double: return "number";
+        case ParamType::Bool: return "true/false";
+        case ParamType::Choice: return "choice";
+        case ParamType::IntList: return "list of integers";
+        case ParamType::String: return "text";
+    }
+    return "?";
+}
+
+namespace {
+
+std::string rangeText(const ParamSpec& s) {
+    std::ostringstream o;
+    o << "[" << s.min << ", " << s.max << "]";
+    return o.str();
+}
+
+std::string checkValue(const ParamSpec& s, const json& v) {
+    std::ostringstream o;
+    auto bad = [&](const std::string& why) {
+        o << "'" << s.key << "': " << why << " (found " << v.dump() << ")";
+        return o.str();
+    };
+    switch (s.type) {
+        case ParamType::Int: {
+            if (!v.is_number_integer()) return bad("must be an integer");
+            const auto x = v.get<long long>();
+            if (x < s.min || x > s.max) return bad("must be in " + rangeText(s));
+            return {};
+        }
+        case ParamType::Double: {
+            if (!v.is_number()) return bad("must be a number");
+            const double x = v.get<double>();
+            if (!std::isfinite(x)) return bad("must be finite");
+            if (x < s.min || x > s.max) return bad("must be in " + rangeText(s));
+            return {};
+        }
+        case ParamType::Bool:
+            if (!v.is_boolean()) return bad("must be true or false");
+            return {};
+        case ParamType::Choice: {
+            if (!v.is_string()) return bad("must be a string");
+            for (const auto& c : s.choices)
+                if (c == v.get<std::string>()) return {};
+            std::string allowed;
+            for (const auto& c : s.choices) allowed += (allowed.empty() ? "" : ", ") + c;
+            return bad("must be one of " + allowed);
+        }
+        case ParamType::IntList: {
+            if (!v.is_array()) return bad("must be a list of integers");
+            if (static_cast<int>(v.size()) < s.minItems || static_cast<int>(v.size()) > s.maxItems)
+                return bad("must have between " + std::to_string(s.minItems) + " and " +
+                           std::to_string(s.maxItems) + " entries");
+            for (const auto& e : v) {
+                if (!e.is_number_integer()) return bad("every entry must be an integer");
+                const auto x = e.get<long long>();
+                if (x < s.min || x > s.max) return bad("every entry must be in " + rangeText(s));
+            }
+            return {};
+        }
+        case ParamType::String:
+            if (!v.is_string()) return bad("must be text");
+            return {};
+    }
+    return {};
+}
+
+}  // namespace
+
+std::vector<std::string> validateParams(const std::vector<ParamSpec>& specs, const json& config) {
+    std::vector<std::string> problems;
+    if (!config.is_object()) {
+        problems.push_back("config must be a JSON object (found " + std::string(config.type_name()) +
+                           ")");
+        return problems;
+    }
+    for (const auto& s : specs) {
+        const auto ptr = keyToPointer(s.key);
+        if (!config.contains(ptr)) {
+            problems.push_back("'" + s.key + "': missing (" + paramTypeName(s.type) + " expected)");
+            continue;
+        }
+        auto msg = checkValue(s, config.at(ptr));
+        if (!msg.empty()) problems.push_back(std::move(msg));
+    }
+    return problems;
+}
+
+const ParamSpec* findParam(const std::vector<ParamSpec>& specs, const std::string& key) {
+    for (const auto& s : specs)
+        if (s.key == key) return &s;
+    return nullptr;
+}
+
+void setParamFromString(json& config, const ParamSpec& spec, const std::string& text) {
+    auto fail = [&](const std::string& why) {
+        throw ConfigError({"'" + spec.key + "' = '" + text + "': " + why});
+    };
+    json v;
+    switch (spec.type) {
+        case ParamType::Int: {
+            errno = 0;
+            char* end = nullptr;
+            const long long x = std::strtoll(text.c_str(), &end, 10);
+            if (text.empty() || *end != '\0' || errno == ERANGE) fail("not an integer");
+            v = x;
+            break;
+        }
+        case ParamType::Double: {
+            errno = 0;
+            char* end = nullptr;
+            const double x = std::strtod(text.c_str(), &end);
+            if (text.empty() || *end != '\0' || errno == ERANGE || !std::isfinite(x))
+                fail("not a finite number");
+            v = x;
+            break;
+        }
+        case ParamType::Bool:
+            if (text == "true" || text == "1" || text == "yes" || text == "on")
+                v = true;
+            else if (text == "false" || text == "0" || text == "no" || text == "off")
+                v = false;
+            else
+                fail("not true/false");
+            break;
+        case ParamType::Choice:
+        case ParamType::String: v = text; break;
+        case ParamType::IntList: {
+            v = json::array();
+            std::istringstream in(text);
+            std::string item;
+            while (std::getline(in, item, ',')) {
+                errno = 0;
+                char* end = nullptr;
+                const long long x = std::strtoll(item.c_str(), &end, 10);
+                if (item.empty() || *end != '\0' || errno == ERANGE)
+                    fail("entry '" + item + "' is not an integer");
+                v.push_back(x);
+            }
+            break;
+        }
+    }
+    const auto msg = checkValue(spec, v);
+    if (!msg.empty()) throw ConfigError({msg});
+    config[keyToPointer(spec.key)] = v;
+}
+
+}  // namespace trainlab

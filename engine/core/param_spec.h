@@ -1,0 +1,46 @@
+// The knobs of an experiment: type, range, unit and help text of every config field.
+// Plain C++ (no torch, no Qt): experiments declare them, the config editor builds its form
+// from them, the command line's --set parses through them, and validation uses them.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace trainlab {
+
+enum class ParamType { Int, Double, Bool, Choice, IntList, String };
+
+struct ParamSpec {
+    std::string key;    ///< dotted path into the config object: "train.lr", "models.0.widths"
+    std::string label;  ///< short label for the editor
+    std::string group;  ///< editor section
+    ParamType type = ParamType::Double;
+    double min = 0;  ///< inclusive range for Int/Double, and for each IntList element
+    double max = 0;
+    std::vector<std::string> choices;  ///< for Choice
+    std::string unit;
+    std::string help;
+    bool logScale = false;  ///< spin boxes step multiplicatively (learning rates, tolerances)
+    int minItems = 1;       ///< IntList length bounds
+    int maxItems = 64;
+};
+
+/// Converts "a.b.0.c" to the JSON pointer "/a/b/0/c".
+nlohmann::json::json_pointer keyToPointer(const std::string& key);
+
+/// Checks `config` against `specs`: one message per bad or missing field, naming the key,
+/// the value found and what is allowed. Empty when valid.
+std::vector<std::string> validateParams(const std::vector<ParamSpec>& specs,
+                                        const nlohmann::json& config);
+
+/// Parses `text` as the value of `spec` and stores it in `config`. Throws ConfigError naming
+/// the key and the text when it does not parse or is out of range.
+void setParamFromString(nlohmann::json& config, const ParamSpec& spec, const std::string& text);
+
+/// Finds the spec of `key`, or nullptr.
+const ParamSpec* findParam(const std::vector<ParamSpec>& specs, const std::string& key);
+
+std::string paramTypeName(ParamType t);
+
+}  // namespace trainlab

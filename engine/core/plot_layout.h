@@ -1,0 +1,62 @@
+// Declarative description of an experiment's panels and series. Plain C++ (no torch, no Qt):
+// experiments produce it, the run directory stores it as panels.json, widgets draw from it.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace trainlab {
+
+/// One plot panel. Axes titles include units where there are any.
+struct PanelSpec {
+    std::string id;       ///< file-name safe, unique within a run
+    std::string title;
+    std::string xLabel;
+    std::string yLabel;
+    std::string y2Label;  ///< non-empty: the panel has a right axis
+    bool logX = false;
+    bool logY = false;
+    bool logY2 = false;
+};
+
+/// How a series receives data.
+enum class SeriesMode {
+    Append,   ///< points are appended (per-step curves); every point is kept
+    Replace,  ///< the whole curve is replaced (a model's prediction over a grid)
+};
+
+enum class SeriesStyle { Line, Scatter };
+
+struct SeriesSpec {
+    std::string id;     ///< file-name safe, unique within a run: metrics/<id>.csv
+    std::string panel;  ///< PanelSpec::id
+    std::string name;   ///< legend text
+    std::string xName = "x";
+    std::string yName = "y";
+    int color = 0;  ///< index into the colour-blind-safe palette; -1 = neutral (targets)
+    bool dashed = false;
+    bool rightAxis = false;
+    SeriesMode mode = SeriesMode::Append;
+    SeriesStyle style = SeriesStyle::Line;
+};
+
+struct PlotLayout {
+    std::vector<PanelSpec> panels;
+    std::vector<SeriesSpec> series;
+
+    const SeriesSpec* findSeries(const std::string& id) const;
+    const PanelSpec* findPanel(const std::string& id) const;
+};
+
+void to_json(nlohmann::json& j, const PanelSpec& p);
+void from_json(const nlohmann::json& j, PanelSpec& p);
+void to_json(nlohmann::json& j, const SeriesSpec& s);
+void from_json(const nlohmann::json& j, SeriesSpec& s);
+void to_json(nlohmann::json& j, const PlotLayout& l);
+void from_json(const nlohmann::json& j, PlotLayout& l);
+
+/// True when `id` is usable as a file name: [A-Za-z0-9_.-], not empty, not starting with '.'.
+bool isSafeId(const std::string& id);
+
+}  // namespace trainlab

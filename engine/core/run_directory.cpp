@@ -1,0 +1,317 @@
+#include "run_directory.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <iomanip>
+#include <sstream>
+
+#include "errors.h"
+
+namespace trainlab {
+
+using nlohmann::json;
+
+std::string runStateName(RunState s) {
+    switch (s) {
+        case RunState::Running: return "running";
+        case RunState::Finished: return "finished";
+        case RunState::Failed: return "failed";
+        case RunState::Cancelled: return "cancelled";
+        case RunState::Interrupted: return "interrupted";
+    }
+    return "interrupted";
+}
+
+RunState runStateFromName(const std::string& n) {
+    if (n == "running") return RunState::Running;
+    if (n == "finished") return RunState::Finished;
+    if (n == "failed") return RunState::Failed;
+    if (n == "cancelled") return RunState::Cancelled;
+    return RunState::Interrupted;
+}
+
+namespace {
+
+std::string sysError(const std::string& what, const fs::path& p, int err) {
+    return what + " '" + p.string() + "': " + std::strerror(err);
+}
+
+void writeAll(int fd, const std::string& bytes, const fs::path& p) {
+    const char* data = bytes.data();
+    size_t left = bytes.size();
+    while (left > 0) {
+        const ssize_t n = ::write(fd, data, left);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            throw IoError(sysError("cannot write", p, errno));
+        }
+        data += n;
+        left -= static_cast<size_t>(n);
+    }
+}
+
+}  // namespace
+
+void writeFileAtomic(const fs::path& path, const std::string& bytes) {
+    const fs::path tmp = path.string() + ".tmp" + std::to_string(::getpid());
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) throw IoError(sysError("cannot create", tmp, errno));
+    try {
+        writeAll(fd, bytes, tmp);
+        if (::fsync(fd) != 0) throw IoError(sysError("cannot flush", tmp, errno));
+    } catch (...) {
+        ::close(fd);
+        ::unlink(tmp.c_str());
+        throw;
+    }
+    if (::close(fd) != 0) {
+        const int err = errno;
+        ::unlink(tmp.c_str());
+        throw IoError(sysError("cannot close", tmp, err));
+    }
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+        const int err = errno;
+        ::unlink(tmp.c_str());
+        throw IoError(sysError("cannot replace", path, err));
+    }
+}
+
+std::string readFile(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw IoError("cannot open '" + path.string() + "': " + std::strerror(errno));
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+json readJsonFile(const fs::path& path) {
+    const std::string text = readFile(path);
+    try {
+        return json::parse(text);
+    } catch (const json::parse_error& e) {
+        throw ConfigError({"'" + path.string() + "' is not valid JSON: " + e.what()});
+    }
+}
+
+std::string isoTimestampUtc() {
+    const auto now = std::chrono::system_clock::now();
+    const std::time_t t = std::chrono::system_clock::to_time_t(now);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    std::ostringstream s;
+    s << std::put_time(&tm, "%Y-%m-%dT%H:%M:%SZ");
+    return s.str();
+}
+
+CsvSeriesWriter::CsvSeriesWriter(const fs::path& path, const std::string& xName,
+                                 const std::string& yName)
+    : path_(path), out_(path, std::ios::out | std::ios::trunc) {
+    if (!out_) throw IoError(sysError("cannot create", path, errno));
+    out_ << xName << ',' << yName << '\n';
+    out_ << std::setprecision(9);
+    flush();
+}
+
+void CsvSeriesWriter::append(double x, double y) { out_ << x << ',' << y << '\n'; }
+
+void CsvSeriesWriter::flush() {
+    out_.flush();
+    if (!out_) throw IoError("cannot write '" + path_.string() + "' (disk full or read-only?)");
+}
+
+void writeSeriesCsv(const fs::path& path, const std::string& xName, const std::string& yName,
+                    const Series& s) {
+    std::ostringstream o;
+    o << std::setprecision(9) << xName << ',' << yName << '\n';
+    const size_t n = std::min(s.x.size(), s.y.size());
+    for (size_t i = 0; i < n; ++i) o << s.x[i] << ',' << s.y[i] << '\n';
+    writeFileAtomic(path, o.str());
+}
+
+Series readSeriesCsv(const fs::path& path) {
+    std::ifstream in(path);
+    if (!in) throw IoError(sysError("cannot open", path, errno));
+    Series s;
+    std::string line;
+    std::getline(in, line);  // header
+    while (std::getline(in, line)) {
+        if (in.eof()) break;  // no trailing newline: the writer was killed mid-line
+        const char* b = line.c_str();
+        char* end = nullptr;
+        const double x = std::strtod(b, &end);
+        if (end == b || *end != ',') break;
+        const char* yb = end + 1;
+        const double y = std::strtod(yb, &end);
+        if (end == yb || *end != '\0') break;
+        s.x.push_back(x);
+        s.y.push_back(y);
+    }
+    return s;
+}
+
+RunDirectory RunDirectory::create(const fs::path& root, const std::string& name) {
+    std::error_code ec;
+    fs::create_directories(root, ec);
+    if (ec) throw IoError("cannot create runs folder '" + root.string() + "': " + ec.message());
+    const std::time_t t = std::time(nullptr);
+    std::tm tm{};
+    localtime_r(&t, &tm);
+    std::ostringstream stem;
+    stem << std::put_time(&tm, "%Y%m%d-%H%M%S") << '-' << (isSafeId(name) ? name : "run");
+    for (int n = 0; n < 10000; ++n) {
+        fs::path dir = root / (n == 0 ? stem.str() : stem.str() + "-" + std::to_string(n));
+        if (fs::create_directory(dir, ec)) {
+            fs::create_directory(dir / "metrics", ec);
+            if (!ec) fs::create_directory(dir / "plots", ec);
+            if (ec) throw IoError("cannot create '" + dir.string() + "': " + ec.message());
+            return RunDirectory(dir);
+        }
+        if (ec) throw IoError("cannot create run folder in '" + root.string() + "': " + ec.message());
+    }
+    throw IoError("cannot find a free run folder name in '" + root.string() + "'");
+}
+
+RunDirectory::RunDirectory(fs::path dir) : dir_(std::move(dir)) {
+    std::error_code ec;
+    if (!fs::is_directory(dir_, ec)) throw IoError("'" + dir_.string() + "' is not a run folder");
+}
+
+fs::path RunDirectory::seriesPath(const std::string& id) const {
+    if (!isSafeId(id)) throw IoError("series id '" + id + "' is not a safe file name");
+    return metricsDir() / (id + ".csv");
+}
+
+void RunDirectory::writeConfig(const json& c) const { writeFileAtomic(dir_ / "config.json", c.dump(2)); }
+void RunDirectory::writeResults(const json& r) const {
+    writeFileAtomic(dir_ / "results.json", r.dump(2));
+}
+void RunDirectory::writeLayout(const PlotLayout& l) const {
+    writeFileAtomic(dir_ / "panels.json", json(l).dump(2));
+}
+
+void RunDirectory::writeStatus(const RunStatus& s) const {
+    json j{{"state", runStateName(s.state)}, {"message", s.message},
+           {"started_at", s.startedAt},      {"ended_at", s.endedAt},
+           {"elapsed_s", s.elapsedSeconds},  {"pid", s.pid},
+           {"host", s.host}};
+    writeFileAtomic(dir_ / "status.json", j.dump(2));
+}
+
+json RunDirectory::readConfig() const { return readJsonFile(dir_ / "config.json"); }
+
+std::optional<json> RunDirectory::readResults() const {
+    std::error_code ec;
+    if (!fs::exists(dir_ / "results.json", ec)) return std::nullopt;
+    return readJsonFile(dir_ / "results.json");
+}
+
+PlotLayout RunDirectory::readLayout() const {
+    const json j = readJsonFile(dir_ / "panels.json");
+    try {
+        return j.get<PlotLayout>();
+    } catch (const json::exception& e) {
+        throw ConfigError({"'" + (dir_ / "panels.json").string() + "': " + e.what()});
+    }
+}
+
+namespace {
+bool processAlive(std::int64_t pid) {
+    if (pid <= 0) return false;
+    return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+}
+
+std::string hostName() {
+    char buf[256] = {0};
+    ::gethostname(buf, sizeof buf - 1);
+    return buf;
+}
+}  // namespace
+
+RunStatus RunDirectory::readStatus() const {
+    RunStatus s;
+    std::error_code ec;
+    if (!fs::exists(dir_ / "status.json", ec)) {
+        s.state = RunState::Interrupted;
+        s.message = "no status.json: the run was interrupted before it started";
+        return s;
+    }
+    try {
+        const json j = readJsonFile(dir_ / "status.json");
+        s.state = runStateFromName(j.value("state", ""));
+        s.message = j.value("message", "");
+        s.startedAt = j.value("started_at", "");
+        s.endedAt = j.value("ended_at", "");
+        s.elapsedSeconds = j.value("elapsed_s", 0.0);
+        s.pid = j.value("pid", std::int64_t{0});
+        s.host = j.value("host", "");
+    } catch (const std::exception& e) {
+        s.state = RunState::Interrupted;
+        s.message = std::string("status.json unreadable: ") + e.what();
+        return s;
+    }
+    if (s.state == RunState::Running && (s.host != hostName() || !processAlive(s.pid))) {
+        // Another host's run can't be probed; a dead local process means it was killed.
+        if (s.host == hostName()) {
+            s.state = RunState::Interrupted;
+            s.message = "the run was interrupted (its process ended without finishing)";
+        }
+    }
+    return s;
+}
+
+std::vector<std::pair<SeriesSpec, Series>> RunDirectory::readAllSeries() const {
+    std::vector<std::pair<SeriesSpec, Series>> out;
+    for (const auto& spec : readLayout().series) {
+        std::error_code ec;
+        const fs::path p = seriesPath(spec.id);
+        out.emplace_back(spec, fs::exists(p, ec) ? readSeriesCsv(p) : Series{});
+    }
+    return out;
+}
+
+std::vector<RunSummary> listRuns(const fs::path& root) {
+    std::vector<RunSummary> runs;
+    std::error_code ec;
+    if (!fs::is_directory(root, ec)) return runs;
+    for (const auto& entry : fs::directory_iterator(root, ec)) {
+        if (!entry.is_directory(ec)) continue;
+        if (!fs::exists(entry.path() / "config.json", ec)) continue;
+        RunSummary r;
+        r.path = entry.path();
+        try {
+            RunDirectory dir(entry.path());
+            r.status = dir.readStatus();
+            const json c = dir.readConfig();
+            r.presetId = c.value("preset_id", "");
+            r.title = c.value("title", r.presetId);
+            if (auto res = dir.readResults()) r.headline = res->value("headline", "");
+        } catch (const std::exception& e) {
+            r.status.state = RunState::Interrupted;
+            r.status.message = std::string("damaged run: ") + e.what();
+        }
+        runs.push_back(std::move(r));
+    }
+    std::sort(runs.begin(), runs.end(),
+              [](const RunSummary& a, const RunSummary& b) { return a.path.filename() > b.path.filename(); });
+    return runs;
+}
+
+fs::path defaultRunsRoot() {
+    if (const char* r = std::getenv("TRAINLAB_RUNS"); r && *r) return r;
+    if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x) return fs::path(x) / "trainlab" / "runs";
+    const char* home = std::getenv("HOME");
+    return fs::path(home && *home ? home : "/tmp") / ".local" / "share" / "trainlab" / "runs";
+}
+
+std::string currentHostName() { return hostName(); }
+
+}  // namespace trainlab

@@ -1,0 +1,132 @@
+// A run on disk:
+//   <run>/config.json    complete resolved config (preset, hyperparameters, seed, versions)
+//   <run>/status.json    running | finished | failed | cancelled, message, timings, pid
+//   <run>/panels.json    the PlotLayout of the experiment
+//   <run>/metrics/<series>.csv   one series per file, every point kept
+//   <run>/results.json   summary numbers
+//   <run>/plots/<panel>.png|.svg  rendered by the app layer
+// JSON files are written atomically (temporary file + rename). CSV files are appended and
+// flushed line by line; a reader ignores an incomplete last line, so a killed run keeps every
+// metric written before the kill. Plain C++ (no torch, no Qt). Not thread-safe per object.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "plot_layout.h"
+
+namespace trainlab {
+
+namespace fs = std::filesystem;
+
+enum class RunState { Running, Finished, Failed, Cancelled, Interrupted };
+
+std::string runStateName(RunState s);
+RunState runStateFromName(const std::string& name);  ///< unknown names give Interrupted
+
+struct RunStatus {
+    RunState state = RunState::Running;
+    std::string message;
+    std::string startedAt;  ///< ISO 8601 UTC
+    std::string endedAt;
+    double elapsedSeconds = 0;
+    std::int64_t pid = 0;
+    std::string host;
+};
+
+/// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
+/// Throws IoError naming the path and the system's reason; the old file stays intact.
+void writeFileAtomic(const fs::path& path, const std::string& bytes);
+
+/// Reads a whole file; throws IoError naming the path.
+std::string readFile(const fs::path& path);
+
+/// Reads and parses a JSON file; throws IoError (missing/unreadable) or ConfigError (syntax).
+nlohmann::json readJsonFile(const fs::path& path);
+
+std::string isoTimestampUtc();
+
+/// One numeric series: parallel x and y arrays.
+struct Series {
+    std::vector<double> x;
+    std::vector<double> y;
+};
+
+/// Appends rows "x,y" to a CSV file with a header line; each row reaches the OS at flush().
+class CsvSeriesWriter {
+public:
+    CsvSeriesWriter() = default;
+    CsvSeriesWriter(const fs::path& path, const std::string& xName, const std::string& yName);
+    void append(double x, double y);
+    void flush();  ///< throws IoError on a write failure (full disk)
+    bool isOpen() const { return out_.is_open(); }
+
+private:
+    fs::path path_;
+    std::ofstream out_;
+};
+
+/// Writes a whole series (atomically) as CSV with a header.
+void writeSeriesCsv(const fs::path& path, const std::string& xName, const std::string& yName,
+                    const Series& s);
+
+/// Reads a two-column CSV written by trainlab. Skips the header; stops at the first incomplete
+/// or malformed line (the tail of a killed run). Throws IoError if the file cannot be opened.
+Series readSeriesCsv(const fs::path& path);
+
+class RunDirectory {
+public:
+    /// Creates a new, uniquely named run folder "<root>/<yyyymmdd-hhmmss>-<name>[-n]".
+    static RunDirectory create(const fs::path& root, const std::string& name);
+    /// Opens an existing run folder (throws IoError if it is not a folder).
+    explicit RunDirectory(fs::path dir);
+
+    const fs::path& path() const { return dir_; }
+    fs::path metricsDir() const { return dir_ / "metrics"; }
+    fs::path plotsDir() const { return dir_ / "plots"; }
+    fs::path seriesPath(const std::string& seriesId) const;
+
+    void writeConfig(const nlohmann::json& config) const;
+    void writeResults(const nlohmann::json& results) const;
+    void writeLayout(const PlotLayout& layout) const;
+    void writeStatus(const RunStatus& status) const;
+
+    nlohmann::json readConfig() const;
+    std::optional<nlohmann::json> readResults() const;
+    PlotLayout readLayout() const;
+    /// The recorded status; a run recorded as running whose process no longer exists (or
+    /// that has no status at all) is reported as Interrupted.
+    RunStatus readStatus() const;
+    /// Every series of the layout read back from metrics/.
+    std::vector<std::pair<SeriesSpec, Series>> readAllSeries() const;
+
+private:
+    fs::path dir_;
+};
+
+/// Summary of one run for the history list.
+struct RunSummary {
+    fs::path path;
+    std::string presetId;
+    std::string title;
+    RunStatus status;
+    std::string headline;  ///< results.json "headline", if any
+};
+
+/// Lists run folders under `root` (newest first). Folders that are not runs are skipped;
+/// damaged runs are listed with a message, never thrown.
+std::vector<RunSummary> listRuns(const fs::path& root);
+
+/// The default runs folder: $TRAINLAB_RUNS, else $XDG_DATA_HOME/trainlab/runs, else
+/// ~/.local/share/trainlab/runs.
+fs::path defaultRunsRoot();
+
+/// This machine's host name, recorded in status.json to tell a dead local run from a remote one.
+std::string currentHostName();
+
+}  // namespace trainlab

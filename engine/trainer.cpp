@@ -1,0 +1,165 @@
+#include "trainer.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <chrono>
+#include <cmath>
+#include <memory>
+#include <thread>
+
+#include "core/errors.h"
+#include "mlp.h"
+
+namespace trainlab {
+
+std::string stopKindName(StopKind k) {
+    switch (k) {
+        case StopKind::None: return "none";
+        case StopKind::Plateau: return "plateau";
+        case StopKind::Patience: return "patience";
+        case StopKind::Target: return "target";
+    }
+    return "none";
+}
+
+StopKind stopKindFromName(const std::string& n) {
+    if (n == "none") return StopKind::None;
+    if (n == "plateau") return StopKind::Plateau;
+    if (n == "patience") return StopKind::Patience;
+    if (n == "target") return StopKind::Target;
+    throw ConfigError({"stop rule '" + n + "' is unknown (none, plateau, patience or target)"});
+}
+
+std::string optimizerName(OptimizerKind k) { return k == OptimizerKind::SGD ? "sgd" : "adam"; }
+
+OptimizerKind optimizerFromName(const std::string& n) {
+    if (n == "sgd") return OptimizerKind::SGD;
+    if (n == "adam") return OptimizerKind::Adam;
+    throw ConfigError({"optimizer '" + n + "' is unknown (sgd or adam)"});
+}
+
+void validateTrainConfig(const TrainConfig& c) {
+    std::vector<std::string> p;
+    if (!(c.lr > 0 && c.lr <= 100)) p.push_back("learning rate " + std::to_string(c.lr) + " must be in (0, 100]");
+    if (!(c.momentum >= 0 && c.momentum < 1)) p.push_back("momentum must be in [0, 1)");
+    if (c.maxSteps < 1 || c.maxSteps > 100'000'000)
+        p.push_back("max steps " + std::to_string(c.maxSteps) + " must be in [1, 100,000,000]");
+    if (c.batchSize < 0) p.push_back("batch size must be >= 0 (0 = full batch)");
+    if (c.stop.kind == StopKind::Plateau && !(c.stop.tolerance > 0))
+        p.push_back("plateau tolerance must be > 0");
+    if (c.stop.kind == StopKind::Patience && (c.stop.patience < 1 || !(c.stop.minDelta >= 0 && c.stop.minDelta < 1)))
+        p.push_back("patience must be >= 1 and its relative min delta in [0, 1)");
+    if (c.stop.kind == StopKind::Target && !(c.stop.target >= 0))
+        p.push_back("loss target must be >= 0");
+    if (!p.empty()) throw ConfigError(p);
+}
+
+LossGradFn autogradLossGrad(std::function<torch::Tensor(const torch::Tensor&)> forward,
+                            LossKind lossKind) {
+    return [forward = std::move(forward), lossKind](const torch::Tensor& xb, const torch::Tensor& yb) {
+        const auto out = forward(xb);
+        const auto loss = lossKind == LossKind::MSE ? torch::mse_loss(out, yb)
+                                                    : torch::nn::functional::cross_entropy(out, yb);
+        loss.backward();
+        return loss.item<double>();
+    };
+}
+
+TrainResult trainModel(torch::nn::Module& module,
+                       const std::function<torch::Tensor(const torch::Tensor&)>& forward,
+                       const torch::Tensor& x, const torch::Tensor& y, const TrainConfig& c,
+                       TrainObserver* observer, const RunControl* control, const std::string& name) {
+    module.train();
+    return trainLoop(module.parameters(), autogradLossGrad(forward, c.loss), x, y, c, observer,
+                     control, name);
+}
+
+TrainResult trainLoop(const std::vector<torch::Tensor>& params, const LossGradFn& lossGrad,
+                      const torch::Tensor& x, const torch::Tensor& y, const TrainConfig& c,
+                      TrainObserver* observer, const RunControl* control, const std::string& name) {
+    validateTrainConfig(c);
+    const auto t0 = std::chrono::steady_clock::now();
+    std::unique_ptr<torch::optim::Optimizer> opt;
+    if (c.optimizer == OptimizerKind::SGD) {
+        opt = std::make_unique<torch::optim::SGD>(params, torch::optim::SGDOptions(c.lr).momentum(c.momentum));
+    } else {
+        opt = std::make_unique<torch::optim::Adam>(
+            params, torch::optim::AdamOptions(c.lr).betas({c.beta1, c.beta2}).eps(c.eps));
+    }
+
+    const std::int64_t n = x.size(0);
+    const bool fullBatch = c.batchSize <= 0 || c.batchSize >= n;
+    auto gen = at::make_generator<at::CPUGeneratorImpl>(c.seed);
+    torch::Tensor order;
+    std::int64_t cursor = n;
+
+    TrainResult result;
+    result.bestLoss = INFINITY;
+    double prevLoss = NAN;
+    std::int64_t bestStep = 0;
+    double patienceBest = INFINITY;
+
+    for (std::int64_t step = 1; step <= c.maxSteps; ++step) {
+        if (control) {
+            while (control->pause.load(std::memory_order_relaxed) &&
+                   !control->cancel.load(std::memory_order_relaxed))
+                std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            if (control->cancel.load(std::memory_order_relaxed)) {
+                result.cancelled = true;
+                result.stopReason = "cancelled";
+                break;
+            }
+        }
+        torch::Tensor xb = x, yb = y;
+        if (!fullBatch) {
+            if (cursor + c.batchSize > n) {
+                order = torch::randperm(n, gen, torch::kLong);
+                cursor = 0;
+            }
+            const auto idx = order.narrow(0, cursor, c.batchSize);
+            cursor += c.batchSize;
+            xb = x.index_select(0, idx);
+            yb = y.index_select(0, idx);
+        }
+        opt->zero_grad();
+        const double lossValue = lossGrad(xb, yb);
+        const double gnorm = gradientNorm(params);
+        if (!std::isfinite(lossValue) || !std::isfinite(gnorm) || lossValue > c.divergenceLimit)
+            throw DivergenceError(name, step, lossValue, gnorm);
+        opt->step();
+
+        result.steps = step;
+        result.finalLoss = lossValue;
+        if (observer) observer->onStep({step, lossValue, gnorm});
+
+        bool stop = false;
+        switch (c.stop.kind) {
+            case StopKind::None: break;
+            case StopKind::Plateau:
+                stop = std::isfinite(prevLoss) && std::abs(lossValue - prevLoss) < c.stop.tolerance;
+                if (stop) result.stopReason = "plateau";
+                break;
+            case StopKind::Patience:
+                if (lossValue < patienceBest * (1.0 - c.stop.minDelta)) {
+                    patienceBest = lossValue;
+                    bestStep = step;
+                } else if (step - bestStep >= c.stop.patience) {
+                    stop = true;
+                    result.stopReason = "patience";
+                }
+                break;
+            case StopKind::Target:
+                stop = lossValue <= c.stop.target;
+                if (stop) result.stopReason = "target";
+                break;
+        }
+        result.bestLoss = std::min(result.bestLoss, lossValue);
+        prevLoss = lossValue;
+        if (stop) break;
+    }
+    if (result.stopReason.empty()) result.stopReason = "max_steps";
+    result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return result;
+}
+
+}  // namespace trainlab
