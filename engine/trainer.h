@@ -8,6 +8,8 @@
 #include <functional>
 #include <string>
 
+#include "core/run_control.h"
+
 namespace trainlab {
 
 enum class OptimizerKind { SGD, Adam };
@@ -70,11 +72,6 @@ public:
     virtual void onStep(const StepRecord& r) = 0;
 };
 
-/// Cancel and pause requests, checked before every step. Written by any thread.
-struct RunControl {
-    std::atomic<bool> cancel{false};
-    std::atomic<bool> pause{false};
-};
 
 /// Computes the loss of one batch (inputs xb, targets yb) and leaves d loss / d p in the
 /// .grad() of every trained parameter p. Returns the loss value.

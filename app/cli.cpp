@@ -1,0 +1,253 @@
+#include "cli.h"
+
+#include <unistd.h>
+
+#include <QCommandLineParser>
+#include <QDir>
+#include <QFileInfo>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "core/errors.h"
+#include "experiment_runner.h"
+#include "experiment_view.h"
+#include "preset.h"
+
+namespace trainlab {
+
+namespace {
+
+RunControl* gControl = nullptr;
+
+extern "C" void onSignal(int) {
+    if (gControl) gControl->cancel = true;
+}
+
+std::string formatDuration(double seconds) {
+    if (!(seconds >= 0) || seconds > 1e7) return "--:--";
+    const long s = static_cast<long>(seconds + 0.5);
+    char buf[32];
+    if (s >= 3600)
+        std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", s / 3600, (s / 60) % 60, s % 60);
+    else
+        std::snprintf(buf, sizeof buf, "%ld:%02ld", s / 60, s % 60);
+    return buf;
+}
+
+/// Progress with ETA and log lines on stderr.
+class ConsoleObserver : public RunObserver {
+public:
+    explicit ConsoleObserver(bool quiet) : quiet_(quiet), tty_(::isatty(STDERR_FILENO)) {}
+    void runDirectoryCreated(const std::string& dir) override {
+        std::lock_guard<std::mutex> lock(mutex_);
+        std::cerr << "trainlab: recording to " << dir << "\n";
+    }
+    void layoutDeclared(const PlotLayout&) override {}
+    void pointsAppended(const std::string&, const std::vector<double>&, const std::vector<double>&) override {}
+    void seriesReplaced(const std::string&, const std::vector<double>&, const std::vector<double>&) override {}
+    void progressed(double f, const std::string& message) override {
+        if (quiet_) return;
+        std::lock_guard<std::mutex> lock(mutex_);
+        const auto now = std::chrono::steady_clock::now();
+        if (now - last_ < std::chrono::milliseconds(tty_ ? 200 : 2000)) return;
+        last_ = now;
+        const double elapsed = std::chrono::duration<double>(now - t0_).count();
+        const double eta = f > 0.001 ? elapsed * (1 - f) / f : -1;
+        char line[512];
+        std::snprintf(line, sizeof line, "[%5.1f%%] %s  elapsed %s  ETA %s", 100 * f, message.c_str(),
+                      formatDuration(elapsed).c_str(), formatDuration(eta).c_str());
+        if (tty_)
+            std::cerr << "\r\033[K" << line << std::flush;
+        else
+            std::cerr << line << "\n";
+    }
+    void logged(const std::string& text) override {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (tty_) std::cerr << "\r\033[K";
+        std::cerr << text << "\n";
+    }
+
+private:
+    bool quiet_, tty_;
+    std::mutex mutex_;
+    std::chrono::steady_clock::time_point t0_ = std::chrono::steady_clock::now();
+    std::chrono::steady_clock::time_point last_{};
+};
+
+void printList() {
+    std::string group;
+    for (const auto& p : builtinPresets()) {
+        if (p.group != group) {
+            group = p.group;
+            std::cout << group << ":\n";
+        }
+        std::cout << "  " << p.id << std::string(p.id.size() < 32 ? 32 - p.id.size() : 1, ' ') << p.title
+                  << "\n";
+    }
+}
+
+void printSettings(const Preset& p) {
+    const ExperimentKind* kind = findExperimentKind(p.kind);
+    std::cout << p.title << " (" << p.id << ", kind " << p.kind << ")\n\n" << p.description << "\n\nExpected: "
+              << p.expected << "\n\nSettings (--set key=value):\n";
+    for (const auto& s : kind->schema(p.config)) {
+        const auto ptr = keyToPointer(s.key);
+        std::cout << "  " << s.key << " = " << (p.config.contains(ptr) ? p.config.at(ptr).dump() : "?") << "  ("
+                  << paramTypeName(s.type);
+        if (s.type == ParamType::Int || s.type == ParamType::Double) std::cout << " in [" << s.min << ", " << s.max << "]";
+        if (s.type == ParamType::Choice) {
+            std::cout << ":";
+            for (const auto& c : s.choices) std::cout << " " << c;
+        }
+        std::cout << ")  " << s.help << "\n";
+    }
+}
+
+}  // namespace
+
+QStringList renderRunPlots(const QString& runDir, QString* error) {
+    try {
+        RunDirectory dir(runDir.toStdString());
+        ExperimentView view(dir.readLayout());
+        view.loadFromRun(dir);
+        return view.exportAll(QString::fromStdString(dir.plotsDir().string()), error);
+    } catch (const std::exception& e) {
+        if (error) *error = QString::fromUtf8(e.what());
+        return {};
+    }
+}
+
+int runCommandLine(const QStringList& arguments) {
+    QCommandLineParser parser;
+    parser.setApplicationDescription(
+        "trainlab: the experiments that explain how deep networks learn, headless.\n\n"
+        "Commands:\n"
+        "  list                         list the built-in presets\n"
+        "  show <preset>                describe a preset and every setting it has\n"
+        "  validate <preset file>       check a preset file and name every bad field\n"
+        "  run <preset id or file>      run a preset and record it (see the options)\n"
+        "  render <run folder>          (re)draw a run's plots as PNG, SVG and CSV");
+    parser.addHelpOption();
+    parser.addVersionOption();
+    parser.addPositionalArgument("command", "list | show | validate | run | render");
+    parser.addPositionalArgument("target", "preset id, preset file or run folder", "[target]");
+    QCommandLineOption setOpt("set", "Override one setting, e.g. --set lr=0.001 (repeatable).", "key=value");
+    QCommandLineOption seedOpt("seed", "Random seed (overrides the preset's).", "N");
+    QCommandLineOption threadsOpt("threads", "Intra-op threads for libtorch (default 1).", "N", "1");
+    QCommandLineOption outOpt("out", "Folder in which the run folder is created (default: " +
+                                         QString::fromStdString(defaultRunsRoot().string()) + ").",
+                              "DIR");
+    QCommandLineOption quietOpt({"q", "quiet"}, "No progress lines.");
+    QCommandLineOption noPlotsOpt("no-plots", "Do not render PNG/SVG plots at the end.");
+    parser.addOptions({setOpt, seedOpt, threadsOpt, outOpt, quietOpt, noPlotsOpt});
+    if (!parser.parse(arguments)) {
+        std::cerr << "trainlab-cli: " << parser.errorText().toStdString() << "\n(see trainlab-cli --help)\n";
+        return 2;
+    }
+    if (parser.isSet("help")) {
+        std::cout << parser.helpText().toStdString();
+        return 0;
+    }
+    if (parser.isSet("version")) {
+        std::cout << "trainlab-cli " << trainlabVersion() << "\n";
+        return 0;
+    }
+    const QStringList pos = parser.positionalArguments();
+    if (pos.isEmpty()) {
+        std::cerr << parser.helpText().toStdString();
+        return 2;
+    }
+    const QString command = pos.first();
+    try {
+        if (command == "list") {
+            printList();
+            return 0;
+        }
+        if (pos.size() < 2) {
+            std::cerr << "trainlab-cli: '" << command.toStdString() << "' needs a target (see --help)\n";
+            return 2;
+        }
+        const std::string target = pos.at(1).toStdString();
+        if (command == "show") {
+            printSettings(resolvePreset(target));
+            return 0;
+        }
+        if (command == "validate") {
+            const Preset p = loadPresetFile(target);
+            std::cout << target << ": valid preset '" << p.id << "' (" << p.kind << ")\n";
+            return 0;
+        }
+        if (command == "render") {
+            QString error;
+            const QStringList files = renderRunPlots(pos.at(1), &error);
+            if (!error.isEmpty()) {
+                std::cerr << "trainlab-cli: " << error.toStdString() << "\n";
+                return 1;
+            }
+            for (const auto& f : files) std::cout << f.toStdString() << "\n";
+            return 0;
+        }
+        if (command != "run") {
+            std::cerr << "trainlab-cli: unknown command '" << command.toStdString() << "' (see --help)\n";
+            return 2;
+        }
+        RunRequest request;
+        request.preset = resolvePreset(target);
+        request.config = request.preset.config;
+        std::vector<std::string> problems;
+        for (const QString& s : parser.values(setOpt)) {
+            try {
+                applyOverride(request.preset.kind, request.config, s.toStdString());
+            } catch (const ConfigError& e) {
+                problems.insert(problems.end(), e.problems().begin(), e.problems().end());
+            }
+        }
+        if (parser.isSet(seedOpt)) {
+            try {
+                applyOverride(request.preset.kind, request.config, "seed=" + parser.value(seedOpt).toStdString());
+            } catch (const ConfigError& e) {
+                problems.push_back("--seed: " + e.problems().front());
+            }
+        }
+        bool ok = false;
+        request.threads = parser.value(threadsOpt).toInt(&ok);
+        if (!ok || request.threads < 1 || request.threads > 256)
+            problems.push_back("--threads '" + parser.value(threadsOpt).toStdString() + "' must be an integer in [1, 256]");
+        if (!problems.empty()) throw ConfigError(problems);
+        request.runsRoot = parser.isSet(outOpt) ? std::filesystem::path(parser.value(outOpt).toStdString())
+                                                : defaultRunsRoot();
+
+        RunControl control;
+        gControl = &control;
+        std::signal(SIGINT, onSignal);
+        std::signal(SIGTERM, onSignal);
+        ConsoleObserver observer(parser.isSet(quietOpt));
+        std::cerr << "trainlab: running " << request.preset.title << "\n";
+        const RunOutcome outcome = runExperiment(request, &observer, control);
+        std::signal(SIGINT, SIG_DFL);
+        std::signal(SIGTERM, SIG_DFL);
+        gControl = nullptr;
+        if (::isatty(STDERR_FILENO)) std::cerr << "\r\033[K";
+        if (!outcome.runDir.empty() && !parser.isSet(noPlotsOpt)) {
+            QString error;
+            renderRunPlots(QString::fromStdString(outcome.runDir.string()), &error);
+            if (!error.isEmpty()) std::cerr << "trainlab: plots not rendered: " << error.toStdString() << "\n";
+        }
+        std::cerr << "trainlab: " << runStateName(outcome.state) << ": " << outcome.message << "\n";
+        if (!outcome.runDir.empty()) std::cout << outcome.runDir.string() << "\n";
+        switch (outcome.state) {
+            case RunState::Finished: return 0;
+            case RunState::Cancelled: return 130;
+            default: return 1;
+        }
+    } catch (const std::exception& e) {
+        std::cerr << "trainlab-cli: " << e.what() << "\n";
+        return 2;
+    }
+}
+
+}  // namespace trainlab

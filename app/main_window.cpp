@@ -1,0 +1,545 @@
+#include "main_window.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDateTime>
+#include <QDesktopServices>
+#include <QDir>
+#include <QDockWidget>
+#include <QFile>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QKeySequence>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QPlainTextEdit>
+#include <QProgressBar>
+#include <QSettings>
+#include <QStyle>
+#include <QStatusBar>
+#include <QToolBar>
+#include <QUrl>
+#include <QVBoxLayout>
+
+#include "config_editor.h"
+#include "core/errors.h"
+#include "experiment_view.h"
+#include "plot_panel.h"
+#include "preset_browser.h"
+#include "results_chart.h"
+#include "run_history.h"
+
+namespace trainlab {
+
+QString runPhaseName(RunPhase p) {
+    switch (p) {
+        case RunPhase::Idle: return "Ready";
+        case RunPhase::Starting: return "Starting";
+        case RunPhase::Running: return "Running";
+        case RunPhase::Paused: return "Paused";
+        case RunPhase::Stopping: return "Stopping";
+        case RunPhase::Finished: return "Finished";
+        case RunPhase::Failed: return "Failed";
+        case RunPhase::Cancelled: return "Cancelled";
+    }
+    return {};
+}
+
+namespace {
+QString q(const std::string& s) { return QString::fromStdString(s); }
+
+QString formatDuration(double seconds) {
+    if (!(seconds >= 0) || seconds > 1e7) return "--:--";
+    const qint64 s = static_cast<qint64>(seconds + 0.5);
+    if (s >= 3600)
+        return QString("%1:%2:%3").arg(s / 3600).arg((s / 60) % 60, 2, 10, QChar('0')).arg(s % 60, 2, 10, QChar('0'));
+    return QString("%1:%2").arg(s / 60).arg(s % 60, 2, 10, QChar('0'));
+}
+}  // namespace
+
+MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
+    setWindowTitle("trainlab");
+    setObjectName("MainWindow");
+    setDockNestingEnabled(true);
+    controller_ = new RunController(this);
+    runsRoot_ = q(defaultRunsRoot().string());
+    presets_ = builtinPresets();
+
+    panelArea_ = new QMainWindow(nullptr);
+    panelArea_->setObjectName("PanelArea");
+    panelArea_->setDockNestingEnabled(true);
+    panelArea_->setDockOptions(QMainWindow::AnimatedDocks | QMainWindow::AllowNestedDocks |
+                               QMainWindow::AllowTabbedDocks);
+    auto* central = new QWidget;
+    auto* layout = new QVBoxLayout(central);
+    layout->setContentsMargins(4, 4, 4, 4);
+    card_ = new QLabel;
+    card_->setObjectName("ExpectedCard");
+    card_->setWordWrap(true);
+    card_->setTextFormat(Qt::RichText);
+    card_->setFrameShape(QFrame::StyledPanel);
+    card_->setMargin(6);
+    layout->addWidget(card_);
+    layout->addWidget(panelArea_, 1);
+    setCentralWidget(central);
+    auto* empty = new QLabel("Pick a preset on the left and press Run (Ctrl+R).");
+    empty->setAlignment(Qt::AlignCenter);
+    panelArea_->setCentralWidget(empty);
+
+    buildDocks();
+    buildActions();
+
+    drainTimer_.setSingleShot(true);
+    drainTimer_.setInterval(40);  // at most ~25 redraws a second
+    connect(&drainTimer_, &QTimer::timeout, this, &MainWindow::drain);
+
+    EngineWorker* w = controller_->worker();
+    connect(w, &EngineWorker::runStarted, this, [this](const QString& dir, const PlotLayout& layout) {
+        runDir_ = dir;
+        showLayout(layout);
+        if (phase_ == RunPhase::Starting) setPhase(RunPhase::Running);
+        log_->appendPlainText("Recording to " + dir);
+    });
+    connect(w, &EngineWorker::dataAvailable, this, [this] {
+        if (!drainTimer_.isActive()) drainTimer_.start();
+    });
+    connect(w, &EngineWorker::runFinished, this,
+            [this](const QString& dir, const QString& headline) { finishRun(dir, RunPhase::Finished, headline); });
+    connect(w, &EngineWorker::runFailed, this,
+            [this](const QString& dir, const QString& message) { finishRun(dir, RunPhase::Failed, message); });
+    connect(w, &EngineWorker::runCancelled, this,
+            [this](const QString& dir) { finishRun(dir, RunPhase::Cancelled, "Cancelled: partial results kept"); });
+
+    QVector<PresetEntry> entries;
+    for (const auto& p : presets_)
+        entries.push_back({q(p.id), q(p.title), q(p.group), q(p.description), q(p.expected)});
+    browser_->setPresets(entries);
+    restoreSettings();
+    setPhase(RunPhase::Idle);
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::setRunsRoot(const QString& root) {
+    runsRoot_ = root;
+    history_->setRoot(root);
+}
+
+void MainWindow::buildDocks() {
+    browser_ = new PresetBrowser;
+    auto* presetDock = new QDockWidget("Presets", this);
+    presetDock->setObjectName("PresetsDock");
+    presetDock->setWidget(browser_);
+    addDockWidget(Qt::LeftDockWidgetArea, presetDock);
+    connect(browser_, &PresetBrowser::presetSelected, this, &MainWindow::selectPreset);
+    connect(browser_, &PresetBrowser::presetActivated, this, [this](const QString& id) {
+        selectPreset(id);
+        startRun();
+    });
+
+    editor_ = new ConfigEditor;
+    auto* settingsDock = new QDockWidget("Settings", this);
+    settingsDock->setObjectName("SettingsDock");
+    settingsDock->setWidget(editor_);
+    addDockWidget(Qt::LeftDockWidgetArea, settingsDock);
+
+    history_ = new RunHistory;
+    history_->setRoot(runsRoot_);
+    auto* historyDock = new QDockWidget("Run history", this);
+    historyDock->setObjectName("HistoryDock");
+    historyDock->setWidget(history_);
+    addDockWidget(Qt::BottomDockWidgetArea, historyDock);
+    connect(history_, &RunHistory::runActivated, this, &MainWindow::openRun);
+
+    resultsChart_ = new ResultsChart;
+    auto* resultsDock = new QDockWidget("Results", this);
+    resultsDock->setObjectName("ResultsDock");
+    resultsDock->setWidget(resultsChart_);
+    addDockWidget(Qt::BottomDockWidgetArea, resultsDock);
+
+    log_ = new QPlainTextEdit;
+    log_->setReadOnly(true);
+    log_->setMaximumBlockCount(5000);
+    auto* logDock = new QDockWidget("Log", this);
+    logDock->setObjectName("LogDock");
+    logDock->setWidget(log_);
+    addDockWidget(Qt::BottomDockWidgetArea, logDock);
+    tabifyDockWidget(historyDock, resultsDock);
+    tabifyDockWidget(resultsDock, logDock);
+    historyDock->raise();
+
+    progress_ = new QProgressBar;
+    progress_->setRange(0, 1000);
+    progress_->setMaximumWidth(260);
+    progress_->setTextVisible(true);
+    statusLabel_ = new QLabel;
+    etaLabel_ = new QLabel;
+    statusBar()->addWidget(statusLabel_, 1);
+    statusBar()->addPermanentWidget(etaLabel_);
+    statusBar()->addPermanentWidget(progress_);
+}
+
+void MainWindow::buildActions() {
+    auto* file = menuBar()->addMenu("&File");
+    auto* openPreset = file->addAction("Open preset file…", this, &MainWindow::loadPresetFileInteractive);
+    openPreset->setShortcut(QKeySequence::Open);
+    file->addAction("Open run folder…", this, [this] {
+        const QString dir = QFileDialog::getExistingDirectory(this, "Open run", runsRoot_);
+        if (!dir.isEmpty()) openRun(dir);
+    });
+    exportAct_ = file->addAction("&Export run…", this, &MainWindow::exportRunInteractive);
+    exportAct_->setShortcut(QKeySequence("Ctrl+E"));
+    file->addAction("Show runs folder", this, [this] {
+        QDir().mkpath(runsRoot_);
+        QDesktopServices::openUrl(QUrl::fromLocalFile(runsRoot_));
+    });
+    file->addSeparator();
+    auto* quit = file->addAction("&Quit", this, &QWidget::close);
+    quit->setShortcut(QKeySequence::Quit);
+    quit->setShortcut(QKeySequence("Ctrl+Q"));
+
+    auto* run = menuBar()->addMenu("&Run");
+    runAct_ = run->addAction(style()->standardIcon(QStyle::SP_MediaPlay), "&Run", this, &MainWindow::startRun);
+    runAct_->setShortcut(QKeySequence("Ctrl+R"));
+    pauseAct_ = run->addAction(style()->standardIcon(QStyle::SP_MediaPause), "&Pause", this, &MainWindow::togglePause);
+    pauseAct_->setShortcut(QKeySequence(Qt::Key_Space));
+    stopAct_ = run->addAction(style()->standardIcon(QStyle::SP_MediaStop), "&Stop", this, &MainWindow::stopRun);
+    stopAct_->setShortcut(QKeySequence(Qt::Key_Escape));
+    for (QAction* a : {runAct_, pauseAct_, stopAct_}) a->setShortcutContext(Qt::ApplicationShortcut);
+
+    auto* view = menuBar()->addMenu("&View");
+    for (QDockWidget* d : findChildren<QDockWidget*>()) view->addAction(d->toggleViewAction());
+    view->addSeparator();
+    view->addAction("Reset panel views", this, [this] {
+        if (view_)
+            for (PlotPanel* p : view_->panels()) p->resetView();
+    });
+
+    auto* help = menuBar()->addMenu("&Help");
+    auto* helpAct = help->addAction("trainlab &help", this, [this] {
+        QMessageBox::information(
+            this, "trainlab help",
+            "<b>trainlab</b> runs the experiments that explain how deep networks learn.<br><br>"
+            "Double-click a preset to run it, or select it, change its settings and press Run "
+            "(Ctrl+R). Space pauses, Esc stops. Every run is recorded in the runs folder "
+            "(File → Show runs folder) with its complete config, every metric as CSV and the "
+            "plots; double-click a run in the history to reopen it.<br><br>Plots: wheel zooms, "
+            "drag pans, double-click resets, right-click exports PNG, SVG or CSV. Ctrl+E exports "
+            "everything.<br><br>The same experiments run headless: <tt>trainlab-cli --help</tt>.");
+    });
+    helpAct->setShortcut(QKeySequence::HelpContents);
+    help->addAction("About trainlab", this, [this] {
+        QMessageBox::about(this, "About trainlab",
+                           QString("trainlab %1<br>A workbench for deep-learning experiments.<br>"
+                                   "Qt %2, libtorch, QCustomPlot, Eigen.")
+                               .arg(q(trainlabVersion()), qVersion()));
+    });
+
+    auto* bar = addToolBar("Run");
+    bar->setObjectName("RunToolBar");
+    bar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    bar->addAction(runAct_);
+    bar->addAction(pauseAct_);
+    bar->addAction(stopAct_);
+    bar->addSeparator();
+    bar->addAction(exportAct_);
+}
+
+const Preset* MainWindow::findPreset(const QString& id) const {
+    for (const auto& p : presets_)
+        if (q(p.id) == id) return &p;
+    return nullptr;
+}
+
+void MainWindow::selectPreset(const QString& id) {
+    const Preset* p = findPreset(id);
+    if (!p) return;
+    currentPresetId_ = id;
+    if (browser_->currentPresetId() != id) browser_->selectPreset(id);
+    const ExperimentKind* kind = findExperimentKind(p->kind);
+    if (kind) editor_->setSchema(kind->schema(p->config), p->config);
+    if (phase_ == RunPhase::Idle) updateCard({});
+}
+
+void MainWindow::updateCard(const QString& measured) {
+    const Preset* p = findPreset(runPresetId_.isEmpty() ? currentPresetId_ : runPresetId_);
+    if (!p) {
+        card_->setText("No preset selected.");
+        return;
+    }
+    QString html = "<b>" + q(p->title).toHtmlEscaped() + "</b><br><i>Expected:</i> " + q(p->expected).toHtmlEscaped();
+    if (!measured.isEmpty()) html += "<br><i>Measured:</i> " + measured.toHtmlEscaped();
+    card_->setText(html);
+}
+
+void MainWindow::setPhase(RunPhase p) {
+    phase_ = p;
+    const bool active = p == RunPhase::Starting || p == RunPhase::Running || p == RunPhase::Paused ||
+                        p == RunPhase::Stopping;
+    runAct_->setEnabled(!active);
+    pauseAct_->setEnabled(p == RunPhase::Running || p == RunPhase::Paused);
+    pauseAct_->setText(p == RunPhase::Paused ? "Resume" : "Pause");
+    stopAct_->setEnabled(active && p != RunPhase::Stopping);
+    exportAct_->setEnabled(view_ != nullptr);
+    statusLabel_->setText(runPhaseName(p) + (runDir_.isEmpty() ? QString() : "  —  " + runDir_));
+    if (!active) etaLabel_->clear();
+    emit phaseChanged(p);
+}
+
+void MainWindow::startRun() {
+    if (controller_->isBusy()) return;
+    const Preset* p = findPreset(currentPresetId_);
+    if (!p) {
+        report("No preset", "Select a preset first.", true);
+        return;
+    }
+    const QStringList errors = editor_->validationErrors();
+    if (!errors.isEmpty()) {
+        report("Invalid settings", "These settings are invalid:\n  " + errors.join("\n  "), true);
+        return;
+    }
+    RunRequest request;
+    request.preset = *p;
+    request.config = editor_->config();
+    request.runsRoot = runsRoot_.toStdString();
+    request.threads = 1;
+    const auto problems = validateExperimentConfig(p->kind, request.config);
+    if (!problems.empty()) {
+        QStringList list;
+        for (const auto& m : problems) list << q(m);
+        report("Invalid settings", "These settings are invalid:\n  " + list.join("\n  "), true);
+        return;
+    }
+    runPresetId_ = currentPresetId_;
+    runDir_.clear();
+    clearPanels();
+    updateCard("running…");
+    log_->appendPlainText(QDateTime::currentDateTime().toString(Qt::ISODate) + "  starting " + q(p->title));
+    progress_->setValue(0);
+    runClock_.start();
+    pausedMs_ = 0;
+    setPhase(RunPhase::Starting);
+    if (!controller_->start(request)) setPhase(RunPhase::Idle);
+}
+
+void MainWindow::togglePause() {
+    if (phase_ == RunPhase::Running) {
+        controller_->setPaused(true);
+        pauseClock_.start();
+        setPhase(RunPhase::Paused);
+    } else if (phase_ == RunPhase::Paused) {
+        controller_->setPaused(false);
+        pausedMs_ += pauseClock_.elapsed();
+        setPhase(RunPhase::Running);
+    }
+}
+
+void MainWindow::stopRun() {
+    if (!controller_->isBusy()) return;
+    controller_->requestStop();
+    setPhase(RunPhase::Stopping);
+}
+
+void MainWindow::clearPanels() {
+    for (QDockWidget* d : panelDocks_) {
+        panelArea_->removeDockWidget(d);
+        d->setWidget(nullptr);
+        d->deleteLater();
+    }
+    panelDocks_.clear();
+    if (view_)
+        for (PlotPanel* p : view_->panels()) p->deleteLater();
+    view_.reset();
+    exportAct_->setEnabled(false);
+}
+
+void MainWindow::showLayout(const PlotLayout& layout) {
+    clearPanels();
+    view_ = std::make_unique<ExperimentView>(layout, nullptr);
+    QDockWidget* previous = nullptr;
+    int index = 0;
+    for (PlotPanel* panel : view_->panels()) {
+        auto* dock = new QDockWidget(q(panel->spec().title), panelArea_);
+        dock->setObjectName("panel_" + q(panel->spec().id));
+        dock->setWidget(panel);
+        dock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
+        if (!previous)
+            panelArea_->addDockWidget(Qt::TopDockWidgetArea, dock);
+        else
+            panelArea_->splitDockWidget(previous, dock, index % 2 == 1 ? Qt::Horizontal : Qt::Vertical);
+        previous = dock;
+        panelDocks_.push_back(dock);
+        ++index;
+    }
+    if (auto* c = panelArea_->centralWidget()) c->hide();
+    exportAct_->setEnabled(true);
+}
+
+void MainWindow::drain() {
+    PendingData data = controller_->worker()->takePending();
+    if (view_) {
+        for (const auto& [id, s] : data.appended) view_->append(id, s.x, s.y);
+        for (const auto& [id, s] : data.replaced) view_->replace(id, s.x, s.y);
+        view_->refresh();
+    }
+    for (const auto& line : data.log) log_->appendPlainText(q(line));
+    if (data.progress >= 0) {
+        progress_->setValue(static_cast<int>(data.progress * 1000));
+        progress_->setFormat(QString("%1%").arg(data.progress * 100, 0, 'f', 1));
+        const double elapsed = (runClock_.elapsed() - pausedMs_) / 1000.0;
+        const double eta = data.progress > 0.001 ? elapsed * (1 - data.progress) / data.progress : -1;
+        etaLabel_->setText(q(data.progressMessage) + "   elapsed " + formatDuration(elapsed) + "   ETA " +
+                           formatDuration(eta));
+    }
+}
+
+void MainWindow::finishRun(const QString& runDir, RunPhase phase, const QString& message) {
+    drainTimer_.stop();
+    drain();
+    if (!runDir.isEmpty()) runDir_ = runDir;
+    if (phase == RunPhase::Finished) progress_->setValue(1000);
+    log_->appendPlainText(runPhaseName(phase) + ": " + message);
+    if (view_ && !runDir_.isEmpty()) {
+        QString error;
+        view_->exportAll(runDir_ + "/plots", &error);
+        if (!error.isEmpty()) log_->appendPlainText("Plots not saved: " + error);
+    }
+    setPhase(phase);
+    updateCard(phase == RunPhase::Finished ? message : runPhaseName(phase) + ": " + message);
+    if (!runDir_.isEmpty()) showResults(runDir_);
+    history_->reload();
+    if (phase == RunPhase::Failed) report("Run failed", message, true);
+}
+
+void MainWindow::showResults(const QString& runDir) {
+    try {
+        RunDirectory dir(runDir.toStdString());
+        const auto results = dir.readResults();
+        if (!results || !results->contains("models")) return;
+        QStringList names;
+        QVector<double> values;
+        for (const auto& m : (*results)["models"]) {
+            if (m.is_null()) continue;
+            names << q(m.value("name", std::string("?")));
+            values << m.value("final_loss", 0.0);
+        }
+        resultsChart_->setResults("Final training loss per model", "loss (MSE)", names, values, true);
+    } catch (const std::exception& e) {
+        log_->appendPlainText(QString("Results not shown: ") + e.what());
+    }
+}
+
+void MainWindow::openRun(const QString& runDir) {
+    if (controller_->isBusy()) {
+        report("Run in progress", "Stop the current run before reopening another.", false);
+        return;
+    }
+    try {
+        RunDirectory dir(runDir.toStdString());
+        const PlotLayout layout = dir.readLayout();
+        const auto config = dir.readConfig();
+        const RunStatus status = dir.readStatus();
+        showLayout(layout);
+        view_->loadFromRun(dir);
+        view_->refresh();
+        runDir_ = runDir;
+        runPresetId_ = q(config.value("preset_id", std::string()));
+        const auto results = dir.readResults();
+        QString measured = q(runStateName(status.state));
+        if (results) measured += ": " + q(results->value("headline", std::string()));
+        else if (!status.message.empty()) measured += ": " + q(status.message);
+        setPhase(RunPhase::Idle);
+        updateCard(measured);
+        showResults(runDir);
+        log_->appendPlainText("Reopened " + runDir + " (" + q(runStateName(status.state)) + ")");
+    } catch (const std::exception& e) {
+        report("Cannot open run", QString("%1: %2").arg(runDir, e.what()), true);
+    }
+}
+
+bool MainWindow::exportRunTo(const QString& folder) {
+    if (!view_) return false;
+    QDir().mkpath(folder);
+    QString error;
+    QStringList files = view_->exportAll(folder, &error);
+    if (!error.isEmpty()) {
+        report("Export failed", error, true);
+        return false;
+    }
+    resultsChart_->exportPng(folder + "/results.png", 1200, 800);
+    resultsChart_->exportSvg(folder + "/results.svg", 1200, 800);
+    resultsChart_->exportCsv(folder + "/results.csv");
+    for (const char* name : {"config.json", "results.json", "status.json", "panels.json"}) {
+        const QString src = runDir_ + "/" + name;
+        const QString dst = folder + "/" + name;
+        if (!runDir_.isEmpty() && QFile::exists(src) && src != dst) {
+            QFile::remove(dst);
+            QFile::copy(src, dst);
+        }
+    }
+    log_->appendPlainText(QString("Exported %1 files to %2").arg(files.size() + 3).arg(folder));
+    return true;
+}
+
+void MainWindow::exportRunInteractive() {
+    if (!view_) return;
+    const QString dir = QFileDialog::getExistingDirectory(this, "Export run to folder", QDir::homePath());
+    if (!dir.isEmpty()) exportRunTo(dir);
+}
+
+void MainWindow::loadPresetFileInteractive() {
+    const QString path = QFileDialog::getOpenFileName(this, "Open preset", QDir::homePath(), "Presets (*.json)");
+    if (path.isEmpty()) return;
+    try {
+        Preset p = loadPresetFile(path.toStdString());
+        for (auto& existing : presets_)
+            if (existing.id == p.id) existing = p;
+        if (!findPreset(q(p.id))) presets_.push_back(p);
+        QVector<PresetEntry> entries;
+        for (const auto& e : presets_)
+            entries.push_back({q(e.id), q(e.title), q(e.group), q(e.description), q(e.expected)});
+        browser_->setPresets(entries);
+        selectPreset(q(p.id));
+    } catch (const std::exception& e) {
+        report("Invalid preset", e.what(), true);
+    }
+}
+
+void MainWindow::report(const QString& title, const QString& text, bool error) {
+    log_->appendPlainText(title + ": " + text);
+    if (quiet_) return;
+    if (error)
+        QMessageBox::warning(this, title, text);
+    else
+        QMessageBox::information(this, title, text);
+}
+
+void MainWindow::restoreSettings() {
+    QSettings s;
+    restoreGeometry(s.value("window/geometry").toByteArray());
+    restoreState(s.value("window/state").toByteArray());
+    QString last = s.value("presets/last").toString();
+    if (!findPreset(last) && !presets_.empty()) last = q(presets_.front().id);
+    selectPreset(last);
+}
+
+void MainWindow::saveSettings() {
+    QSettings s;
+    s.setValue("window/geometry", saveGeometry());
+    s.setValue("window/state", saveState());
+    s.setValue("presets/last", currentPresetId_);
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+    if (controller_->isBusy()) {
+        // The run is stopped, not abandoned: the worker records it as cancelled.
+        statusLabel_->setText("Stopping the run before closing…");
+        controller_->stopAndWait(10000);
+    }
+    saveSettings();
+    event->accept();
+}
+
+}  // namespace trainlab

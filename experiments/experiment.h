@@ -1,0 +1,66 @@
+// The experiment interface: what every experiment kind implements, and the sink through which
+// it reports. Torch-free header: the bridge and the command line include it.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "core/param_spec.h"
+#include "core/plot_layout.h"
+#include "core/run_control.h"
+
+namespace trainlab {
+
+/// Where a running experiment sends its data. Implementations must be thread-safe: an
+/// experiment may train several models concurrently and report from each thread.
+class ExperimentSink {
+public:
+    virtual ~ExperimentSink() = default;
+    /// Called once, before any data, with every panel and series of the run.
+    virtual void layoutDeclared(const PlotLayout& layout) = 0;
+    /// Appends points to an Append series (every point is kept).
+    virtual void pointsAppended(const std::string& seriesId, const std::vector<double>& x,
+                                const std::vector<double>& y) = 0;
+    /// Replaces the whole of a Replace series.
+    virtual void seriesReplaced(const std::string& seriesId, const std::vector<double>& x,
+                                const std::vector<double>& y) = 0;
+    /// Overall progress in [0, 1] and a short description ("Model 2: step 1,200 / 15,000").
+    virtual void progressed(double fraction, const std::string& message) = 0;
+    /// A line for the log ("Model 1 stopped at step 1093: plateau").
+    virtual void logged(const std::string& line) = 0;
+};
+
+/// One experiment, configured. `run` may be called once.
+class Experiment {
+public:
+    virtual ~Experiment() = default;
+    virtual PlotLayout layout() const = 0;
+    /// Trains and measures, reporting through `sink`; returns the results (results.json),
+    /// including a one-line "headline". Returns early with partial results when
+    /// control.cancel is set. Throws trainlab::Error subclasses on failure.
+    virtual nlohmann::json run(ExperimentSink& sink, RunControl& control) = 0;
+};
+
+/// Everything known about one experiment kind.
+struct ExperimentKind {
+    std::string id;  ///< "function_fit"
+    /// The knobs of `config` (may depend on it, e.g. one entry per model).
+    std::function<std::vector<ParamSpec>(const nlohmann::json& config)> schema;
+    /// Checks beyond the per-field schema (cross-field rules); one message per problem.
+    std::function<std::vector<std::string>(const nlohmann::json& config)> check;
+    /// Builds the experiment; `threads` is the intra-op thread budget the run was given.
+    std::function<std::unique_ptr<Experiment>(const nlohmann::json& config, int threads)> create;
+};
+
+/// The registered kinds; nullptr when unknown.
+const ExperimentKind* findExperimentKind(const std::string& id);
+std::vector<std::string> experimentKindIds();
+
+/// Validates `config` for `kind`: schema and cross-field checks. Empty when valid.
+std::vector<std::string> validateExperimentConfig(const std::string& kind,
+                                                  const nlohmann::json& config);
+
+}  // namespace trainlab

@@ -1,0 +1,188 @@
+#include "experiment_runner.h"
+
+#include <torch/torch.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <map>
+#include <mutex>
+
+#include "core/errors.h"
+
+namespace trainlab {
+
+using nlohmann::json;
+
+std::string trainlabVersion() { return TRAINLAB_VERSION; }
+
+namespace {
+
+/// Records every series to the run directory and forwards everything to the observer.
+class RecordingSink : public ExperimentSink {
+public:
+    RecordingSink(const RunDirectory& dir, const PlotLayout& layout, RunObserver* next)
+        : dir_(dir), layout_(layout), next_(next) {
+        for (const auto& s : layout.series)
+            if (s.mode == SeriesMode::Append)
+                writers_.emplace(s.id, CsvSeriesWriter(dir.seriesPath(s.id), s.xName, s.yName));
+    }
+    void layoutDeclared(const PlotLayout& l) override {
+        if (next_) next_->layoutDeclared(l);
+    }
+    void pointsAppended(const std::string& id, const std::vector<double>& x,
+                        const std::vector<double>& y) override {
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            auto it = writers_.find(id);
+            if (it != writers_.end()) {
+                const size_t n = std::min(x.size(), y.size());
+                for (size_t i = 0; i < n; ++i) it->second.append(x[i], y[i]);
+                it->second.flush();  // throws IoError on a full disk: the run fails
+            }
+        }
+        if (next_) next_->pointsAppended(id, x, y);
+    }
+    void seriesReplaced(const std::string& id, const std::vector<double>& x,
+                        const std::vector<double>& y) override {
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            latest_[id] = Series{x, y};
+        }
+        if (next_) next_->seriesReplaced(id, x, y);
+    }
+    void progressed(double f, const std::string& m) override {
+        if (next_) next_->progressed(f, m);
+    }
+    void logged(const std::string& line) override {
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            log_.push_back(line);
+        }
+        if (next_) next_->logged(line);
+    }
+    /// Writes the final state of every Replace series.
+    void writeReplaced() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        for (const auto& [id, series] : latest_) {
+            const SeriesSpec* spec = layout_.findSeries(id);
+            if (spec) writeSeriesCsv(dir_.seriesPath(id), spec->xName, spec->yName, series);
+        }
+    }
+    std::vector<std::string> logLines() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return log_;
+    }
+
+private:
+    const RunDirectory& dir_;
+    PlotLayout layout_;
+    RunObserver* next_;
+    std::mutex mutex_;
+    std::map<std::string, CsvSeriesWriter> writers_;
+    std::map<std::string, Series> latest_;
+    std::vector<std::string> log_;
+};
+
+json resolvedConfig(const RunRequest& r) {
+    return json{{"trainlab_version", trainlabVersion()},
+                {"libtorch_version", std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." + std::to_string(TORCH_VERSION_PATCH)},
+                {"preset_id", r.preset.id},
+                {"title", r.preset.title},
+                {"group", r.preset.group},
+                {"kind", r.preset.kind},
+                {"preset_source", r.preset.source},
+                {"expected", r.preset.expected},
+                {"seed", r.config.value("seed", json())},
+                {"threads", r.threads},
+                {"created_at", isoTimestampUtc()},
+                {"config", r.config}};
+}
+
+}  // namespace
+
+void applyOverride(const std::string& kindId, json& config, const std::string& assignment) {
+    const auto eq = assignment.find('=');
+    if (eq == std::string::npos || eq == 0)
+        throw ConfigError({"'" + assignment + "': expected key=value"});
+    const std::string key = assignment.substr(0, eq);
+    const ExperimentKind* kind = findExperimentKind(kindId);
+    if (!kind) throw ConfigError({"experiment kind '" + kindId + "' is unknown"});
+    const auto specs = kind->schema(config);
+    const ParamSpec* spec = findParam(specs, key);
+    if (!spec) {
+        std::string known;
+        for (const auto& s : specs) known += (known.empty() ? "" : ", ") + s.key;
+        throw ConfigError({"'" + key + "' is not a setting of this preset (settings: " + known + ")"});
+    }
+    setParamFromString(config, *spec, assignment.substr(eq + 1));
+}
+
+RunOutcome runExperiment(const RunRequest& request, RunObserver* observer, RunControl& control) {
+    RunOutcome out;
+    const auto t0 = std::chrono::steady_clock::now();
+    RunStatus status;
+    status.startedAt = isoTimestampUtc();
+    status.pid = ::getpid();
+    status.host = currentHostName();
+    std::unique_ptr<RunDirectory> dir;
+    auto finish = [&](RunState state, std::string message) {
+        out.state = state;
+        out.message = std::move(message);
+        status.state = state;
+        status.message = out.message;
+        status.endedAt = isoTimestampUtc();
+        status.elapsedSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        if (dir) {
+            try {
+                dir->writeStatus(status);
+            } catch (const std::exception& e) {
+                out.message += std::string(" (and the final status could not be saved: ") + e.what() + ")";
+            }
+        }
+        return out;
+    };
+    try {
+        const auto problems = validateExperimentConfig(request.preset.kind, request.config);
+        if (!problems.empty()) throw ConfigError(problems);
+        if (request.threads < 1 || request.threads > 256)
+            throw ConfigError({"threads = " + std::to_string(request.threads) + " must be in [1, 256]"});
+        torch::set_num_threads(request.threads);
+        const ExperimentKind* kind = findExperimentKind(request.preset.kind);
+        auto experiment = kind->create(request.config, request.threads);
+        const PlotLayout layout = experiment->layout();
+
+        dir = std::make_unique<RunDirectory>(RunDirectory::create(request.runsRoot, request.preset.id));
+        out.runDir = dir->path();
+        dir->writeConfig(resolvedConfig(request));
+        dir->writeLayout(layout);
+        dir->writeStatus(status);
+        if (observer) observer->runDirectoryCreated(dir->path().string());
+
+        RecordingSink sink(*dir, layout, observer);
+        sink.layoutDeclared(layout);
+        json results;
+        try {
+            results = experiment->run(sink, control);
+        } catch (...) {
+            try {
+                sink.writeReplaced();  // keep the last predictions of a failed run
+            } catch (...) {
+            }
+            throw;
+        }
+        sink.writeReplaced();
+        results["log"] = sink.logLines();
+        const bool cancelled = control.cancel.load();
+        if (cancelled) results["headline"] = "cancelled: " + results.value("headline", std::string("no result"));
+        dir->writeResults(results);
+        out.results = results;
+        return finish(cancelled ? RunState::Cancelled : RunState::Finished,
+                      cancelled ? "cancelled by the user" : results.value("headline", std::string("finished")));
+    } catch (const std::exception& e) {
+        return finish(RunState::Failed, e.what());
+    } catch (...) {
+        return finish(RunState::Failed, "unknown error");
+    }
+}
+
+}  // namespace trainlab

@@ -1,0 +1,104 @@
+#include "preset.h"
+
+#include <system_error>
+
+#include "core/errors.h"
+#include "core/plot_layout.h"
+#include "core/run_directory.h"
+#include "experiment.h"
+
+namespace trainlab {
+
+using nlohmann::json;
+
+// Defined in the generated presets_embedded.cpp: {file name, JSON text}.
+extern const std::vector<std::pair<std::string, std::string>>& embeddedPresetTexts();
+
+std::vector<std::string> presetGroups() {
+    return {"Deep vs shallow", "Optimization", "Generalization"};
+}
+
+Preset parsePreset(const std::string& text, const std::string& source) {
+    json j;
+    try {
+        j = json::parse(text);
+    } catch (const json::parse_error& e) {
+        throw ConfigError({source + ": not valid JSON: " + e.what()});
+    }
+    std::vector<std::string> problems;
+    if (!j.is_object()) throw ConfigError({source + ": a preset must be a JSON object"});
+    auto str = [&](const char* key, bool required) -> std::string {
+        if (!j.contains(key)) {
+            if (required) problems.push_back(source + ": '" + key + "' is missing");
+            return {};
+        }
+        if (!j[key].is_string()) {
+            problems.push_back(source + ": '" + key + "' must be text (found " + j[key].dump() + ")");
+            return {};
+        }
+        return j[key].get<std::string>();
+    };
+    Preset p;
+    p.source = source;
+    p.id = str("id", true);
+    p.title = str("title", true);
+    p.group = str("group", true);
+    p.kind = str("kind", true);
+    p.description = str("description", false);
+    p.expected = str("expected", false);
+    if (!p.id.empty() && !isSafeId(p.id))
+        problems.push_back(source + ": 'id' \"" + p.id + "\" may only use letters, digits, '-', '_', '.'");
+    if (!p.group.empty()) {
+        bool known = false;
+        for (const auto& g : presetGroups()) known = known || g == p.group;
+        if (!known)
+            problems.push_back(source + ": 'group' \"" + p.group +
+                               "\" is not one of Deep vs shallow, Optimization, Generalization");
+    }
+    const ExperimentKind* kind = p.kind.empty() ? nullptr : findExperimentKind(p.kind);
+    if (!p.kind.empty() && !kind) {
+        std::string known;
+        for (const auto& k : experimentKindIds()) known += (known.empty() ? "" : ", ") + k;
+        problems.push_back(source + ": 'kind' \"" + p.kind + "\" is unknown (known: " + known + ")");
+    }
+    if (!j.contains("config") || !j["config"].is_object()) {
+        problems.push_back(source + ": 'config' must be an object");
+    } else {
+        p.config = j["config"];
+        if (kind)
+            for (const auto& m : validateExperimentConfig(p.kind, p.config))
+                problems.push_back(source + ": config " + m);
+    }
+    if (!problems.empty()) throw ConfigError(problems);
+    return p;
+}
+
+Preset loadPresetFile(const std::filesystem::path& path) {
+    return parsePreset(readFile(path), path.string());
+}
+
+const std::vector<Preset>& builtinPresets() {
+    static const std::vector<Preset> presets = [] {
+        std::vector<Preset> out;
+        for (const auto& [name, text] : embeddedPresetTexts()) {
+            Preset p = parsePreset(text, "built-in preset " + name);
+            p.source = "built-in";
+            out.push_back(std::move(p));
+        }
+        return out;
+    }();
+    return presets;
+}
+
+Preset resolvePreset(const std::string& idOrPath) {
+    for (const auto& p : builtinPresets())
+        if (p.id == idOrPath) return p;
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(idOrPath, ec)) return loadPresetFile(idOrPath);
+    std::string known;
+    for (const auto& p : builtinPresets()) known += (known.empty() ? "" : ", ") + p.id;
+    throw ConfigError({"'" + idOrPath + "' is neither a preset id nor a preset file (presets: " +
+                       known + ")"});
+}
+
+}  // namespace trainlab

@@ -1,0 +1,132 @@
+// The main window driven as a user would: select, run, pause, stop, rerun, reopen, close.
+#include <QtTest>
+#include <QAction>
+#include <QDockWidget>
+
+#include "config_editor.h"
+#include "experiment_view.h"
+#include "main_window.h"
+#include "plot_panel.h"
+#include "preset.h"
+
+using namespace trainlab;
+
+namespace {
+void useTinySettings(MainWindow& w, int maxSteps) {
+    // Load the tiny preset through the same path a user's preset file takes.
+    const Preset p = loadPresetFile(TRAINLAB_TEST_DATA "/tiny-fit.json");
+    nlohmann::json config = p.config;
+    config["max_steps"] = maxSteps;
+    const ExperimentKind* kind = findExperimentKind(p.kind);
+    w.selectPreset("1-1-sinc");
+    w.configEditor()->setSchema(kind->schema(config), config);
+}
+}  // namespace
+
+class TstMainWindow : public QObject {
+    Q_OBJECT
+private slots:
+    void initTestCase() {
+        QCoreApplication::setOrganizationName("trainlab-tests");
+        QStandardPaths::setTestModeEnabled(true);
+    }
+
+    void runsAPresetAndShowsItsPanels() {
+        QTemporaryDir tmp;
+        MainWindow w;
+        w.setQuiet(true);
+        w.setRunsRoot(tmp.path());
+        w.show();
+        useTinySettings(w, 200);
+        QSignalSpy phases(&w, &MainWindow::phaseChanged);
+        w.startRun();
+        QTRY_COMPARE_WITH_TIMEOUT(w.phase(), RunPhase::Finished, 60000);
+        QVERIFY(w.view());
+        QCOMPARE(w.view()->panels().size(), size_t(3));
+        PlotPanel* loss = w.view()->panelFor("loss");
+        QVERIFY(loss);
+        QCOMPARE(loss->pointCount("loss_m1"), size_t(200));
+        QVERIFY(w.findChildren<QDockWidget*>().size() >= 3 + 3);
+        // Plots were saved into the run.
+        QVERIFY(QFileInfo(w.currentRunDir() + "/plots/loss.png").size() > 0);
+        // Export everything elsewhere.
+        QVERIFY(w.exportRunTo(tmp.path() + "/export"));
+        QVERIFY(QFileInfo(tmp.path() + "/export/fit.svg").size() > 0);
+        QVERIFY(QFileInfo(tmp.path() + "/export/config.json").size() > 0);
+        // The phases went Starting → Running → Finished.
+        QVERIFY(phases.count() >= 2);
+    }
+
+    void pauseStopAndStartAgainAtOnce() {
+        QTemporaryDir tmp;
+        MainWindow w;
+        w.setQuiet(true);
+        w.setRunsRoot(tmp.path());
+        useTinySettings(w, 10000000);
+        w.startRun();
+        QTRY_COMPARE_WITH_TIMEOUT(w.phase(), RunPhase::Running, 30000);
+        w.togglePause();
+        QCOMPARE(w.phase(), RunPhase::Paused);
+        w.togglePause();
+        QCOMPARE(w.phase(), RunPhase::Running);
+        w.startRun();  // ignored while running
+        QCOMPARE(w.phase(), RunPhase::Running);
+        w.stopRun();
+        QTRY_COMPARE_WITH_TIMEOUT(w.phase(), RunPhase::Cancelled, 5000);
+        const QString first = w.currentRunDir();
+        w.startRun();  // again, at once
+        QTRY_COMPARE_WITH_TIMEOUT(w.phase(), RunPhase::Running, 30000);
+        QTRY_VERIFY_WITH_TIMEOUT(w.currentRunDir() != first && !w.currentRunDir().isEmpty(), 5000);
+        w.selectPreset("2-2-gradient-norm");  // switching presets mid-run does not disturb it
+        QCOMPARE(w.phase(), RunPhase::Running);
+        w.stopRun();
+        QTRY_COMPARE_WITH_TIMEOUT(w.phase(), RunPhase::Cancelled, 5000);
+        // Reopen the first run from disk.
+        w.openRun(first);
+        QVERIFY(w.view());
+        QVERIFY(w.view()->panelFor("loss")->pointCount("loss_m1") > 0);
+    }
+
+    void closingMidRunStopsItAndMarksItCancelled() {
+        QTemporaryDir tmp;
+        QString runDir;
+        {
+            MainWindow w;
+            w.setQuiet(true);
+            w.setRunsRoot(tmp.path());
+            w.show();
+            useTinySettings(w, 10000000);
+            w.startRun();
+            QTRY_VERIFY_WITH_TIMEOUT(!w.currentRunDir().isEmpty(), 30000);
+            runDir = w.currentRunDir();
+            QElapsedTimer t;
+            t.start();
+            QVERIFY(w.close());
+            QVERIFY(t.elapsed() < 2000);
+        }
+        QCOMPARE(RunDirectory(runDir.toStdString()).readStatus().state, RunState::Cancelled);
+    }
+
+    void aFailingRunLeavesTheWindowUsable() {
+        QTemporaryDir tmp;
+        MainWindow w;
+        w.setQuiet(true);
+        w.setRunsRoot(tmp.path());
+        const Preset p = loadPresetFile(TRAINLAB_TEST_DATA "/tiny-fit.json");
+        nlohmann::json config = p.config;
+        config["function"] = "two_cosh";
+        config["train_grid"] = {{"from", -5.0}, {"to", 5.0}, {"count", 200}, {"step", 0.0}};
+        config["optimizer"] = "sgd";
+        config["lr"] = 10.0;
+        w.selectPreset("1-1-sinc");
+        w.configEditor()->setSchema(findExperimentKind(p.kind)->schema(config), config);
+        w.startRun();
+        QTRY_COMPARE_WITH_TIMEOUT(w.phase(), RunPhase::Failed, 30000);
+        useTinySettings(w, 50);
+        w.startRun();
+        QTRY_COMPARE_WITH_TIMEOUT(w.phase(), RunPhase::Finished, 30000);
+    }
+};
+
+QTEST_MAIN(TstMainWindow)
+#include "tst_main_window.moc"

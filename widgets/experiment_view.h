@@ -1,0 +1,64 @@
+// The set of plot panels of one experiment, built from its PlotLayout.
+#pragma once
+
+#include <QPointer>
+#include <QString>
+#include <QStringList>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/plot_layout.h"
+#include "core/run_directory.h"
+#include "plot_panel.h"
+
+class QWidget;
+
+namespace trainlab {
+
+/// Builds one PlotPanel per PanelSpec of a PlotLayout (each series added to its panel) and
+/// routes data to panels by series id.
+///
+/// Contract: GUI thread only. The caller may reparent the panels (e.g. into dock widgets);
+/// whoever is their parent then owns them. Panels that have no parent when the view is
+/// destroyed are deleted with it. Data for unknown series ids, or for panels deleted
+/// meanwhile, is ignored. Not copyable.
+class ExperimentView {
+  public:
+    explicit ExperimentView(const PlotLayout& layout, QWidget* panelParent = nullptr);
+    ~ExperimentView();
+    ExperimentView(const ExperimentView&) = delete;
+    ExperimentView& operator=(const ExperimentView&) = delete;
+
+    const PlotLayout& layout() const { return layout_; }
+    /// The panels in layout order (pointers stay valid while their owner keeps them).
+    const std::vector<PlotPanel*>& panels() const { return panels_; }
+    /// The panel with this id, or nullptr.
+    PlotPanel* panelFor(const std::string& panelId) const;
+
+    void append(const std::string& seriesId, const std::vector<double>& x,
+                const std::vector<double>& y);
+    void replace(const std::string& seriesId, const std::vector<double>& x,
+                 const std::vector<double>& y);
+    /// Refreshes every panel (see PlotPanel::refresh).
+    void refresh();
+
+    /// Fills every series of the layout from the run's metrics/ files and refreshes. Throws
+    /// what RunDirectory::readAllSeries() throws (IoError, ConfigError) on a damaged run.
+    void loadFromRun(const RunDirectory& dir);
+
+    /// Writes <panel id>.png, .svg and .csv for every panel into `plotsDir` (created if
+    /// needed). Returns the files written; on any failure `error` names every failed file.
+    QStringList exportAll(const QString& plotsDir, QString* error = nullptr) const;
+
+  private:
+    PlotPanel* panelOfSeries(const std::string& seriesId) const;
+
+    PlotLayout layout_;
+    std::vector<PlotPanel*> panels_;
+    std::vector<QPointer<PlotPanel>> guarded_;
+    std::unordered_map<std::string, std::size_t> panelIndex_;   ///< panel id → index
+    std::unordered_map<std::string, std::size_t> seriesPanel_;  ///< series id → panel index
+};
+
+}  // namespace trainlab

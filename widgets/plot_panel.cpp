@@ -1,0 +1,787 @@
+#include "plot_panel.h"
+
+#include <qcustomplot.h>
+#include <QBuffer>
+#include <QEvent>
+#include <QFileDialog>
+#include <QImage>
+#include <QMenu>
+#include <QMessageBox>
+#include <QMouseEvent>
+#include <QPixmap>
+#include <QSaveFile>
+#include <QSvgGenerator>
+#include <QTimer>
+#include <QToolTip>
+#include <QVBoxLayout>
+#include <QWheelEvent>
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <limits>
+
+#include "palette.h"
+
+namespace trainlab {
+
+namespace {
+
+constexpr int kHoverRadiusPx = 15;
+constexpr int kMinDecimationWidthPx = 1000;  // exports are wider than most panels on screen
+
+/// Log-axis ticker that also labels ranges spanning less than about two decades, where the
+/// plain QCPAxisTickerLog would leave the axis with one label or none.
+class LogTicker : public QCPAxisTickerLog {
+  public:
+    LogTicker() {
+        setLogBase(10);
+        setSubTickCount(8);
+    }
+
+  protected:
+    QVector<double> createTickVector(double tickStep, const QCPRange& range) override {
+        dense_ = false;
+        if (range.lower <= 0 || range.upper <= range.lower)
+            return QCPAxisTickerLog::createTickVector(tickStep, range);
+        const int kLo = static_cast<int>(std::floor(std::log10(range.lower)));
+        const int kHi = static_cast<int>(std::ceil(std::log10(range.upper)));
+        int powersInside = 0;
+        for (int k = kLo; k <= kHi; ++k) {
+            const double p = std::pow(10.0, k);
+            if (p >= range.lower && p <= range.upper) ++powersInside;
+        }
+        if (powersInside >= 3) return QCPAxisTickerLog::createTickVector(tickStep, range);
+        dense_ = true;
+        // plain decimals where they stay short, powers of ten otherwise
+        plainLabels_ = range.lower >= 1e-3 && range.upper < 1e5;
+        static const double kSparse[] = {1, 2, 5};
+        static const double kFull[] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+        QVector<double> ticks = collect(kLo, kHi, kSparse, 3, range);
+        if (ticks.size() < 4) ticks = collect(kLo, kHi, kFull, 9, range);
+        return ticks;
+    }
+
+    int getSubTickCount(double tickStep) override {
+        return dense_ ? 0 : QCPAxisTickerLog::getSubTickCount(tickStep);
+    }
+
+    QString getTickLabel(double tick, const QLocale& locale, QChar formatChar,
+                         int precision) override {
+        if (!dense_) return QCPAxisTickerLog::getTickLabel(tick, locale, formatChar, precision);
+        if (plainLabels_) return locale.toString(tick, 'g', 4);
+        return locale.toString(tick, 'e', 0);
+    }
+
+  private:
+    static QVector<double> collect(int kLo, int kHi, const double* mantissas, int n,
+                                   const QCPRange& range) {
+        QVector<double> ticks;
+        for (int k = kLo - 1; k <= kHi; ++k) {
+            const double p = std::pow(10.0, k);
+            for (int i = 0; i < n; ++i) {
+                const double t = mantissas[i] * p;
+                // one tick beyond each end, so that trimTicks() can do its usual job
+                if (t >= range.lower / 10 && t <= range.upper * 10) ticks.push_back(t);
+            }
+        }
+        return ticks;
+    }
+
+    bool dense_ = false;
+    bool plainLabels_ = false;
+};
+
+/// Formats a double with 9 significant digits, independent of the C locale (which
+/// QCoreApplication sets from the environment).
+int formatNumber(char* buf, std::size_t size, double v) {
+    if (std::isnan(v)) return std::snprintf(buf, size, "nan");
+    if (std::isinf(v)) return std::snprintf(buf, size, v > 0 ? "inf" : "-inf");
+    const auto res = std::to_chars(buf, buf + size, v, std::chars_format::general, 9);
+    return static_cast<int>(res.ptr - buf);
+}
+
+bool writeAtomically(const QString& path, const QByteArray& bytes, const char* what,
+                     QString* error) {
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly)) {
+        if (error)
+            *error = QStringLiteral("Cannot write %1 to %2: %3")
+                         .arg(QLatin1String(what), path, file.errorString());
+        return false;
+    }
+    if (file.write(bytes) != bytes.size() || !file.commit()) {
+        if (error)
+            *error = QStringLiteral("Cannot write %1 to %2: %3")
+                         .arg(QLatin1String(what), path, file.errorString());
+        return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+struct PlotPanel::SeriesData {
+    SeriesSpec spec;
+    std::vector<double> x;
+    std::vector<double> y;
+    bool monotonic = true;  ///< x never decreases (NaNs aside)
+    double lastFiniteX = -std::numeric_limits<double>::infinity();
+    bool changed = false;
+    bool rangeLimited = false;  ///< the display depends on the visible x range
+    std::size_t displayed = 0;
+    QCPGraph* graph = nullptr;  ///< lines with increasing x, and scatter
+    QCPCurve* curve = nullptr;  ///< lines whose x goes back and forth (trajectories)
+
+    QCPAbstractPlottable* plottable() const {
+        return graph ? static_cast<QCPAbstractPlottable*>(graph) : curve;
+    }
+
+    void noteAppended(std::size_t from) {
+        for (std::size_t i = from; i < x.size(); ++i) {
+            if (!std::isfinite(x[i])) continue;
+            if (x[i] < lastFiniteX) monotonic = false;
+            lastFiniteX = x[i];
+        }
+    }
+};
+
+PlotPanel::PlotPanel(const PanelSpec& spec, QWidget* parent) : QWidget(parent), spec_(spec) {
+    setObjectName(QString::fromStdString("plotPanel_" + spec.id));
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    plot_ = new QCustomPlot(this);
+    plot_->setMinimumSize(240, 160);
+    layout->addWidget(plot_);
+
+    if (!spec_.title.empty()) {
+        plot_->plotLayout()->insertRow(0);
+        QFont titleFont = font();
+        titleFont.setPointSizeF(titleFont.pointSizeF() + 1.5);
+        titleFont.setBold(true);
+        auto* title = new QCPTextElement(plot_, QString::fromStdString(spec_.title), titleFont);
+        title->setObjectName(QStringLiteral("title"));
+        plot_->plotLayout()->addElement(0, 0, title);
+    }
+
+    configureAxis(plot_->xAxis, spec_.xLabel, spec_.logX);
+    configureAxis(plot_->yAxis, spec_.yLabel, spec_.logY);
+    configureAxis(plot_->yAxis2, spec_.y2Label, spec_.logY2);
+    plot_->yAxis2->setVisible(!spec_.y2Label.empty());
+
+    plot_->legend->setVisible(false);  // shown once there is a series
+    plot_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+    plot_->legend->setIconSize(28, 12);
+    plot_->legend->setMargins(QMargins(8, 5, 8, 6));
+
+    plot_->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+    plot_->axisRect()->setRangeDragAxes({plot_->xAxis}, {plot_->yAxis, plot_->yAxis2});
+    plot_->axisRect()->setRangeZoomAxes({plot_->xAxis}, {plot_->yAxis, plot_->yAxis2});
+    plot_->setNoAntialiasingOnDrag(true);
+
+    plot_->addLayer(QStringLiteral("hover"), plot_->layer(QStringLiteral("main")),
+                    QCustomPlot::limAbove);
+    plot_->layer(QStringLiteral("hover"))->setMode(QCPLayer::lmBuffered);
+    tracer_ = new QCPItemTracer(plot_);
+    tracer_->setLayer(QStringLiteral("hover"));
+    tracer_->setStyle(QCPItemTracer::tsCircle);
+    tracer_->setSize(9);
+    tracer_->setVisible(false);
+
+    redecimateTimer_ = new QTimer(this);
+    redecimateTimer_->setSingleShot(true);
+    redecimateTimer_->setInterval(30);
+    connect(redecimateTimer_, &QTimer::timeout, this, [this] {
+        updating_ = true;
+        updateAllDisplays(true);
+        updating_ = false;
+        plot_->replot(QCustomPlot::rpQueuedReplot);
+    });
+
+    connect(plot_->xAxis, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), this,
+            [this] { onXRangeChanged(); });
+    connect(plot_, &QCustomPlot::mouseMove, this, [this](QMouseEvent* e) { onMouseMove(e); });
+    connect(plot_, &QCustomPlot::mouseWheel, this, [this](QWheelEvent* e) { onMouseWheel(e); });
+    connect(plot_, &QCustomPlot::mouseDoubleClick, this, [this](QMouseEvent*) { resetView(); });
+    plot_->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(plot_, &QWidget::customContextMenuRequested, this,
+            [this](const QPoint& pos) { showContextMenu(pos); });
+    plot_->installEventFilter(this);
+
+    applyColors();
+}
+
+PlotPanel::~PlotPanel() = default;
+
+void PlotPanel::configureAxis(QCPAxis* axis, const std::string& label, bool log) {
+    axis->setLabel(QString::fromStdString(label));
+    QFont labelFont = font();
+    labelFont.setPointSizeF(labelFont.pointSizeF() + 1);
+    axis->setLabelFont(labelFont);
+    if (log) {
+        axis->setScaleType(QCPAxis::stLogarithmic);
+        axis->setTicker(QSharedPointer<QCPAxisTicker>(new LogTicker));
+        axis->setNumberFormat(QStringLiteral("eb"));
+        axis->setNumberPrecision(0);
+        axis->setRange(1e-3, 1);
+        axis->grid()->setSubGridVisible(true);
+    } else {
+        axis->setRange(0, 1);
+    }
+}
+
+void PlotPanel::applyColors() {
+    const QPalette pal = palette();
+    const QColor bg = pal.color(QPalette::Base);
+    const QColor fg = pal.color(QPalette::Text);
+    QColor grid = fg;
+    grid.setAlpha(45);
+    QColor subGrid = fg;
+    subGrid.setAlpha(20);
+    plot_->setBackground(bg);
+    for (QCPAxis* axis : plot_->axisRect()->axes()) {
+        axis->setBasePen(QPen(fg, 1));
+        axis->setTickPen(QPen(fg, 1));
+        axis->setSubTickPen(QPen(fg, 1));
+        axis->setTickLabelColor(fg);
+        axis->setLabelColor(fg);
+        axis->grid()->setPen(QPen(grid, 1, Qt::SolidLine));
+        axis->grid()->setSubGridPen(QPen(subGrid, 1, Qt::SolidLine));
+        axis->grid()->setZeroLinePen(QPen(grid, 1, Qt::SolidLine));
+    }
+    QColor legendBg = bg;
+    legendBg.setAlpha(215);
+    QColor legendBorder = fg;
+    legendBorder.setAlpha(70);
+    plot_->legend->setBrush(legendBg);
+    plot_->legend->setBorderPen(QPen(legendBorder, 1));
+    plot_->legend->setTextColor(fg);
+    if (auto* title = plot_->findChild<QCPTextElement*>(QStringLiteral("title")))
+        title->setTextColor(fg);
+    tracer_->setPen(QPen(fg, 1.5));
+}
+
+void PlotPanel::changeEvent(QEvent* event) {
+    if (event->type() == QEvent::PaletteChange || event->type() == QEvent::StyleChange) {
+        applyColors();
+        plot_->replot(QCustomPlot::rpQueuedReplot);
+    }
+    QWidget::changeEvent(event);
+}
+
+bool PlotPanel::eventFilter(QObject* watched, QEvent* event) {
+    if (watched == plot_ && event->type() == QEvent::Leave) hideHover();
+    return QWidget::eventFilter(watched, event);
+}
+
+PlotPanel::SeriesData* PlotPanel::find(const std::string& id) const {
+    const auto it = index_.find(id);
+    return it == index_.end() ? nullptr : series_[it->second].get();
+}
+
+QCPAxis* PlotPanel::valueAxisOf(const SeriesData& s) const {
+    return s.spec.rightAxis ? plot_->yAxis2 : plot_->yAxis;
+}
+
+void PlotPanel::addSeries(const SeriesSpec& s) {
+    if (find(s.id)) return;
+    auto data = std::make_unique<SeriesData>();
+    data->spec = s;
+    if (s.rightAxis) {
+        plot_->yAxis2->setVisible(true);
+        if (plot_->yAxis2->label().isEmpty())
+            plot_->yAxis2->setLabel(QString::fromStdString(spec_.y2Label));
+    }
+    index_.emplace(s.id, series_.size());
+    series_.push_back(std::move(data));
+    ensurePlottable(*series_.back());
+    plot_->legend->setVisible(true);
+}
+
+void PlotPanel::ensurePlottable(SeriesData& s) {
+    const bool wantCurve = s.spec.style == SeriesStyle::Line && !s.monotonic;
+    if (s.plottable() && (s.curve != nullptr) == wantCurve) return;
+
+    int legendRow = -1;
+    if (QCPAbstractPlottable* old = s.plottable()) {
+        // keep the legend order: remember where the old entry was
+        for (int i = 0; i < plot_->legend->itemCount(); ++i)
+            if (auto* item = qobject_cast<QCPPlottableLegendItem*>(plot_->legend->item(i)))
+                if (item->plottable() == old) legendRow = i;
+        plot_->removePlottable(old);
+        s.graph = nullptr;
+        s.curve = nullptr;
+    }
+
+    QCPAxis* valueAxis = valueAxisOf(s);
+    QCPAbstractPlottable* p = nullptr;
+    if (wantCurve) {
+        s.curve = new QCPCurve(plot_->xAxis, valueAxis);
+        p = s.curve;
+    } else {
+        s.graph = plot_->addGraph(plot_->xAxis, valueAxis);
+        p = s.graph;
+    }
+    p->setName(QString::fromStdString(s.spec.name));
+    const QColor color = seriesColor(s.spec.color);
+    QPen pen(color, s.spec.color < 0 ? 1.6 : 2.0);
+    pen.setCapStyle(Qt::FlatCap);
+    if (s.spec.dashed) pen.setStyle(Qt::DashLine);
+    p->setPen(pen);
+    if (s.spec.style == SeriesStyle::Scatter) {
+        QCPScatterStyle scatter(QCPScatterStyle::ssDisc, color, color, 5);
+        if (s.graph) {
+            s.graph->setLineStyle(QCPGraph::lsNone);
+            s.graph->setScatterStyle(scatter);
+        } else {
+            s.curve->setLineStyle(QCPCurve::lsNone);
+            s.curve->setScatterStyle(scatter);
+        }
+    } else if (s.curve) {
+        s.curve->setLineStyle(QCPCurve::lsLine);
+    }
+
+    if (legendRow >= 0) {
+        // move the new entry (added last) back to where the old one was
+        QCPAbstractLegendItem* item = plot_->legend->itemWithPlottable(p);
+        if (item && plot_->legend->take(item)) {
+            plot_->legend->insertRow(legendRow);
+            plot_->legend->addElement(legendRow, 0, item);
+            plot_->legend->simplify();
+        }
+    }
+    s.changed = true;
+}
+
+bool PlotPanel::hasSeries(const std::string& id) const {
+    return find(id) != nullptr;
+}
+
+void PlotPanel::appendPoints(const std::string& seriesId, const std::vector<double>& x,
+                             const std::vector<double>& y) {
+    SeriesData* s = find(seriesId);
+    if (!s) return;
+    const std::size_t n = std::min(x.size(), y.size());
+    if (n == 0) return;
+    const std::size_t from = s->x.size();
+    s->x.insert(s->x.end(), x.begin(), x.begin() + static_cast<std::ptrdiff_t>(n));
+    s->y.insert(s->y.end(), y.begin(), y.begin() + static_cast<std::ptrdiff_t>(n));
+    s->noteAppended(from);
+    s->changed = true;
+    dirty_ = true;
+}
+
+void PlotPanel::replaceSeries(const std::string& seriesId, const std::vector<double>& x,
+                              const std::vector<double>& y) {
+    SeriesData* s = find(seriesId);
+    if (!s) return;
+    const std::size_t n = std::min(x.size(), y.size());
+    s->x.assign(x.begin(), x.begin() + static_cast<std::ptrdiff_t>(n));
+    s->y.assign(y.begin(), y.begin() + static_cast<std::ptrdiff_t>(n));
+    s->monotonic = true;
+    s->lastFiniteX = -std::numeric_limits<double>::infinity();
+    s->noteAppended(0);
+    s->changed = true;
+    dirty_ = true;
+}
+
+std::size_t PlotPanel::pointCount(const std::string& seriesId) const {
+    const SeriesData* s = find(seriesId);
+    return s ? s->x.size() : 0;
+}
+
+std::size_t PlotPanel::displayedPointCount(const std::string& seriesId) const {
+    const SeriesData* s = find(seriesId);
+    return s ? s->displayed : 0;
+}
+
+void PlotPanel::updateDisplay(SeriesData& s) {
+    ensurePlottable(s);
+    const bool logX = plot_->xAxis->scaleType() == QCPAxis::stLogarithmic;
+    const bool logV = valueAxisOf(s)->scaleType() == QCPAxis::stLogarithmic;
+    const auto shown = [&](std::size_t i) {
+        const double x = s.x[i];
+        const double y = s.y[i];
+        return std::isfinite(x) && std::isfinite(y) && (!logX || x > 0) && (!logV || y > 0);
+    };
+    const std::size_t n = s.x.size();
+    s.rangeLimited = false;
+
+    if (s.curve) {
+        QVector<QCPCurveData> data;
+        data.reserve(static_cast<int>(n));
+        for (std::size_t i = 0; i < n; ++i)
+            if (shown(i)) data.push_back(QCPCurveData(static_cast<double>(i), s.x[i], s.y[i]));
+        s.displayed = static_cast<std::size_t>(data.size());
+        s.curve->data()->set(data, true);
+        return;
+    }
+
+    const int widthPx = std::max(plot_->axisRect()->width(), kMinDecimationWidthPx);
+    const std::size_t threshold = 4 * static_cast<std::size_t>(widthPx);
+    const bool decimate = s.spec.style == SeriesStyle::Line && s.monotonic && n > threshold;
+
+    QVector<QCPGraphData> data;
+    if (!decimate) {
+        data.reserve(static_cast<int>(n));
+        for (std::size_t i = 0; i < n; ++i)
+            if (shown(i)) data.push_back(QCPGraphData(s.x[i], s.y[i]));
+        s.displayed = static_cast<std::size_t>(data.size());
+        s.graph->data()->set(data, s.monotonic);
+        return;
+    }
+
+    // Min/max per pixel bucket over the visible x range (the whole data unless the user has
+    // zoomed), plus one neighbour on each side so that lines run on to the edges.
+    std::size_t i0 = 0;
+    std::size_t i1 = n;
+    double lo = 0;
+    double hi = 0;
+    if (userView_) {
+        s.rangeLimited = true;
+        lo = plot_->xAxis->range().lower;
+        hi = plot_->xAxis->range().upper;
+        const auto first = std::lower_bound(s.x.begin(), s.x.end(), lo);
+        const auto last = std::upper_bound(s.x.begin(), s.x.end(), hi);
+        i0 = static_cast<std::size_t>(first - s.x.begin());
+        i1 = static_cast<std::size_t>(last - s.x.begin());
+        if (i0 > 0) --i0;
+        if (i1 < n) ++i1;
+    } else {
+        bool any = false;
+        for (std::size_t i = 0; i < n; ++i)
+            if (shown(i)) {
+                if (!any) lo = s.x[i];
+                hi = s.x[i];
+                any = true;
+            }
+    }
+    const auto t = [logX](double x) { return logX ? std::log10(x) : x; };
+    const double tLo = t(lo);
+    const double span = t(hi) - tLo;
+    const int buckets = 2 * widthPx;
+
+    data.reserve(2 * buckets + 4);
+    long current = -1;
+    std::size_t minI = 0;
+    std::size_t maxI = 0;
+    const auto flush = [&] {
+        if (current < 0) return;
+        const std::size_t a = std::min(minI, maxI);
+        const std::size_t b = std::max(minI, maxI);
+        data.push_back(QCPGraphData(s.x[a], s.y[a]));
+        if (b != a) data.push_back(QCPGraphData(s.x[b], s.y[b]));
+    };
+    for (std::size_t i = i0; i < i1; ++i) {
+        if (!shown(i)) continue;
+        long bucket = 0;
+        if (span > 0 && std::isfinite(span)) {
+            const double f = (t(s.x[i]) - tLo) / span;
+            bucket = static_cast<long>(std::floor(std::clamp(f, -1.0, 2.0) * buckets));
+        }
+        if (bucket != current) {
+            flush();
+            current = bucket;
+            minI = maxI = i;
+        } else {
+            if (s.y[i] < s.y[minI]) minI = i;
+            if (s.y[i] > s.y[maxI]) maxI = i;
+        }
+    }
+    flush();
+    s.displayed = static_cast<std::size_t>(data.size());
+    s.graph->data()->set(data, true);
+}
+
+void PlotPanel::updateAllDisplays(bool force) {
+    for (auto& s : series_) {
+        if (s->changed || (force && s->rangeLimited) || (force && !userView_)) {
+            updateDisplay(*s);
+            s->changed = false;
+        }
+    }
+    dirty_ = false;
+}
+
+void PlotPanel::rescaleToData() {
+    bool anyData = false;
+    for (const auto& s : series_)
+        if (s->displayed > 0) anyData = true;
+    if (!anyData) return;
+    plot_->rescaleAxes();
+    // Leave a margin above and below the data (in decades on log axes).
+    const auto pad = [](QCPAxis* axis, double fraction) {
+        QCPRange r = axis->range();
+        if (axis->scaleType() == QCPAxis::stLogarithmic) {
+            if (r.lower <= 0) return;
+            const double f = std::pow(r.upper / r.lower, fraction);
+            const double g = std::max(f, 1.1);
+            axis->setRange(r.lower / g, r.upper * g);
+        } else {
+            const double d =
+                r.size() > 0 ? r.size() * fraction : std::max(std::abs(r.lower), 1.0) * 0.1;
+            axis->setRange(r.lower - d, r.upper + d);
+        }
+    };
+    pad(plot_->yAxis, 0.06);
+    if (plot_->yAxis2->visible()) pad(plot_->yAxis2, 0.06);
+    bool scatter = false;
+    for (const auto& s : series_)
+        if (s->spec.style == SeriesStyle::Scatter || s->curve) scatter = true;
+    if (scatter || plot_->xAxis->range().size() <= 0) pad(plot_->xAxis, 0.04);
+}
+
+void PlotPanel::refresh() {
+    updating_ = true;
+    if (dirty_) updateAllDisplays(false);
+    if (!userView_) rescaleToData();
+    updating_ = false;
+    plot_->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void PlotPanel::resetView() {
+    userView_ = false;
+    updating_ = true;
+    updateAllDisplays(true);
+    rescaleToData();
+    updating_ = false;
+    plot_->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void PlotPanel::onXRangeChanged() {
+    if (updating_) return;
+    for (const auto& s : series_)
+        if (s->rangeLimited || (userView_ && s->graph && s->x.size() > 4 * kMinDecimationWidthPx &&
+                                s->spec.style == SeriesStyle::Line && s->monotonic)) {
+            redecimateTimer_->start();
+            return;
+        }
+}
+
+void PlotPanel::onMouseWheel(QWheelEvent*) {
+    userView_ = true;
+    hideHover();
+}
+
+void PlotPanel::hideHover() {
+    if (tracer_->visible()) {
+        tracer_->setVisible(false);
+        tracer_->layer()->replot();
+    }
+    QToolTip::hideText();
+}
+
+void PlotPanel::onMouseMove(QMouseEvent* event) {
+    if (event->buttons() & (Qt::LeftButton | Qt::MiddleButton)) {
+        userView_ = true;
+        hideHover();
+        return;
+    }
+    const QPointF pos = event->position();
+    const double r2 = double(kHoverRadiusPx) * kHoverRadiusPx;
+    const SeriesData* best = nullptr;
+    std::size_t bestI = 0;
+    double bestD2 = r2;
+    QCPAxis* xa = plot_->xAxis;
+    const bool logX = xa->scaleType() == QCPAxis::stLogarithmic;
+    for (const auto& sp : series_) {
+        const SeriesData& s = *sp;
+        if (!s.plottable() || !s.plottable()->visible() || s.x.empty()) continue;
+        QCPAxis* va = valueAxisOf(s);
+        const bool logV = va->scaleType() == QCPAxis::stLogarithmic;
+        std::size_t i0 = 0;
+        std::size_t i1 = s.x.size();
+        if (s.monotonic) {
+            double a = xa->pixelToCoord(pos.x() - kHoverRadiusPx);
+            double b = xa->pixelToCoord(pos.x() + kHoverRadiusPx);
+            if (a > b) std::swap(a, b);
+            i0 =
+                static_cast<std::size_t>(std::lower_bound(s.x.begin(), s.x.end(), a) - s.x.begin());
+            i1 =
+                static_cast<std::size_t>(std::upper_bound(s.x.begin(), s.x.end(), b) - s.x.begin());
+            if (i1 - i0 > 20000) {  // very dense: look around the x under the cursor only
+                const double c = xa->pixelToCoord(pos.x());
+                const std::size_t m = static_cast<std::size_t>(
+                    std::lower_bound(s.x.begin(), s.x.end(), c) - s.x.begin());
+                i0 = std::max(i0, m > 10000 ? m - 10000 : 0);
+                i1 = std::min(i1, m + 10000);
+            }
+        }
+        for (std::size_t i = i0; i < i1; ++i) {
+            const double x = s.x[i];
+            const double y = s.y[i];
+            if (!std::isfinite(x) || !std::isfinite(y) || (logX && x <= 0) || (logV && y <= 0))
+                continue;
+            const double dx = xa->coordToPixel(x) - pos.x();
+            const double dy = va->coordToPixel(y) - pos.y();
+            const double d2 = dx * dx + dy * dy;
+            if (d2 < bestD2) {
+                bestD2 = d2;
+                best = &s;
+                bestI = i;
+            }
+        }
+    }
+    if (!best) {
+        hideHover();
+        return;
+    }
+    const double x = best->x[bestI];
+    const double y = best->y[bestI];
+    tracer_->position->setAxes(xa, valueAxisOf(*best));
+    tracer_->position->setCoords(x, y);
+    tracer_->setBrush(seriesColor(best->spec.color));
+    tracer_->setVisible(true);
+    tracer_->layer()->replot();
+    const QString xName = QString::fromStdString(best->spec.xName);
+    const QString yName = QString::fromStdString(best->spec.yName);
+    const QString text =
+        QStringLiteral("<b>%1</b><br>%2 = %3<br>%4 = %5")
+            .arg(QString::fromStdString(best->spec.name).toHtmlEscaped(), xName.toHtmlEscaped(),
+                 QString::number(x, 'g', 9), yName.toHtmlEscaped(), QString::number(y, 'g', 9));
+    QToolTip::showText(event->globalPosition().toPoint(), text, plot_);
+}
+
+void PlotPanel::showContextMenu(const QPoint& pos) {
+    hideHover();
+    QMenu menu(this);
+    const QString base = QString::fromStdString(spec_.id);
+    const auto fail = [this](const QString& error) {
+        QMessageBox::warning(this, tr("Export failed"), error);
+    };
+    menu.addAction(tr("Export PNG…"), this, [this, base, fail] {
+        const QString path = QFileDialog::getSaveFileName(this, tr("Export PNG"), base + ".png",
+                                                          tr("PNG images (*.png)"));
+        QString error;
+        if (!path.isEmpty() && !exportPng(path, 1200, 800, 2.0, &error)) fail(error);
+    });
+    menu.addAction(tr("Export SVG…"), this, [this, base, fail] {
+        const QString path = QFileDialog::getSaveFileName(this, tr("Export SVG"), base + ".svg",
+                                                          tr("SVG images (*.svg)"));
+        QString error;
+        if (!path.isEmpty() && !exportSvg(path, 1200, 800, &error)) fail(error);
+    });
+    menu.addAction(tr("Export CSV…"), this, [this, base, fail] {
+        const QString path = QFileDialog::getSaveFileName(this, tr("Export CSV"), base + ".csv",
+                                                          tr("CSV files (*.csv)"));
+        QString error;
+        if (!path.isEmpty() && !exportCsv(path, &error)) fail(error);
+    });
+    menu.addSeparator();
+    menu.addAction(tr("Reset view"), this, [this] { resetView(); });
+    menu.exec(plot_->mapToGlobal(pos));
+}
+
+void PlotPanel::syncForExport() const {
+    // Exports show every point given so far, even if the owner has not refreshed yet.
+    if (dirty_) const_cast<PlotPanel*>(this)->refresh();
+}
+
+bool PlotPanel::exportPng(const QString& path, int width, int height, double scale,
+                          QString* error) const {
+    if (width <= 0 || height <= 0 || !(scale > 0)) {
+        if (error)
+            *error = QStringLiteral("Invalid PNG size %1×%2 at scale %3")
+                         .arg(width)
+                         .arg(height)
+                         .arg(scale);
+        return false;
+    }
+    syncForExport();
+    const bool tracerShown = tracer_->visible();
+    tracer_->setVisible(false);
+    QImage image = plot_->toPixmap(width, height, scale).toImage();
+    tracer_->setVisible(tracerShown);
+    plot_->replot(QCustomPlot::rpQueuedReplot);  // relayout at the widget's own size
+    if (image.isNull()) {
+        if (error) *error = QStringLiteral("Cannot render the plot for %1").arg(path);
+        return false;
+    }
+    const int dotsPerMeter = qRound(96.0 * scale / 0.0254);
+    image.setDotsPerMeterX(dotsPerMeter);
+    image.setDotsPerMeterY(dotsPerMeter);
+    QByteArray bytes;
+    QBuffer buffer(&bytes);
+    buffer.open(QIODevice::WriteOnly);
+    if (!image.save(&buffer, "PNG")) {
+        if (error) *error = QStringLiteral("Cannot encode the PNG for %1").arg(path);
+        return false;
+    }
+    return writeAtomically(path, bytes, "PNG", error);
+}
+
+bool PlotPanel::exportSvg(const QString& path, int width, int height, QString* error) const {
+    if (width <= 0 || height <= 0) {
+        if (error) *error = QStringLiteral("Invalid SVG size %1×%2").arg(width).arg(height);
+        return false;
+    }
+    syncForExport();
+    QByteArray bytes;
+    QBuffer buffer(&bytes);
+    buffer.open(QIODevice::WriteOnly);
+    QSvgGenerator generator;
+    generator.setOutputDevice(&buffer);
+    generator.setSize(QSize(width, height));
+    generator.setViewBox(QRect(0, 0, width, height));
+    generator.setResolution(96);
+    generator.setTitle(QString::fromStdString(spec_.title));
+    generator.setDescription(
+        QStringLiteral("trainlab plot %1").arg(QString::fromStdString(spec_.id)));
+
+    const bool tracerShown = tracer_->visible();
+    tracer_->setVisible(false);
+    QCPPainter painter;
+    if (!painter.begin(&generator)) {
+        tracer_->setVisible(tracerShown);
+        if (error) *error = QStringLiteral("Cannot start the SVG painter for %1").arg(path);
+        return false;
+    }
+    painter.setMode(QCPPainter::pmVectorized);
+    painter.setMode(QCPPainter::pmNoCaching);
+    plot_->toPainter(&painter, width, height);
+    painter.end();
+    tracer_->setVisible(tracerShown);
+    plot_->replot(QCustomPlot::rpQueuedReplot);
+    if (bytes.isEmpty()) {
+        if (error) *error = QStringLiteral("The SVG renderer produced nothing for %1").arg(path);
+        return false;
+    }
+    return writeAtomically(path, bytes, "SVG", error);
+}
+
+bool PlotPanel::exportCsv(const QString& path, QString* error) const {
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly)) {
+        if (error)
+            *error = QStringLiteral("Cannot write CSV to %1: %2").arg(path, file.errorString());
+        return false;
+    }
+    QByteArray out;
+    out.reserve(1 << 20);
+    out.append("series,x,y\n");
+    char buf[64];
+    bool ok = true;
+    for (const auto& s : series_) {
+        const QByteArray id = QByteArray::fromStdString(s->spec.id);
+        for (std::size_t i = 0; i < s->x.size() && ok; ++i) {
+            out.append(id);
+            out.append(',');
+            out.append(buf, formatNumber(buf, sizeof buf, s->x[i]));
+            out.append(',');
+            out.append(buf, formatNumber(buf, sizeof buf, s->y[i]));
+            out.append('\n');
+            if (out.size() > (1 << 20)) {
+                ok = file.write(out) == out.size();
+                out.clear();
+            }
+        }
+    }
+    if (ok && !out.isEmpty()) ok = file.write(out) == out.size();
+    if (!ok || !file.commit()) {
+        if (error)
+            *error = QStringLiteral("Cannot write CSV to %1: %2").arg(path, file.errorString());
+        return false;
+    }
+    return true;
+}
+
+}  // namespace trainlab

@@ -1,0 +1,111 @@
+// One live numeric plot (QCustomPlot) for one PanelSpec.
+#pragma once
+
+#include <QString>
+#include <QWidget>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/plot_layout.h"
+
+class QCustomPlot;
+class QCPAbstractPlottable;
+class QCPAxis;
+class QCPItemTracer;
+class QMouseEvent;
+class QTimer;
+class QWheelEvent;
+
+namespace trainlab {
+
+/// A live plot of the series of one panel, drawn with QCustomPlot.
+///
+/// Contract: GUI thread only. Every point given to appendPoints()/replaceSeries() is kept in
+/// the panel's own storage; data reaches the screen at refresh(), which the owner calls at
+/// its own pace (e.g. from a ~40 ms timer). For display only, a series with many more points
+/// than pixels is reduced to the minimum and maximum of each pixel bucket, so spikes stay
+/// visible; exports of CSV always write every stored point. On a log axis, non-positive values
+/// are left out of the display. Axes rescale to the data at each refresh until the user zooms
+/// or pans; a double-click (or "Reset view") goes back to automatic scaling. Works on a widget
+/// that is never shown (QT_QPA_PLATFORM=offscreen), e.g. to export plots from the CLI.
+class PlotPanel : public QWidget {
+    Q_OBJECT
+  public:
+    explicit PlotPanel(const PanelSpec& spec, QWidget* parent = nullptr);
+    ~PlotPanel() override;
+
+    const PanelSpec& spec() const { return spec_; }
+
+    /// Adds a series (legend text `s.name`, colour from the palette, dashed if `s.dashed`,
+    /// on the right axis if `s.rightAxis`). A second series with an existing id is ignored.
+    void addSeries(const SeriesSpec& s);
+    bool hasSeries(const std::string& id) const;
+
+    /// Appends points to a series (x and y of equal length; extra elements of the longer one
+    /// are ignored). Unknown ids are ignored.
+    void appendPoints(const std::string& seriesId, const std::vector<double>& x,
+                      const std::vector<double>& y);
+    /// Replaces all points of a series. Unknown ids are ignored.
+    void replaceSeries(const std::string& seriesId, const std::vector<double>& x,
+                       const std::vector<double>& y);
+
+    /// Pushes changed data to the plot (decimated for display) and queues a replot.
+    void refresh();
+    /// Forgets the user's zoom/pan and rescales the axes to the data.
+    void resetView();
+
+    /// Renders the plot to a PNG of width×height logical pixels (×scale device pixels, written
+    /// with 96·scale DPI). Written through a temporary file. False with `error` set on failure.
+    bool exportPng(const QString& path, int width = 1200, int height = 800, double scale = 1.0,
+                   QString* error = nullptr) const;
+    /// Renders the plot as SVG (vector) of width×height. Written through a temporary file.
+    bool exportSvg(const QString& path, int width = 1200, int height = 800,
+                   QString* error = nullptr) const;
+    /// Writes every stored point as CSV in long format: header "series,x,y", one row per point,
+    /// series in the order they were added, values with 9 significant digits.
+    bool exportCsv(const QString& path, QString* error = nullptr) const;
+
+    /// Stored points of a series (0 for unknown ids).
+    std::size_t pointCount(const std::string& seriesId) const;
+    /// Points handed to QCustomPlot for display at the last refresh (0 for unknown ids).
+    std::size_t displayedPointCount(const std::string& seriesId) const;
+
+    QCustomPlot* plot() const { return plot_; }
+
+  protected:
+    void changeEvent(QEvent* event) override;
+    bool eventFilter(QObject* watched, QEvent* event) override;
+
+  private:
+    struct SeriesData;
+
+    SeriesData* find(const std::string& id) const;
+    QCPAxis* valueAxisOf(const SeriesData& s) const;
+    void ensurePlottable(SeriesData& s);
+    void updateDisplay(SeriesData& s);
+    void updateAllDisplays(bool force);
+    void rescaleToData();
+    void applyColors();
+    void configureAxis(QCPAxis* axis, const std::string& label, bool log);
+    void syncForExport() const;
+    void showContextMenu(const QPoint& pos);
+    void onMouseMove(QMouseEvent* event);
+    void onMouseWheel(QWheelEvent* event);
+    void onXRangeChanged();
+    void hideHover();
+
+    PanelSpec spec_;
+    QCustomPlot* plot_ = nullptr;
+    QCPItemTracer* tracer_ = nullptr;
+    QTimer* redecimateTimer_ = nullptr;
+    std::vector<std::unique_ptr<SeriesData>> series_;
+    std::unordered_map<std::string, std::size_t> index_;
+    bool userView_ = false;  ///< the user zoomed or panned since the last reset
+    bool updating_ = false;  ///< suppresses range-change handling during our own updates
+    bool dirty_ = false;     ///< some series changed since the last refresh
+};
+
+}  // namespace trainlab
