@@ -4,25 +4,19 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "core/errors.h"
 
 // Row-major layout throughout: an activation of layer i is [rows, width]. BLAS is
 // column-major, so a row-major [r, c] matrix is passed as a column-major [c, r] one.
-//
-// The element-wise passes below are written as plain loops over raw pointers so that the
-// compiler vectorises them; they are cloned for AVX2+FMA and chosen at load time.
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define TRAINLAB_VEC_CLONES __attribute__((target_clones("arch=haswell", "default")))
-#else
-#define TRAINLAB_VEC_CLONES
-#endif
 
 namespace trainlab {
 
-// The build is -O2, where GCC 12 vectorises only loops of known trip count; these element-wise
-// loops need the full vectoriser (measured: 2x on the whole step).
+// The element-wise passes below are plain loops over raw pointers, written branch-free so that
+// they vectorise. The build is -O2, where GCC 12 vectorises almost nothing; they need -O3's
+// vectoriser (SSE2 baseline; measured: without it they cost as much as the GEMMs).
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC push_options
 #pragma GCC optimize("O3")
@@ -33,19 +27,17 @@ namespace {
 constexpr std::int64_t kTorchGrain = 32768;  // at::internal::GRAIN_SIZE: smaller runs stay serial
 
 // z[r, j] += b[j]; then LeakyReLU/ReLU (slope 0) in place.
-TRAINLAB_VEC_CLONES
 void biasLeaky(float* __restrict z, const float* __restrict b, std::int64_t rows, std::int64_t w,
                float slope) {
     for (std::int64_t r = 0; r < rows; ++r) {
         float* zr = z + r * w;
         for (std::int64_t j = 0; j < w; ++j) {
             const float v = zr[j] + b[j];
-            zr[j] = v > 0.f ? v : v * slope;
+            zr[j] = std::max(v, v * slope);  // = leaky(v) for slope in [0, 1]
         }
     }
 }
 
-TRAINLAB_VEC_CLONES
 void biasOnly(float* __restrict z, const float* __restrict b, std::int64_t rows, std::int64_t w) {
     for (std::int64_t r = 0; r < rows; ++r) {
         float* zr = z + r * w;
@@ -54,7 +46,6 @@ void biasOnly(float* __restrict z, const float* __restrict b, std::int64_t rows,
 }
 
 // First layer with a single input: z[r, j] = x[r] * W[j] + b[j] (then activation if leaky).
-TRAINLAB_VEC_CLONES
 void outerBias(float* __restrict z, const float* __restrict x, const float* __restrict wcol,
                const float* __restrict b, std::int64_t rows, std::int64_t w, bool leaky,
                float slope) {
@@ -64,7 +55,7 @@ void outerBias(float* __restrict z, const float* __restrict x, const float* __re
         if (leaky) {
             for (std::int64_t j = 0; j < w; ++j) {
                 const float v = xr * wcol[j] + b[j];
-                zr[j] = v > 0.f ? v : v * slope;
+                zr[j] = std::max(v, v * slope);  // = leaky(v) for slope in [0, 1]
             }
         } else {
             for (std::int64_t j = 0; j < w; ++j) zr[j] = xr * wcol[j] + b[j];
@@ -72,66 +63,67 @@ void outerBias(float* __restrict z, const float* __restrict x, const float* __re
     }
 }
 
-// d[r, j] = out[r, j] - y[r, j]; loss += d²; out[r, j] = d * scale; gb[j] += out[r, j].
-TRAINLAB_VEC_CLONES
-double mseGrad(float* __restrict out, const float* __restrict y, std::int64_t rows, std::int64_t w,
-               float scale, double* __restrict gb) {
+// d = out - y; loss += d²; out = d * scale (flat over rows * w).
+double mseGrad(float* __restrict out, const float* __restrict y, std::int64_t count, float scale) {
     double loss = 0;
-    for (std::int64_t r = 0; r < rows; ++r) {
-        float* o = out + r * w;
-        const float* yr = y + r * w;
-        float rowLoss = 0;  // w is tiny (often 1): a float per row, a double across rows
-        for (std::int64_t j = 0; j < w; ++j) {
-            const float d = o[j] - yr[j];
-            rowLoss += d * d;
-            const float g = d * scale;
-            o[j] = g;
-            gb[j] += g;
-        }
-        loss += rowLoss;
+    for (std::int64_t k = 0; k < count; ++k) {
+        const float d = out[k] - y[k];
+        loss += static_cast<double>(d * d);
+        out[k] = d * scale;
     }
     return loss;
 }
 
-// dz[r, j] = da[r, j] * f'(a[r, j]) in place, gb[j] += dz[r, j]; for LeakyReLU/ReLU
-// f'(a) = a > 0 ? 1 : slope (a > 0 exactly when z > 0 for slope >= 0).
-TRAINLAB_VEC_CLONES
-void leakyBackward(float* __restrict d, const float* __restrict a, std::int64_t rows,
-                   std::int64_t w, float slope, double* __restrict gb) {
-    for (std::int64_t r = 0; r < rows; ++r) {
-        float* dr = d + r * w;
-        const float* ar = a + r * w;
-        for (std::int64_t j = 0; j < w; ++j) {
-            const float g = ar[j] > 0.f ? dr[j] : dr[j] * slope;
-            dr[j] = g;
-            gb[j] += g;
+// Column sums of d[rows, w] (each row times x[r] when x is given) added to gb: float partial
+// sums over blocks of rows (vectorised), flushed into double.
+constexpr std::int64_t kSumBlock = 64;
+constexpr std::int64_t kMaxWidthOnStack = 512;
+
+void columnSums(const float* __restrict d, const float* __restrict x, std::int64_t rows,
+                std::int64_t w, double* __restrict gb) {
+    float part[kMaxWidthOnStack];
+    for (std::int64_t c0 = 0; c0 < w; c0 += kMaxWidthOnStack) {
+        const std::int64_t cw = std::min(kMaxWidthOnStack, w - c0);
+        for (std::int64_t r0 = 0; r0 < rows; r0 += kSumBlock) {
+            const std::int64_t r1 = std::min(rows, r0 + kSumBlock);
+            for (std::int64_t j = 0; j < cw; ++j) part[j] = 0.f;
+            for (std::int64_t r = r0; r < r1; ++r) {
+                const float* dr = d + r * w + c0;
+                if (x) {
+                    const float xr = x[r];
+                    for (std::int64_t j = 0; j < cw; ++j) part[j] += dr[j] * xr;
+                } else {
+                    for (std::int64_t j = 0; j < cw; ++j) part[j] += dr[j];
+                }
+            }
+            for (std::int64_t j = 0; j < cw; ++j) gb[c0 + j] += part[j];
         }
     }
 }
 
-TRAINLAB_VEC_CLONES
-void tanhBackward(float* __restrict d, const float* __restrict a, std::int64_t rows,
-                  std::int64_t w, double* __restrict gb) {
-    for (std::int64_t r = 0; r < rows; ++r) {
-        float* dr = d + r * w;
-        const float* ar = a + r * w;
-        for (std::int64_t j = 0; j < w; ++j) {
-            const float g = dr[j] * (1.f - ar[j] * ar[j]);
-            dr[j] = g;
-            gb[j] += g;
-        }
+// dz = da * f'(a) in place (flat over rows * w); for LeakyReLU/ReLU f'(a) = a > 0 ? 1 : slope
+// (a > 0 exactly when z > 0 for slope >= 0), for tanh 1 - a².
+// GCC turns the scalar select into a branch (and then neither vectorises nor predicts it);
+// vector extensions make it a blend.
+typedef float Floats4 __attribute__((vector_size(16)));  // SSE2 baseline width
+typedef std::int32_t Ints4 __attribute__((vector_size(16)));
+
+void leakyBackward(float* __restrict d, const float* __restrict a, std::int64_t count,
+                   float slope) {
+    std::int64_t k = 0;
+    for (; k + 4 <= count; k += 4) {
+        Floats4 dv, av;
+        std::memcpy(&dv, d + k, sizeof dv);
+        std::memcpy(&av, a + k, sizeof av);
+        const Ints4 positive = av > 0.f;
+        const Floats4 r = positive ? dv : dv * slope;
+        std::memcpy(d + k, &r, sizeof r);
     }
+    for (; k < count; ++k) d[k] = a[k] > 0.f ? d[k] : d[k] * slope;
 }
 
-// gw[j] += sum_r dz[r, j] * x[r] (first layer with one input).
-TRAINLAB_VEC_CLONES
-void outerGrad(const float* __restrict dz, const float* __restrict x, std::int64_t rows,
-               std::int64_t w, double* __restrict gw) {
-    for (std::int64_t r = 0; r < rows; ++r) {
-        const float* dr = dz + r * w;
-        const float xr = x[r];
-        for (std::int64_t j = 0; j < w; ++j) gw[j] += static_cast<double>(dr[j] * xr);
-    }
+void tanhBackward(float* __restrict d, const float* __restrict a, std::int64_t count) {
+    for (std::int64_t k = 0; k < count; ++k) d[k] *= 1.f - a[k] * a[k];
 }
 
 torch::Tensor rowView(const float* p, std::int64_t rows, std::int64_t cols, std::int64_t ld) {
@@ -291,8 +283,9 @@ void FusedMlpLossGrad::runShard(int index, const float* x, const float* y,
 
     // Loss and dLoss/dout (mean over all N * outW elements of the whole batch).
     const float scale = static_cast<float>(2.0 / (static_cast<double>(totalRows) * outW));
-    s.lossSum = mseGrad(s.act[layers - 1].data_ptr<float>(), ys, rows, outW, scale,
-                        s.gB[layers - 1].data());
+    float* dout = s.act[layers - 1].data_ptr<float>();
+    s.lossSum = mseGrad(dout, ys, rows * outW, scale);
+    columnSums(dout, nullptr, rows, outW, s.gB[layers - 1].data());
 
     // Backward.
     for (size_t i = layers; i-- > 0;) {
@@ -300,7 +293,7 @@ void FusedMlpLossGrad::runShard(int index, const float* x, const float* y,
         const float* dz = (i + 1 == layers ? s.act[i] : s.dact[i]).data_ptr<float>();
         const float* h = i == 0 ? xs : s.act[i - 1].data_ptr<float>();
         if (i == 0 && in == 1) {
-            outerGrad(dz, h, rows, out, s.gW0.data());
+            columnSums(dz, h, rows, out, s.gW0.data());
         } else {
             float* gw = index == 0 ? weights_[i].mutable_grad().data_ptr<float>()
                                    : s.gW[i].data_ptr<float>();
@@ -311,8 +304,9 @@ void FusedMlpLossGrad::runShard(int index, const float* x, const float* y,
         gemm(false, false, in, rows, out, weights_[i].data_ptr<float>(), in, dz, out, da,
              in);  // DH = DZ W
         const float* a = s.act[i - 1].data_ptr<float>();
-        if (leaky) leakyBackward(da, a, rows, in, slope_, s.gB[i - 1].data());
-        else tanhBackward(da, a, rows, in, s.gB[i - 1].data());
+        if (leaky) leakyBackward(da, a, rows * in, slope_);
+        else tanhBackward(da, a, rows * in);
+        columnSums(da, nullptr, rows, in, s.gB[i - 1].data());
     }
 }
 

@@ -84,7 +84,8 @@ private slots:
         QTest::qWait(300);
         QVERIFY(w->takePending().appended.empty());
         controller.setPaused(false);
-        QTRY_VERIFY_WITH_TIMEOUT(!w->takePending().appended.empty(), 5000);
+        size_t resumed = 0;  // accumulate: QTRY_* evaluates its expression more than once
+        QTRY_VERIFY_WITH_TIMEOUT((resumed += w->takePending().appended.size()) > 0, 5000);
         controller.requestStop();  // a paused or running run stops
         QVERIFY(cancelled.wait(5000));
     }

@@ -1,9 +1,10 @@
 // Presets: the built-ins are valid and match science.md; invalid ones name every bad field.
+#include "mlp.h"  // torch before Qt
+
 #include <QtTest>
 
 #include "core/errors.h"
 #include "experiment_runner.h"
-#include "mlp.h"
 #include "preset.h"
 
 using namespace trainlab;
