@@ -1,5 +1,6 @@
 #include "cli.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <QCommandLineParser>
@@ -108,6 +109,16 @@ void printSettings(const Preset& p) {
 }
 
 }  // namespace
+
+void prepareHeadlessEnvironment() {
+    if (!std::getenv("QT_QPA_PLATFORM")) ::setenv("QT_QPA_PLATFORM", "offscreen", 1);
+    const char* runtime = std::getenv("XDG_RUNTIME_DIR");
+    if (!runtime || !*runtime) {
+        const std::string dir = "/tmp/trainlab-runtime-" + std::to_string(::getuid());
+        ::mkdir(dir.c_str(), 0700);
+        ::setenv("XDG_RUNTIME_DIR", dir.c_str(), 1);
+    }
+}
 
 QStringList renderRunPlots(const QString& runDir, QString* error) {
     try {

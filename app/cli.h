@@ -6,6 +6,10 @@
 
 namespace trainlab {
 
+/// Before QApplication: selects the offscreen platform unless the user chose one, and gives
+/// Qt a private runtime folder when XDG_RUNTIME_DIR is unset (no warning on stderr).
+void prepareHeadlessEnvironment();
+
 /// Runs the command line `arguments` (arguments[0] is the program name). Returns the exit
 /// code: 0 finished, 1 run failed, 2 usage or input error, 130 cancelled (SIGINT/SIGTERM).
 int runCommandLine(const QStringList& arguments);

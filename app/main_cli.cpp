@@ -5,7 +5,7 @@
 #include "cli.h"
 
 int main(int argc, char** argv) {
-    if (!std::getenv("QT_QPA_PLATFORM")) ::setenv("QT_QPA_PLATFORM", "offscreen", 1);
+    trainlab::prepareHeadlessEnvironment();
     QApplication app(argc, argv);
     QApplication::setApplicationName("trainlab");
     QApplication::setApplicationVersion(TRAINLAB_VERSION);

@@ -1,5 +1,7 @@
 #include "main_window.h"
 
+#include <algorithm>
+
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
@@ -169,6 +171,13 @@ void MainWindow::buildDocks() {
     tabifyDockWidget(historyDock, resultsDock);
     tabifyDockWidget(resultsDock, logDock);
     historyDock->raise();
+    // Initial proportions (a saved layout, restored later, takes precedence).
+    QTimer::singleShot(0, this, [this, presetDock, settingsDock, historyDock] {
+        if (QSettings().contains("window/state")) return;
+        resizeDocks({presetDock}, {340}, Qt::Horizontal);
+        resizeDocks({historyDock}, {170}, Qt::Vertical);
+        resizeDocks({presetDock, settingsDock}, {330, 560}, Qt::Vertical);
+    });
 
     progress_ = new QProgressBar;
     progress_->setRange(0, 1000);
@@ -374,6 +383,11 @@ void MainWindow::showLayout(const PlotLayout& layout) {
         ++index;
     }
     if (auto* c = panelArea_->centralWidget()) c->hide();
+    // Share the space: the first panel on the left half, the others stacked on the right.
+    if (panelDocks_.size() >= 2) {
+        const int w = std::max(400, panelArea_->width());
+        panelArea_->resizeDocks({panelDocks_[0], panelDocks_[1]}, {w / 2, w / 2}, Qt::Horizontal);
+    }
     exportAct_->setEnabled(true);
 }
 

@@ -150,6 +150,14 @@ int setBlasThreads(int threads) {
     return previous;
 }
 
+int suggestedShards(const MlpSpec& spec, std::int64_t rows, int maxShards) {
+    const double work = static_cast<double>(rows) * static_cast<double>(mlpParameterCount(spec));
+    const int hw = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    if (work < 1e6) return 1;
+    const int byWork = static_cast<int>(std::min(64.0, work / 5e5));  // >= ~5e5 row-params each
+    return std::max(1, std::min({maxShards, hw, byWork}));
+}
+
 FusedMlpLossGrad::FusedMlpLossGrad(Mlp model, int shards, LossKind loss)
     : model_(std::move(model)), shards_(shards) {
     if (loss != LossKind::MSE)

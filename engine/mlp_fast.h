@@ -103,6 +103,12 @@ private:
 /// Wraps a shared_ptr<FusedMlpLossGrad> in a LossGradFn.
 LossGradFn makeFusedMlpLossGrad(Mlp model, int shards, LossKind loss = LossKind::MSE);
 
+/// The shard count worth using for `rows` batch rows of `spec` on this machine: 2 (or more, up
+/// to the hardware threads and `maxShards`) when a step has enough work to pay for waking
+/// worker threads (rows x parameters >= 1e6, measured break-even on a 2-core machine: the
+/// 1-1 f1 models and the 2-2 net gain 1.4-2x, the 301-point f2 models lose ~40%), else 1.
+int suggestedShards(const MlpSpec& spec, std::int64_t rows, int maxShards = 2);
+
 /// Sets OpenBLAS's (process-wide) thread count when OpenBLAS is the BLAS in use; returns the
 /// previous count, or -1 when OpenBLAS was not found. torch::set_num_threads does not reach
 /// OpenBLAS in libtorch 1.13, and its default (one thread per core) slows these small

@@ -295,7 +295,8 @@ public:
             loss.name = names_[m] + (showGrad_ ? " loss" : " train");
             loss.xName = "step";
             loss.yName = "loss";
-            loss.color = static_cast<int>(m);
+            // One model: loss and gradient norm share a panel, so give the loss its own colour.
+            loss.color = showGrad_ && specs_.size() == 1 ? 1 : static_cast<int>(m);
             loss.rightAxis = showGrad_;
             loss.dashed = showGrad_;
             l.series.push_back(loss);

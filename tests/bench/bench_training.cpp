@@ -41,7 +41,7 @@ struct Case {
     bool experiment11;  ///< one of the six trainings of experiment 1-1
 };
 
-enum class Mode { Autograd, FusedAten, Fused1, Fused2 };
+enum class Mode { Autograd, FusedAten, Fused1, Fused2, FusedSuggested };
 
 const char* modeName(Mode m) {
     switch (m) {
@@ -49,6 +49,7 @@ const char* modeName(Mode m) {
         case Mode::FusedAten: return "fused-1/mm";
         case Mode::Fused1: return "fused-1";
         case Mode::Fused2: return "fused-2";
+        case Mode::FusedSuggested: return "fused-suggested";
     }
     return "?";
 }
@@ -67,7 +68,10 @@ double train(const Case& c, Mode mode, std::int64_t steps, double* finalLoss = n
         fn = autogradLossGrad([model](const torch::Tensor& x) mutable { return model->forward(x); },
                               LossKind::MSE);
     } else {
-        auto impl = std::make_shared<FusedMlpLossGrad>(model, mode == Mode::Fused2 ? 2 : 1);
+        const int shards = mode == Mode::Fused2 ? 2
+                           : mode == Mode::FusedSuggested ? suggestedShards({c.widths}, c.data->x.size(0))
+                                                          : 1;
+        auto impl = std::make_shared<FusedMlpLossGrad>(model, shards);
         if (mode == Mode::FusedAten) impl->useDirectBlas(false);
         fn = [impl](const torch::Tensor& x, const torch::Tensor& y) { return (*impl)(x, y); };
     }
@@ -159,6 +163,14 @@ int main(int argc, char** argv) {
         {"gradnorm_599", {1, 12, 10, 18, 8, 6, 5, 1}, &f3, OptimizerKind::SGD, 1e-3, false},
     };
 
+    if (FILE* la = std::fopen("/proc/loadavg", "r")) {
+        char buf[128] = {0};
+        if (std::fgets(buf, sizeof buf, la))
+            std::printf("Load average before the run (other processes distort these timings): %s\n",
+                        buf);
+        std::fclose(la);
+    }
+
     std::map<std::string, double> ref, refBlas1;
     if (withReference) {
         std::printf("Running the PyTorch reference (%s/tests/bench/reference_pytorch.py %lld 1), "
@@ -201,11 +213,11 @@ int main(int argc, char** argv) {
             std::snprintf(ref1S, sizeof ref1S, "%.3f", ref1It->second);
             std::snprintf(ratio1, sizeof ratio1, "%.2f", fusedBest / ref1It->second);
         }
-        std::printf("%-13s %6lld %7lld | %9.3f %10.3f %9.3f %9.3f | %9s %9s | %8s %8s\n",
+        std::printf("%-13s %6lld %7lld | %9.3f %10.3f %9.3f %9.3f | %9s %9s | %8s %8s   (suggested shards: %d)\n",
                     c.name.c_str(), static_cast<long long>(mlpParameterCount({c.widths})),
                     static_cast<long long>(c.data->x.size(0)), ms[Mode::Autograd],
                     ms[Mode::FusedAten], ms[Mode::Fused1], ms[Mode::Fused2], refS, ref1S, ratio,
-                    ratio1);
+                    ratio1, suggestedShards({c.widths}, c.data->x.size(0)));
         std::fflush(stdout);
     }
     std::printf(
@@ -232,6 +244,7 @@ int main(int argc, char** argv) {
     const double seqAutograd = sequential(Mode::Autograd);
     const double seqFused1 = sequential(Mode::Fused1);
     const double seqFused2 = sequential(Mode::Fused2);
+    const double seqSuggested = sequential(Mode::FusedSuggested);
     auto concurrent = [&](int workers) {
         // Largest first, then each worker takes the next training (shards = 1 each).
         std::atomic<size_t> next{0};
@@ -265,7 +278,7 @@ int main(int argc, char** argv) {
         if (refBlas1.count(c->name)) refWhole1 += refBlas1[c->name] * 1e-3 * wholeSteps;
     }
     auto row = [&](const char* what, double secs) {
-        std::printf("  %-58s %8.2f s", what, secs);
+        std::printf("  %-66s %8.2f s", what, secs);
         if (refWhole > 0) std::printf("   x%.2f of PyTorch", secs / refWhole);
         if (refWhole1 > 0) std::printf("   x%.2f of PT blas1", secs / refWhole1);
         std::printf("\n");
@@ -273,13 +286,14 @@ int main(int argc, char** argv) {
     row("(a) one after another, autograd", seqAutograd);
     row("(a) one after another, fused-1", seqFused1);
     row("(a) one after another, fused-2", seqFused2);
+    row("(a) one after another, fused with suggestedShards (f1: 2, f2: 1)", seqSuggested);
     row("(b) concurrently, pool of 2 threads, fused-1 each", pool2);
     row("(b) concurrently, 3 f1 threads then 3 f2 threads, fused-1", threads3);
     if (refWhole > 0)
-        std::printf("  %-58s %8.2f s\n", "PyTorch one after another (sum of its per-case times)",
+        std::printf("  %-66s %8.2f s\n", "PyTorch one after another (sum of its per-case times)",
                     refWhole);
     if (refWhole1 > 0)
-        std::printf("  %-58s %8.2f s\n", "PyTorch with OPENBLAS_NUM_THREADS=1, one after another",
+        std::printf("  %-66s %8.2f s\n", "PyTorch with OPENBLAS_NUM_THREADS=1, one after another",
                     refWhole1);
     return 0;
 }

@@ -4,6 +4,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <cmath>
+#include <thread>
 #include <vector>
 
 #include "core/errors.h"
@@ -149,6 +150,14 @@ private slots:
         QCOMPARE(runs[0].size(), size_t(40));
         for (size_t i = 0; i < runs[0].size(); ++i)
             QVERIFY2(runs[0][i] == runs[1][i], qPrintable(QString("step %1").arg(i + 1)));
+    }
+
+    void suggestedShardsFollowsWork() {
+        QCOMPARE(suggestedShards({{1, 5, 10, 10, 10, 10, 10, 5, 1}}, 301), 1);  // f2: too little
+        const int big = suggestedShards({{1, 50, 60, 30, 20, 10, 1}}, 5000);
+        QVERIFY(big >= 1 && big <= 2);
+        if (std::thread::hardware_concurrency() >= 2) QCOMPARE(big, 2);
+        QCOMPARE(suggestedShards({{1, 50, 60, 30, 20, 10, 1}}, 5000, 1), 1);
     }
 
     void rejectsCrossEntropyAndBadInput() {

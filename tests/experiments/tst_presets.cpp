@@ -61,6 +61,8 @@ private slots:
         QCOMPARE(g.config["lr"].get<double>(), 1e-3);
         QCOMPARE(g.config["max_steps"].get<int>(), 15000);
         QVERIFY(g.config["show_gradient_norm"].get<bool>());
+        QVERIFY(g.config["normalise"].get<bool>());
+        QVERIFY(!resolvePreset("2-2-gradient-norm-original").config["normalise"].get<bool>());
     }
 
     void testPresetFileLoads() {

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs trainlab's build and test dependencies from Debian 12 packages (run as root).
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+packages=(
+  build-essential cmake ccache pkg-config
+  qt6-base-dev qt6-charts-dev qt6-svg-dev qt6-base-dev-tools
+  libqcustomplot-dev libqcustomplot2.1-qt6
+  libtorch-dev libopenblas0-pthread
+  libeigen3-dev nlohmann-json3-dev zlib1g-dev
+  xvfb xauth
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
