@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "core/errors.h"
+#include "mlp_fast.h"
 
 namespace trainlab {
 
@@ -147,6 +148,7 @@ RunOutcome runExperiment(const RunRequest& request, RunObserver* observer, RunCo
         if (request.threads < 1 || request.threads > 256)
             throw ConfigError({"threads = " + std::to_string(request.threads) + " must be in [1, 256]"});
         torch::set_num_threads(request.threads);
+        setBlasThreads(request.threads);  // torch's setting does not reach OpenBLAS
         const ExperimentKind* kind = findExperimentKind(request.preset.kind);
         auto experiment = kind->create(request.config, request.threads);
         const PlotLayout layout = experiment->layout();

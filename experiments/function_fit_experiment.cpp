@@ -356,6 +356,10 @@ public:
                                 std::to_string(train_.maxSteps));
         };
 
+        const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+        const size_t workers = parallel_ ? std::min<size_t>(n, std::max<unsigned>(1, cores / std::max(1, threads_))) : 1;
+        std::vector<int> shardsUsed(n, 1);
+
         auto trainOne = [&](size_t m) {
             const std::string suffix = "_m" + std::to_string(m + 1);
             // Each model gets its own seeds, so the result does not depend on scheduling.
@@ -379,8 +383,12 @@ public:
                 reportProgress(m);
             };
             evaluate(0);
+            // A model training alone may split its batch across the cores; models trained
+            // side by side each keep to one core.
+            const int shards = workers > 1 ? 1 : suggestedShards(specs_[m], data.x.size(0), std::max(1, static_cast<int>(cores) / threads_));
+            shardsUsed[m] = fused_ ? shards : 1;
             const LossGradFn lossGrad =
-                fused_ ? makeFusedMlpLossGrad(model, 1)
+                fused_ ? makeFusedMlpLossGrad(model, shards)
                        : autogradLossGrad([&](const torch::Tensor& x) { return model->forward(x); }, LossKind::MSE);
             TrainResult r;
             try {
@@ -398,6 +406,7 @@ public:
                                    {"widths", specs_[m].widths},
                                    {"parameters", mlpParameterCount(specs_[m])},
                                    {"seed", modelSeed},
+                                   {"shards", shardsUsed[m]},
                                    {"steps", r.steps},
                                    {"stop_reason", r.stopReason},
                                    {"final_loss", r.finalLoss},
@@ -421,8 +430,6 @@ public:
             }
         };
 
-        const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-        const size_t workers = parallel_ ? std::min<size_t>(n, std::max<unsigned>(1, cores / std::max(1, threads_))) : 1;
         std::vector<std::thread> pool;
         for (size_t w = 1; w < workers; ++w) pool.emplace_back(worker);
         worker();
