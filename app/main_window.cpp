@@ -199,6 +199,8 @@ void MainWindow::buildActions() {
         if (!dir.isEmpty()) openRun(dir);
     });
     exportAct_ = file->addAction("&Export run…", this, &MainWindow::exportRunInteractive);
+    panelExportMenu_ = file->addMenu("Export &panel");
+    panelExportMenu_->setEnabled(false);
     exportAct_->setShortcut(QKeySequence("Ctrl+E"));
     file->addAction("Show runs folder", this, [this] {
         QDir().mkpath(runsRoot_);
@@ -362,6 +364,7 @@ void MainWindow::clearPanels() {
         for (PlotPanel* p : view_->panels()) p->deleteLater();
     view_.reset();
     exportAct_->setEnabled(false);
+    rebuildPanelExportMenu();
 }
 
 void MainWindow::showLayout(const PlotLayout& layout) {
@@ -383,12 +386,35 @@ void MainWindow::showLayout(const PlotLayout& layout) {
         ++index;
     }
     if (auto* c = panelArea_->centralWidget()) c->hide();
+    rebuildPanelExportMenu();
     // Share the space: the first panel on the left half, the others stacked on the right.
     if (panelDocks_.size() >= 2) {
         const int w = std::max(400, panelArea_->width());
         panelArea_->resizeDocks({panelDocks_[0], panelDocks_[1]}, {w / 2, w / 2}, Qt::Horizontal);
     }
     exportAct_->setEnabled(true);
+}
+
+void MainWindow::rebuildPanelExportMenu() {
+    panelExportMenu_->clear();
+    panelExportMenu_->setEnabled(view_ != nullptr);
+    if (!view_) return;
+    for (PlotPanel* panel : view_->panels()) {
+        QMenu* sub = panelExportMenu_->addMenu(q(panel->spec().title));
+        const QString base = q(panel->spec().id);
+        auto exportAs = [this, panel, base](const QString& suffix) {
+            const QString path = QFileDialog::getSaveFileName(this, "Export panel", QDir::homePath() + "/" + base + suffix);
+            if (path.isEmpty()) return;
+            QString error;
+            const bool ok = suffix == ".png"   ? panel->exportPng(path, 1600, 1000, 2.0, &error)
+                            : suffix == ".svg" ? panel->exportSvg(path, 1200, 800, &error)
+                                               : panel->exportCsv(path, &error);
+            if (!ok) report("Export failed", error, true);
+        };
+        sub->addAction("PNG…", this, [exportAs] { exportAs(".png"); });
+        sub->addAction("SVG…", this, [exportAs] { exportAs(".svg"); });
+        sub->addAction("CSV…", this, [exportAs] { exportAs(".csv"); });
+    }
 }
 
 void MainWindow::drain() {

@@ -13,6 +13,7 @@
 class QAction;
 class QDockWidget;
 class QLabel;
+class QMenu;
 class QPlainTextEdit;
 class QProgressBar;
 
@@ -67,6 +68,7 @@ private:
     void showLayout(const PlotLayout& layout);
     void clearPanels();
     void drain();
+    void rebuildPanelExportMenu();
     void finishRun(const QString& runDir, RunPhase phase, const QString& message);
     void showResults(const QString& runDir);
     void updateCard(const QString& measured);
@@ -92,6 +94,7 @@ private:
     QAction* pauseAct_ = nullptr;
     QAction* stopAct_ = nullptr;
     QAction* exportAct_ = nullptr;
+    QMenu* panelExportMenu_ = nullptr;
     std::unique_ptr<ExperimentView> view_;
     std::vector<QDockWidget*> panelDocks_;
     std::vector<Preset> presets_;
