@@ -30,6 +30,21 @@ public:
     using Error::Error;
 };
 
+/// A data file is missing, truncated, lying about its sizes, or otherwise unusable. The
+/// message names the file and the fault ("labels file has 59,999 entries, images file
+/// 60,000").
+class DataError : public Error {
+public:
+    DataError(const std::string& path, const std::string& fault)
+        : Error("'" + path + "': " + fault), path_(path), fault_(fault) {}
+    const std::string& path() const { return path_; }
+    const std::string& fault() const { return fault_; }
+
+private:
+    std::string path_;
+    std::string fault_;
+};
+
 /// The loss or gradient became NaN/Inf, or exceeded the divergence bound.
 class DivergenceError : public Error {
 public:
