@@ -2,6 +2,7 @@
 // it reports. Torch-free header: the bridge and the command line include it.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -51,6 +52,9 @@ struct ExperimentKind {
     std::function<std::vector<ParamSpec>(const nlohmann::json& config)> schema;
     /// Checks beyond the per-field schema (cross-field rules); one message per problem.
     std::function<std::vector<std::string>(const nlohmann::json& config)> check;
+    /// The dataset ids (catalog ids: "mnist", "cifar10", …) that `config` needs; empty for
+    /// synthetic data. May be left unset.
+    std::function<std::vector<std::string>(const nlohmann::json& config)> datasets;
     /// Builds the experiment; `threads` is the intra-op thread budget the run was given.
     std::function<std::unique_ptr<Experiment>(const nlohmann::json& config, int threads)> create;
 };
@@ -58,6 +62,24 @@ struct ExperimentKind {
 /// The registered kinds; nullptr when unknown.
 const ExperimentKind* findExperimentKind(const std::string& id);
 std::vector<std::string> experimentKindIds();
+
+/// Adds a kind at run time (tests, plugins). Call before any run starts; a kind with an
+/// existing id replaces it.
+void registerExperimentKind(ExperimentKind kind);
+
+/// A dataset a config needs that is not on this machine, and what the user can do.
+struct MissingDataset {
+    std::string id;
+    std::string title;
+    std::string substitute;     ///< a present dataset the experiment can run on instead, or ""
+    std::int64_t downloadBytes = 0;
+    std::string message;        ///< "CIFAR-10 colour images not found in …: …"
+};
+
+/// The datasets `config` of `kind` needs that are absent from every search root
+/// (datasetSearchRoots(dataDir)).
+std::vector<MissingDataset> missingDatasets(const std::string& kind, const nlohmann::json& config,
+                                            const std::string& dataDir = {});
 
 /// Validates `config` for `kind`: schema and cross-field checks. Empty when valid.
 std::vector<std::string> validateExperimentConfig(const std::string& kind,

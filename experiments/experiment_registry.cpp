@@ -1,15 +1,59 @@
 #include "core/errors.h"
+#include "data/dataset_catalog.h"
 #include "experiment.h"
 #include "function_fit_experiment.h"
 
 namespace trainlab {
 
 namespace {
-const std::vector<ExperimentKind>& kinds() {
-    static const std::vector<ExperimentKind> all = {functionFitKind()};
+std::vector<ExperimentKind>& kinds() {
+    static std::vector<ExperimentKind> all = {functionFitKind()};
     return all;
 }
+
+std::string megabytes(std::int64_t bytes) {
+    return std::to_string((bytes + 500'000) / 1'000'000) + " MB";
+}
 }  // namespace
+
+void registerExperimentKind(ExperimentKind kind) {
+    for (auto& k : kinds())
+        if (k.id == kind.id) {
+            k = std::move(kind);
+            return;
+        }
+    kinds().push_back(std::move(kind));
+}
+
+std::vector<MissingDataset> missingDatasets(const std::string& kindId, const nlohmann::json& config,
+                                            const std::string& dataDir) {
+    std::vector<MissingDataset> out;
+    const ExperimentKind* kind = findExperimentKind(kindId);
+    if (!kind || !kind->datasets) return out;
+    const auto roots = datasetSearchRoots(dataDir);
+    for (const auto& id : kind->datasets(config)) {
+        const DatasetSpec* spec = findDatasetSpec(id);
+        if (!spec) {
+            out.push_back({id, id, "", 0, "dataset '" + id + "' is unknown (mnist, fashion-mnist or cifar10)"});
+            continue;
+        }
+        if (locateDataset(id, roots)) continue;
+        MissingDataset m;
+        m.id = id;
+        m.title = spec->title;
+        m.downloadBytes = spec->downloadBytes();
+        if (!spec->substitute.empty() && locateDataset(spec->substitute, roots)) m.substitute = spec->substitute;
+        std::string where;
+        for (const auto& r : roots) where += (where.empty() ? "" : ", ") + r.path.string();
+        m.message = spec->title + " not found in " + where + ". Get it with 'trainlab-cli data download " + id +
+                    "' (" + megabytes(m.downloadBytes) + ") or the Datasets window, or import a copy with "
+                    "'trainlab-cli data import " + id + " <folder>'";
+        if (!m.substitute.empty()) m.message += ", or run on " + m.substitute + " instead (--set dataset=" + m.substitute + ")";
+        m.message += ".";
+        out.push_back(std::move(m));
+    }
+    return out;
+}
 
 const ExperimentKind* findExperimentKind(const std::string& id) {
     for (const auto& k : kinds())

@@ -147,6 +147,11 @@ RunOutcome runExperiment(const RunRequest& request, RunObserver* observer, RunCo
         if (!problems.empty()) throw ConfigError(problems);
         if (request.threads < 1 || request.threads > 256)
             throw ConfigError({"threads = " + std::to_string(request.threads) + " must be in [1, 256]"});
+        // A missing dataset is reported before anything starts: never half-way.
+        std::string missing;
+        for (const auto& m : missingDatasets(request.preset.kind, request.config, request.dataDir.string()))
+            missing += (missing.empty() ? "" : "\n") + m.message;
+        if (!missing.empty()) throw Error(missing);
         torch::set_num_threads(request.threads);
         setBlasThreads(request.threads);  // torch's setting does not reach OpenBLAS
         const ExperimentKind* kind = findExperimentKind(request.preset.kind);

@@ -26,6 +26,7 @@ struct RunRequest {
     nlohmann::json config;   ///< the resolved config to run (validated again here)
     std::filesystem::path runsRoot;  ///< the run folder is created inside
     int threads = 1;         ///< intra-op threads for libtorch (1 is fastest for small nets)
+    std::filesystem::path dataDir;  ///< searched first for datasets (--data-dir); may be empty
 };
 
 struct RunOutcome {

@@ -1,1 +1,356 @@
-// being written
+// IDX reader: validates the header against the limits and the data length before it allocates.
+// gzip files are inflated with zlib in a stream whose output is bounded by the header.
+#include "data/idx_reader.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <optional>
+#include <utility>
+
+#include "core/errors.h"
+
+namespace trainlab {
+
+namespace {
+
+/// 47040000 -> "47,040,000".
+std::string withCommas(std::uint64_t v) {
+    std::string digits = std::to_string(v);
+    std::string out;
+    const std::size_t n = digits.size();
+    for (std::size_t i = 0; i < n; ++i) {
+        if (i > 0 && (n - i) % 3 == 0) out += ',';
+        out += digits[i];
+    }
+    return out;
+}
+
+std::string hex32(std::uint32_t v) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "0x%08x", v);
+    return buf;
+}
+
+std::uint32_t readBe32(const std::uint8_t* p) {
+    return (std::uint32_t(p[0]) << 24) | (std::uint32_t(p[1]) << 16) | (std::uint32_t(p[2]) << 8) |
+           std::uint32_t(p[3]);
+}
+
+const char* unitName(int expectedDims) { return expectedDims == 1 ? "label" : "pixel"; }
+
+/// A validated IDX header.
+struct IdxHeader {
+    std::vector<std::int64_t> dims;
+    std::size_t headerBytes = 0;
+    std::uint64_t dataBytes = 0;
+};
+
+/// Validates the header held in the first `avail` bytes. Checks magic, type, dimension count,
+/// each dimension against the limits and their product for overflow; does not look at the
+/// data length (the caller compares it with dataBytes).
+IdxHeader parseIdxHeader(const std::uint8_t* p, std::size_t avail, int expectedDims,
+                         const std::string& name, const ReadLimits& limits) {
+    if (expectedDims != 1 && expectedDims != 3)
+        throw DataError(name, "IDX reader asked for " + std::to_string(expectedDims) +
+                                  " dimensions; only 1 (labels) and 3 (images) are supported");
+    const std::uint32_t expectedMagic = 0x800u | std::uint32_t(expectedDims);
+    const char* what = expectedDims == 1 ? "IDX labels" : "IDX images";
+    if (avail == 0) throw DataError(name, "file is empty");
+    if (avail < 4)
+        throw DataError(name, "file is truncated: " + std::to_string(avail) +
+                                  " bytes, shorter than the 4-byte IDX magic");
+    const std::uint32_t magic = readBe32(p);
+    if (p[0] != 0 || p[1] != 0)
+        throw DataError(name, "wrong magic " + hex32(magic) + ", expected " + hex32(expectedMagic) +
+                                  " (" + what + ")");
+    if (p[2] != 0x08) {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "0x%02x", unsigned(p[2]));
+        throw DataError(name, std::string("unsupported IDX data type ") + buf +
+                                  ", expected 0x08 (unsigned bytes)");
+    }
+    if (p[3] != expectedDims)
+        throw DataError(name, "IDX array has " + std::to_string(p[3]) + " dimension(s), expected " +
+                                  std::to_string(expectedDims) + " (magic " + hex32(magic) +
+                                  ", expected " + hex32(expectedMagic) + ", " + what + ")");
+    IdxHeader h;
+    h.headerBytes = 4 + 4 * std::size_t(expectedDims);
+    if (avail < h.headerBytes)
+        throw DataError(name, "file is truncated: the header needs " +
+                                  std::to_string(h.headerBytes) + " bytes, " +
+                                  std::to_string(avail) + " present");
+    std::uint64_t product = 1;
+    for (int i = 0; i < expectedDims; ++i) {
+        const std::uint32_t d = readBe32(p + 4 + 4 * i);
+        if (d == 0) throw DataError(name, "dimension " + std::to_string(i) + " is 0");
+        if (i == 0 && std::int64_t(d) > limits.maxImages)
+            throw DataError(name, "header announces " + withCommas(d) + " entries, more than the limit of " +
+                                      withCommas(std::uint64_t(limits.maxImages)));
+        if (i > 0 && std::int64_t(d) > limits.maxSide)
+            throw DataError(name, "header announces an image side of " + withCommas(d) +
+                                      ", more than the limit of " +
+                                      withCommas(std::uint64_t(limits.maxSide)));
+        if (product > std::numeric_limits<std::uint64_t>::max() / d)
+            throw DataError(name, "header dimensions overflow");
+        product *= d;
+        h.dims.push_back(std::int64_t(d));
+    }
+    if (product > limits.maxBytes || product > std::uint64_t(std::numeric_limits<std::size_t>::max() / 2))
+        throw DataError(name, "header announces " + withCommas(product) + " " + unitName(expectedDims) +
+                                  " bytes, more than the limit of " + withCommas(limits.maxBytes));
+    h.dataBytes = product;
+    return h;
+}
+
+/// Fault for a data section of `present` bytes when `announced` were announced.
+[[noreturn]] void throwLengthMismatch(const std::string& name, int expectedDims,
+                                      std::uint64_t announced, std::uint64_t present, bool atLeast) {
+    if (present < announced)
+        throw DataError(name, "file is truncated: header announces " + withCommas(announced) + " " +
+                                  unitName(expectedDims) + " bytes, " + withCommas(present) +
+                                  " present");
+    throw DataError(name, "file is longer than its header announces: " +
+                              std::string(atLeast ? "more than " : "") +
+                              withCommas(present - announced) + " extra bytes after the " +
+                              withCommas(announced) + " announced " + unitName(expectedDims) +
+                              " bytes");
+}
+
+/// A file descriptor closed on scope exit.
+struct Fd {
+    int fd = -1;
+    ~Fd() {
+        if (fd >= 0) ::close(fd);
+    }
+};
+
+std::string sysFault(const char* what, const std::string& path, int err) {
+    return std::string(what) + " '" + path + "': " + std::strerror(err);
+}
+
+/// Reads up to `n` bytes at the current position; returns how many were read (less at EOF).
+std::size_t readSome(int fd, std::uint8_t* dst, std::size_t n, const std::string& path) {
+    std::size_t got = 0;
+    while (got < n) {
+        const ssize_t r = ::read(fd, dst + got, n - got);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            throw IoError(sysFault("cannot read", path, errno));
+        }
+        if (r == 0) break;
+        got += std::size_t(r);
+    }
+    return got;
+}
+
+/// Inflates a gzip file (possibly several members) from `fd`, whose first `preN` bytes are
+/// already in `pre`. The header is decoded from the first output bytes; the output buffer is
+/// bounded by the announced size, and output beyond it is a fault.
+IdxArray inflateIdx(int fd, const std::uint8_t* pre, std::size_t preN, int expectedDims,
+                    const std::string& name, const ReadLimits& limits) {
+    z_stream zs{};
+    if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) throw DataError(name, "cannot start zlib");
+    struct Guard {
+        z_stream* s;
+        ~Guard() { inflateEnd(s); }
+    } guard{&zs};
+
+    constexpr std::size_t kChunk = 256 * 1024;
+    std::vector<std::uint8_t> in(kChunk);
+    std::memcpy(in.data(), pre, preN);
+    std::size_t inN = preN + readSome(fd, in.data() + preN, kChunk - preN, name);
+    bool eof = inN < kChunk;
+    zs.next_in = in.data();
+    zs.avail_in = uInt(inN);
+
+    // Output targets: first the header (into hdr), then the data vector.
+    const std::size_t hdrLen = 4 + 4 * std::size_t(expectedDims == 1 ? 1 : 3);
+    std::uint8_t hdr[16] = {};
+    std::size_t hdrGot = 0;
+    IdxArray out;
+    std::optional<IdxHeader> header;
+    std::uint64_t dataGot = 0;
+    std::uint8_t overflow[64];  // output beyond the announced size lands here
+    std::uint64_t extra = 0;
+    bool streamEnded = false;
+
+    auto refill = [&]() {
+        if (zs.avail_in > 0 || eof) return;
+        inN = readSome(fd, in.data(), kChunk, name);
+        eof = inN < kChunk;
+        zs.next_in = in.data();
+        zs.avail_in = uInt(inN);
+    };
+
+    for (;;) {
+        refill();
+        // Choose where the next output goes.
+        std::uint8_t* dst;
+        std::size_t room;
+        if (hdrGot < hdrLen) {
+            dst = hdr + hdrGot;
+            room = hdrLen - hdrGot;
+        } else {
+            if (!header) {
+                header = parseIdxHeader(hdr, hdrGot, expectedDims, name, limits);
+                // Grow geometrically up to the announced size so that a lying header over a
+                // short stream does not reserve the whole announced size at once.
+                out.data.resize(std::size_t(std::min<std::uint64_t>(header->dataBytes, 1u << 20)));
+            }
+            if (dataGot < header->dataBytes) {
+                if (dataGot == out.data.size())
+                    out.data.resize(std::size_t(std::min<std::uint64_t>(header->dataBytes, dataGot * 2)));
+                dst = out.data.data() + dataGot;
+                room = out.data.size() - std::size_t(dataGot);
+            } else {
+                dst = overflow;
+                room = sizeof overflow;
+            }
+        }
+        const std::size_t chunkRoom = std::min<std::size_t>(room, 1u << 30);
+        zs.next_out = dst;
+        zs.avail_out = uInt(chunkRoom);
+        const uInt inBefore = zs.avail_in;
+        const int rc = inflate(&zs, Z_NO_FLUSH);
+        const std::size_t produced = chunkRoom - zs.avail_out;
+        if (hdrGot < hdrLen)
+            hdrGot += produced;
+        else if (header && dataGot < header->dataBytes)
+            dataGot += produced;
+        else
+            extra += produced;
+        if (extra > 0) break;  // more output than announced: no need to inflate further
+        if (rc == Z_STREAM_END) {
+            // Another gzip member may follow (concatenated gzip files).
+            refill();
+            if (zs.avail_in == 0) {
+                streamEnded = true;
+                break;
+            }
+            if (zs.avail_in < 2 || zs.next_in[0] != 0x1f || zs.next_in[1] != 0x8b)
+                throw DataError(name, "unexpected bytes after the end of the gzip stream");
+            if (inflateReset(&zs) != Z_OK) throw DataError(name, "cannot restart zlib");
+            continue;
+        }
+        if (rc == Z_BUF_ERROR) {
+            // No progress possible: input exhausted (truncated) when output had room.
+            if (zs.avail_in == 0 && eof) break;
+            if (produced == 0 && inBefore == zs.avail_in && zs.avail_out > 0)
+                throw DataError(name, "corrupt gzip stream (no progress)");
+            continue;
+        }
+        if (rc != Z_OK) {
+            std::string why = zs.msg ? zs.msg : ("zlib error " + std::to_string(rc));
+            throw DataError(name, "corrupt gzip stream: " + why);
+        }
+    }
+
+    // A stream no longer than the header: validate what there is (a short header throws).
+    if (!header) header = parseIdxHeader(hdr, hdrGot, expectedDims, name, limits);
+    if (extra > 0) throwLengthMismatch(name, expectedDims, header->dataBytes, header->dataBytes + extra, true);
+    if (dataGot < header->dataBytes) {
+        if (!streamEnded)
+            throw DataError(name, "gzip stream is truncated: header announces " +
+                                      withCommas(header->dataBytes) + " " + unitName(expectedDims) +
+                                      " bytes, " + withCommas(dataGot) + " present");
+        throwLengthMismatch(name, expectedDims, header->dataBytes, dataGot, false);
+    }
+    out.data.resize(std::size_t(header->dataBytes));
+    out.dims = std::move(header->dims);
+    return out;
+}
+
+}  // namespace
+
+IdxArray parseIdx(const std::uint8_t* bytes, std::size_t size, int expectedDims,
+                  const std::string& name, const ReadLimits& limits) {
+    IdxHeader h = parseIdxHeader(bytes, size, expectedDims, name, limits);
+    const std::uint64_t present = size - h.headerBytes;
+    if (present != h.dataBytes) throwLengthMismatch(name, expectedDims, h.dataBytes, present, false);
+    IdxArray a;
+    a.dims = std::move(h.dims);
+    a.data.assign(bytes + h.headerBytes, bytes + size);
+    return a;
+}
+
+IdxArray readIdxFile(const std::filesystem::path& path, int expectedDims, const ReadLimits& limits) {
+    const std::string name = path.string();
+    Fd f;
+    f.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (f.fd < 0) {
+        if (errno == ENOENT) throw DataError(name, "file does not exist");
+        throw IoError(sysFault("cannot open", name, errno));
+    }
+    struct stat st {};
+    if (::fstat(f.fd, &st) != 0) throw IoError(sysFault("cannot stat", name, errno));
+    if (S_ISDIR(st.st_mode)) throw DataError(name, "is a folder, not a file");
+
+    std::uint8_t head[16];
+    const std::size_t headN = readSome(f.fd, head, sizeof head, name);
+    if (headN >= 2 && head[0] == 0x1f && head[1] == 0x8b)
+        return inflateIdx(f.fd, head, headN, expectedDims, name, limits);
+
+    // Raw file: validate the header, compare with the file length, then read the data once.
+    const std::size_t hdrLen = 4 + 4 * std::size_t(expectedDims == 1 ? 1 : 3);
+    IdxHeader h = parseIdxHeader(head, std::min(headN, hdrLen), expectedDims, name, limits);
+    if (S_ISREG(st.st_mode)) {
+        const std::uint64_t present =
+            std::uint64_t(st.st_size) > h.headerBytes ? std::uint64_t(st.st_size) - h.headerBytes : 0;
+        if (present != h.dataBytes) throwLengthMismatch(name, expectedDims, h.dataBytes, present, false);
+    }
+    IdxArray a;
+    a.dims = std::move(h.dims);
+    a.data.resize(std::size_t(h.dataBytes));
+    const std::size_t fromHead = headN - h.headerBytes;  // bytes of data already read
+    std::size_t have = std::min<std::size_t>(fromHead, a.data.size());
+    std::memcpy(a.data.data(), head + h.headerBytes, have);
+    if (fromHead > a.data.size())
+        throwLengthMismatch(name, expectedDims, h.dataBytes, fromHead, true);
+    have += readSome(f.fd, a.data.data() + have, a.data.size() - have, name);
+    if (have < a.data.size()) throwLengthMismatch(name, expectedDims, h.dataBytes, have, false);
+    std::uint8_t probe;
+    if (readSome(f.fd, &probe, 1, name) != 0)
+        throwLengthMismatch(name, expectedDims, h.dataBytes, h.dataBytes + 1, true);
+    return a;
+}
+
+RawImages readIdxPair(const std::filesystem::path& images, const std::filesystem::path& labels,
+                      const std::vector<std::string>& classNames, const ReadLimits& limits) {
+    if (classNames.empty()) throw DataError(labels.string(), "no class names given for the labels");
+    IdxArray img = readIdxFile(images, 3, limits);
+    IdxArray lab = readIdxFile(labels, 1, limits);
+    const std::int64_t n = img.dims[0];
+    if (lab.dims[0] != n)
+        throw DataError(labels.string(), "labels file has " + withCommas(std::uint64_t(lab.dims[0])) +
+                                             " entries, images file " + withCommas(std::uint64_t(n)) +
+                                             " ('" + images.string() + "')");
+    const std::size_t classes = classNames.size();
+    RawImages r;
+    r.labels.resize(std::size_t(n));
+    for (std::size_t i = 0; i < lab.data.size(); ++i) {
+        const std::uint8_t v = lab.data[i];
+        if (v >= classes)
+            throw DataError(labels.string(), "label " + std::to_string(v) + " at index " +
+                                                 withCommas(i) + " is outside 0.." +
+                                                 std::to_string(classes - 1));
+        r.labels[i] = std::int32_t(v);
+    }
+    r.n = n;
+    r.c = 1;
+    r.h = img.dims[1];
+    r.w = img.dims[2];
+    r.pixels = std::move(img.data);
+    r.classNames = classNames;
+    r.source = images.string();
+    return r;
+}
+
+}  // namespace trainlab

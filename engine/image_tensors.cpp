@@ -1,0 +1,133 @@
+#include "image_tensors.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <cmath>
+#include <cstring>
+
+#include "core/errors.h"
+
+namespace trainlab {
+
+ImageTensors toTensors(const RawImages& raw) {
+    ImageTensors t;
+    t.images = torch::empty({raw.n, raw.c, raw.h, raw.w}, torch::kUInt8);
+    if (!raw.pixels.empty()) std::memcpy(t.images.data_ptr<std::uint8_t>(), raw.pixels.data(), raw.pixels.size());
+    t.labels = torch::empty({raw.n}, torch::kInt64);
+    auto* l = t.labels.data_ptr<std::int64_t>();
+    for (std::int64_t i = 0; i < raw.n; ++i) l[i] = raw.labels[static_cast<size_t>(i)];
+    t.classNames = raw.classNames;
+    return t;
+}
+
+torch::Tensor corruptLabels(const torch::Tensor& labels, double p, std::int64_t numClasses, std::uint64_t seed,
+                            std::int64_t* replaced) {
+    if (!(p >= 0 && p <= 1)) throw ConfigError({"label corruption p = " + std::to_string(p) + " must be in [0, 1]"});
+    if (numClasses < 2) throw ConfigError({"label corruption needs at least 2 classes"});
+    const std::int64_t n = labels.size(0);
+    const auto k = static_cast<std::int64_t>(std::llround(p * static_cast<double>(n)));
+    auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
+    auto out = labels.clone();
+    const auto idx = torch::randperm(n, gen, torch::kLong).narrow(0, 0, k);
+    const auto fresh = torch::randint(0, numClasses, {k}, gen, torch::kLong);
+    out.index_put_({idx}, fresh);
+    if (replaced) *replaced = k;
+    return out;
+}
+
+torch::Tensor normaliseImages(const torch::Tensor& bytes, const std::vector<float>& mean,
+                              const std::vector<float>& std) {
+    const auto c = bytes.size(1);
+    auto m = torch::tensor(mean).view({1, c, 1, 1});
+    auto s = torch::tensor(std).view({1, c, 1, 1});
+    return (bytes.to(torch::kFloat32).div_(255.0f) - m) / s;
+}
+
+namespace {
+ImageTensors take(const ImageTensors& t, const torch::Tensor& idx) {
+    return {t.images.index_select(0, idx), t.labels.index_select(0, idx), t.classNames};
+}
+}  // namespace
+
+ImageDataset makeImageDataset(const RawDataset& raw, const DatasetSpec& spec, const ImageDatasetOptions& o) {
+    std::vector<std::string> problems;
+    if (!(o.validationFraction >= 0 && o.validationFraction <= 0.5))
+        problems.push_back("validation fraction " + std::to_string(o.validationFraction) + " must be in [0, 0.5]");
+    if (!(o.labelCorruption >= 0 && o.labelCorruption <= 1))
+        problems.push_back("label corruption " + std::to_string(o.labelCorruption) + " must be in [0, 1]");
+    if (!problems.empty()) throw ConfigError(problems);
+    ImageDataset d;
+    d.id = raw.id;
+    d.mean = spec.mean;
+    d.std = spec.std;
+    d.test = toTensors(raw.test);
+    ImageTensors all = toTensors(raw.train);
+    if (o.limitTrain > 0 && o.limitTrain < all.size()) {
+        all.images = all.images.narrow(0, 0, o.limitTrain);
+        all.labels = all.labels.narrow(0, 0, o.limitTrain);
+    }
+    if (o.validationFraction > 0) {
+        auto gen = at::make_generator<at::CPUGeneratorImpl>(o.seed ^ 0x5851f42d4c957f2dULL);
+        const auto perm = torch::randperm(all.size(), gen, torch::kLong);
+        const auto nVal = static_cast<std::int64_t>(std::llround(o.validationFraction * static_cast<double>(all.size())));
+        // Sorted indices keep the subsets in file order, which keeps them easy to inspect.
+        d.validation = take(all, std::get<0>(perm.narrow(0, 0, nVal).sort()));
+        d.train = take(all, std::get<0>(perm.narrow(0, nVal, all.size() - nVal).sort()));
+    } else {
+        d.train = std::move(all);
+    }
+    if (o.labelCorruption > 0)
+        d.train.labels = corruptLabels(d.train.labels, o.labelCorruption,
+                                       static_cast<std::int64_t>(spec.classNames.size()), o.seed, &d.corruptedLabels);
+    return d;
+}
+
+BatchIterator::BatchIterator(const ImageTensors& data, std::vector<float> mean, std::vector<float> std,
+                             std::int64_t batchSize, bool shuffle, std::uint64_t seed, bool dropLast)
+    : data_(data), mean_(std::move(mean)), std_(std::move(std)), batchSize_(batchSize), shuffle_(shuffle),
+      dropLast_(dropLast), seed_(seed) {
+    if (batchSize < 1) throw ConfigError({"batch size " + std::to_string(batchSize) + " must be >= 1"});
+    const auto c = data.images.size(1);
+    if (static_cast<std::int64_t>(mean_.size()) != c || static_cast<std::int64_t>(std_.size()) != c)
+        throw ConfigError({"normalisation has " + std::to_string(mean_.size()) + " channels, the images " +
+                           std::to_string(c)});
+    // x/255 − m)/s = x·(1/(255 s)) + (−m/s): one fused multiply-add per pixel.
+    std::vector<float> scale(c), shift(c);
+    for (std::int64_t i = 0; i < c; ++i) {
+        scale[i] = 1.0f / (255.0f * std_[i]);
+        shift[i] = -mean_[i] / std_[i];
+    }
+    scale_ = torch::tensor(scale).view({1, c, 1, 1});
+    shift_ = torch::tensor(shift).view({1, c, 1, 1});
+    startEpoch(0);
+}
+
+void BatchIterator::startEpoch(std::int64_t epoch) {
+    const auto n = data_.size();
+    if (shuffle_) {
+        auto gen = at::make_generator<at::CPUGeneratorImpl>(seed_ + 0x9e3779b97f4a7c15ULL * static_cast<std::uint64_t>(epoch + 1));
+        order_ = torch::randperm(n, gen, torch::kLong);
+    } else {
+        order_ = torch::arange(n, torch::kLong);
+    }
+    cursor_ = 0;
+}
+
+std::int64_t BatchIterator::batchesPerEpoch() const {
+    const auto n = data_.size();
+    return dropLast_ ? n / batchSize_ : (n + batchSize_ - 1) / batchSize_;
+}
+
+bool BatchIterator::next(torch::Tensor& x, torch::Tensor& y) {
+    const auto n = data_.size();
+    const auto left = n - cursor_;
+    if (left <= 0 || (dropLast_ && left < batchSize_)) return false;
+    const auto b = std::min(batchSize_, left);
+    const auto idx = order_.narrow(0, cursor_, b);
+    cursor_ += b;
+    x = torch::addcmul(shift_, data_.images.index_select(0, idx).to(torch::kFloat32), scale_);
+    y = data_.labels.index_select(0, idx);
+    return true;
+}
+
+}  // namespace trainlab
