@@ -13,7 +13,9 @@
 #include <mutex>
 #include <thread>
 
+#include "bridge/downloader.h"
 #include "core/errors.h"
+#include "data/dataset_catalog.h"
 #include "experiment_runner.h"
 #include "experiment_view.h"
 #include "preset.h"
@@ -108,6 +110,102 @@ void printSettings(const Preset& p) {
     }
 }
 
+std::string humanBytes(std::int64_t b) {
+    char buf[32];
+    if (b >= 1'000'000'000)
+        std::snprintf(buf, sizeof buf, "%.1f GB", b / 1e9);
+    else if (b >= 1'000'000)
+        std::snprintf(buf, sizeof buf, "%.1f MB", b / 1e6);
+    else if (b >= 1000)
+        std::snprintf(buf, sizeof buf, "%.1f kB", b / 1e3);
+    else
+        std::snprintf(buf, sizeof buf, "%lld B", static_cast<long long>(b));
+    return buf;
+}
+
+int runDataCommand(const QStringList& args, const std::string& dataDir, bool quiet) {
+    const QString sub = args.value(0);
+    const auto roots = datasetSearchRoots(dataDir);
+    if (sub == "list" || sub.isEmpty()) {
+        std::cout << "Searched, in order:\n";
+        for (const auto& r : roots) std::cout << "  " << r.path.string() << "  (" << r.origin << ")\n";
+        std::cout << "\n";
+        for (const auto& spec : knownDatasets()) {
+            const auto loc = locateDataset(spec.id, roots);
+            std::cout << spec.id << std::string(16 - std::min<size_t>(15, spec.id.size()), ' ');
+            if (loc)
+                std::cout << "present  " << loc->path.string() << " (" << loc->root.origin << "; " << loc->detail
+                          << "; " << humanBytes(loc->bytes) << ")\n";
+            else
+                std::cout << "absent   download " << humanBytes(spec.downloadBytes())
+                          << ": trainlab-cli data download " << spec.id << "\n";
+        }
+        return 0;
+    }
+    const std::string id = args.value(1).toStdString();
+    const DatasetSpec* spec = findDatasetSpec(id);
+    if (!spec) {
+        std::cerr << "trainlab-cli: dataset '" << id << "' is unknown (mnist, fashion-mnist or cifar10)\n";
+        return 2;
+    }
+    const fs::path root = dataDir.empty() ? userDataDir() : fs::path(dataDir);
+    if (sub == "download") {
+        const fs::path dest = root / id;
+        std::error_code ec;
+        fs::create_directories(dest, ec);
+        if (ec) {
+            std::cerr << "trainlab-cli: cannot create " << dest.string() << ": " << ec.message() << "\n";
+            return 1;
+        }
+        std::cerr << "trainlab: downloading " << spec->title << " (" << humanBytes(spec->downloadBytes())
+                  << ") to " << dest.string() << "\n";
+        const bool tty = ::isatty(STDERR_FILENO);
+        auto last = std::chrono::steady_clock::now() - std::chrono::seconds(10);
+        QString error;
+        const bool ok = downloadBlocking(
+            spec->downloads, QString::fromStdString(dest.string()), &error,
+            [&](qint64 got, qint64 total, double speed, double eta, const QString& file) {
+                if (quiet) return;
+                const auto now = std::chrono::steady_clock::now();
+                if (now - last < std::chrono::milliseconds(tty ? 200 : 2000)) return;
+                last = now;
+                char line[256];
+                std::snprintf(line, sizeof line, "%s  %s / %s  %s/s  ETA %s", file.toStdString().c_str(),
+                              humanBytes(got).c_str(), humanBytes(total).c_str(),
+                              humanBytes(static_cast<std::int64_t>(speed)).c_str(), formatDuration(eta).c_str());
+                if (tty)
+                    std::cerr << "\r\033[K" << line << std::flush;
+                else
+                    std::cerr << line << "\n";
+            });
+        if (tty) std::cerr << "\r\033[K";
+        if (!ok) {
+            std::cerr << "trainlab-cli: download failed: " << error.toStdString() << "\n";
+            return 1;
+        }
+        const auto loc = locateDataset(id, {{root, "download"}});
+        if (!loc) {
+            std::cerr << "trainlab-cli: downloaded files in " << dest.string() << " were not recognised\n";
+            return 1;
+        }
+        loadRawDataset(*loc);  // verifies the contents, not only the checksums
+        std::cout << loc->path.string() << "\n";
+        return 0;
+    }
+    if (sub == "import") {
+        if (args.size() < 3) {
+            std::cerr << "trainlab-cli: data import needs a dataset id and a folder or archive\n";
+            return 2;
+        }
+        const auto loc = importDataset(id, args.at(2).toStdString(), root);
+        std::cerr << "trainlab: imported " << spec->title << " (" << loc.detail << ")\n";
+        std::cout << loc.path.string() << "\n";
+        return 0;
+    }
+    std::cerr << "trainlab-cli: unknown data command '" << sub.toStdString() << "' (list, download, import)\n";
+    return 2;
+}
+
 }  // namespace
 
 void prepareHeadlessEnvironment() {
@@ -141,7 +239,10 @@ int runCommandLine(const QStringList& arguments) {
         "  show <preset>                describe a preset and every setting it has\n"
         "  validate <preset file>       check a preset file and name every bad field\n"
         "  run <preset id or file>      run a preset and record it (see the options)\n"
-        "  render <run folder>          (re)draw a run's plots as PNG, SVG and CSV");
+        "  render <run folder>          (re)draw a run's plots as PNG, SVG and CSV\n"
+        "  data list                    datasets: where they were found, sizes\n"
+        "  data download <id>           download a dataset (verified by SHA-256)\n"
+        "  data import <id> <path>      import a dataset from a folder or archive");
     parser.addHelpOption();
     parser.addVersionOption();
     parser.addPositionalArgument("command", "list | show | validate | run | render");
@@ -153,8 +254,9 @@ int runCommandLine(const QStringList& arguments) {
                                          QString::fromStdString(defaultRunsRoot().string()) + ").",
                               "DIR");
     QCommandLineOption quietOpt({"q", "quiet"}, "No progress lines.");
+    QCommandLineOption dataDirOpt("data-dir", "Folder searched first for datasets (and where 'data download' puts them).", "DIR");
     QCommandLineOption noPlotsOpt("no-plots", "Do not render PNG/SVG plots at the end.");
-    parser.addOptions({setOpt, seedOpt, threadsOpt, outOpt, quietOpt, noPlotsOpt});
+    parser.addOptions({setOpt, seedOpt, threadsOpt, outOpt, quietOpt, noPlotsOpt, dataDirOpt});
     if (!parser.parse(arguments)) {
         std::cerr << "trainlab-cli: " << parser.errorText().toStdString() << "\n(see trainlab-cli --help)\n";
         return 2;
@@ -178,6 +280,8 @@ int runCommandLine(const QStringList& arguments) {
             printList();
             return 0;
         }
+        if (command == "data")
+            return runDataCommand(pos.mid(1), parser.value(dataDirOpt).toStdString(), parser.isSet(quietOpt));
         if (pos.size() < 2) {
             std::cerr << "trainlab-cli: '" << command.toStdString() << "' needs a target (see --help)\n";
             return 2;
@@ -229,6 +333,7 @@ int runCommandLine(const QStringList& arguments) {
         if (!ok || request.threads < 1 || request.threads > 256)
             problems.push_back("--threads '" + parser.value(threadsOpt).toStdString() + "' must be an integer in [1, 256]");
         if (!problems.empty()) throw ConfigError(problems);
+        request.dataDir = parser.value(dataDirOpt).toStdString();
         request.runsRoot = parser.isSet(outOpt) ? std::filesystem::path(parser.value(outOpt).toStdString())
                                                 : defaultRunsRoot();
 

@@ -140,7 +140,8 @@ std::int64_t sizeOnDisk(const fs::path& p) {
     std::error_code ec;
     if (isFile(p)) return static_cast<std::int64_t>(fs::file_size(p, ec));
     std::int64_t total = 0;
-    for (auto it = fs::recursive_directory_iterator(p, fs::directory_options::skip_permission_denied, ec);
+    for (auto it = fs::recursive_directory_iterator(
+             p, fs::directory_options::skip_permission_denied | fs::directory_options::follow_directory_symlink, ec);
          it != fs::recursive_directory_iterator(); it.increment(ec)) {
         if (ec) break;
         if (it->is_regular_file(ec)) total += static_cast<std::int64_t>(it->file_size(ec));

@@ -71,6 +71,10 @@ IdxHeader parseIdxHeader(const std::uint8_t* p, std::size_t avail, int expectedD
     if (p[0] != 0 || p[1] != 0)
         throw DataError(name, "wrong magic " + hex32(magic) + ", expected " + hex32(expectedMagic) +
                                   " (" + what + ")");
+    const bool idxType = p[2] == 0x08 || p[2] == 0x09 || (p[2] >= 0x0b && p[2] <= 0x0e);
+    if (!idxType || p[3] == 0)
+        throw DataError(name, "wrong magic " + hex32(magic) + ", expected " + hex32(expectedMagic) +
+                                  " (" + what + ")");
     if (p[2] != 0x08) {
         char buf[8];
         std::snprintf(buf, sizeof buf, "0x%02x", unsigned(p[2]));

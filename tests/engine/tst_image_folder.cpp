@@ -1,0 +1,423 @@
+// Image folders: tiny PNG/JPEG folders generated here (libpng, TurboJPEG), decoded into exact
+// CHW pixels; damaged files named in DataErrors; the cache hit, invalidated and rebuilt.
+#include <png.h>
+#include <turbojpeg.h>
+#include <unistd.h>
+
+#include <QElapsedTimer>
+#include <QTemporaryDir>
+#include <QtTest>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/errors.h"
+#include "data/cifar_reader.h"
+#include "data/image_folder.h"
+
+using namespace trainlab;
+namespace fs = std::filesystem;
+
+namespace {
+
+using Bytes = std::vector<std::uint8_t>;
+
+/// HWC pixels of a w×h image with c channels: value (seed*40 + y*w*c + x*c + k*5) & 255.
+Bytes pattern(int w, int h, int c, int seed) {
+    Bytes b(std::size_t(w * h * c));
+    for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x)
+            for (int k = 0; k < c; ++k)
+                b[std::size_t((y * w + x) * c + k)] = std::uint8_t((seed * 40 + y * w * c + x * c + k * 5) & 255);
+    return b;
+}
+
+/// A smooth pattern that JPEG keeps within a few levels.
+Bytes smooth(int w, int h, int c, int seed) {
+    Bytes b(std::size_t(w * h * c));
+    for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x)
+            for (int k = 0; k < c; ++k)
+                b[std::size_t((y * w + x) * c + k)] = std::uint8_t(40 + seed * 20 + k * 50 + x * 2 + y * 3);
+    return b;
+}
+
+bool writePng(const fs::path& p, int w, int h, int c, const Bytes& hwc) {
+    png_image img;
+    std::memset(&img, 0, sizeof img);
+    img.version = PNG_IMAGE_VERSION;
+    img.width = png_uint_32(w);
+    img.height = png_uint_32(h);
+    img.format = c == 3 ? PNG_FORMAT_RGB : PNG_FORMAT_GRAY;
+    return png_image_write_to_file(&img, p.c_str(), 0, hwc.data(), 0, nullptr) != 0;
+}
+
+bool writeJpeg(const fs::path& p, int w, int h, int c, const Bytes& hwc) {
+    tjhandle tj = tjInitCompress();
+    unsigned char* out = nullptr;
+    unsigned long size = 0;
+    const int rc = tjCompress2(tj, hwc.data(), w, w * c, h, c == 3 ? TJPF_RGB : TJPF_GRAY, &out, &size,
+                               c == 3 ? TJSAMP_444 : TJSAMP_GRAY, 100, 0);
+    bool ok = rc == 0;
+    if (ok) {
+        std::ofstream f(p, std::ios::binary | std::ios::trunc);
+        f.write(reinterpret_cast<const char*>(out), std::streamsize(size));
+        ok = bool(f);
+    }
+    tjFree(out);
+    tjDestroy(tj);
+    return ok;
+}
+
+void writeBytes(const fs::path& p, const Bytes& b) {
+    std::ofstream f(p, std::ios::binary | std::ios::trunc);
+    f.write(reinterpret_cast<const char*>(b.data()), std::streamsize(b.size()));
+}
+
+Bytes readBytes(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return Bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+/// The CHW plane value of an HWC buffer.
+int chwAt(const Bytes& hwc, int w, int c, int k, int y, int x) {
+    return hwc[std::size_t((y * w + x) * c + k)];
+}
+
+std::string faultOf(const std::function<void()>& f) {
+    try {
+        f();
+    } catch (const DataError& e) {
+        return e.what();
+    } catch (const std::exception& e) {
+        return std::string("UNEXPECTED exception type: ") + e.what();
+    }
+    return "NO ERROR RAISED";
+}
+
+#define EXPECT_FAULT(call, fragment)                                                     \
+    do {                                                                                 \
+        const std::string fault_ = faultOf([&] { call; });                               \
+        QVERIFY2(fault_.find(fragment) != std::string::npos,                             \
+                 ("expected '" + std::string(fragment) + "', got: " + fault_).c_str()); \
+    } while (0)
+
+bool sameImages(const RawImages& a, const RawImages& b) {
+    return a.n == b.n && a.c == b.c && a.h == b.h && a.w == b.w && a.pixels == b.pixels &&
+           a.labels == b.labels && a.classNames == b.classNames;
+}
+
+}  // namespace
+
+class TestImageFolder : public QObject {
+    Q_OBJECT
+
+private:
+    QTemporaryDir tmp_;
+    int counter_ = 0;
+
+    /// A fresh dataset root with split "train": dog/{b.png, a.PNG}, cat/c.png, 4×3 RGB, plus
+    /// files that must be ignored.
+    fs::path makePngRoot() {
+        const fs::path root = fs::path(tmp_.path().toStdString()) / ("png" + std::to_string(counter_++));
+        fs::create_directories(root / "train" / "dog");
+        fs::create_directories(root / "train" / "cat");
+        fs::create_directories(root / "train" / ".hidden");
+        writePng(root / "train" / "dog" / "b.png", 4, 3, 3, pattern(4, 3, 3, 2));
+        writePng(root / "train" / "dog" / "a.PNG", 4, 3, 3, pattern(4, 3, 3, 1));
+        writePng(root / "train" / "cat" / "c.png", 4, 3, 3, pattern(4, 3, 3, 0));
+        writePng(root / "train" / ".hidden" / "x.png", 4, 3, 3, pattern(4, 3, 3, 5));
+        writeBytes(root / "train" / "cat" / "notes.txt", Bytes{'h', 'i'});
+        writeBytes(root / "train" / "stray.png", Bytes{1, 2, 3});  // not in a class folder
+        return root;
+    }
+
+private slots:
+    void initTestCase() { QVERIFY(tmp_.isValid()); }
+
+    void pngFolderExactPixelsChw() {
+        const fs::path root = makePngRoot();
+        const RawImages r = decodeImageFolder(root / "train", 2);
+        QCOMPARE(r.n, 3);
+        QCOMPARE(r.c, 3);
+        QCOMPARE(r.h, 3);
+        QCOMPARE(r.w, 4);
+        QCOMPARE(r.classNames, (std::vector<std::string>{"cat", "dog"}));
+        QCOMPARE(r.labels, (std::vector<std::int32_t>{0, 1, 1}));
+        const int seeds[3] = {0, 1, 2};  // cat/c, dog/a.PNG, dog/b
+        for (int i = 0; i < 3; ++i) {
+            const Bytes hwc = pattern(4, 3, 3, seeds[i]);
+            const std::uint8_t* img = r.image(i);
+            for (int k = 0; k < 3; ++k)
+                for (int y = 0; y < 3; ++y)
+                    for (int x = 0; x < 4; ++x)
+                        QCOMPARE(int(img[(k * 3 + y) * 4 + x]), chwAt(hwc, 4, 3, k, y, x));
+        }
+    }
+
+    void greyPngIsOneChannel() {
+        const fs::path root = fs::path(tmp_.path().toStdString()) / "grey";
+        fs::create_directories(root / "only");
+        writePng(root / "only" / "1.png", 5, 2, 1, pattern(5, 2, 1, 3));
+        writePng(root / "only" / "2.png", 5, 2, 1, pattern(5, 2, 1, 4));
+        const RawImages r = decodeImageFolder(root, 1);
+        QCOMPARE(r.c, 1);
+        QCOMPARE(r.h, 2);
+        QCOMPARE(r.w, 5);
+        QVERIFY(Bytes(r.image(1), r.image(1) + 10) == pattern(5, 2, 1, 4));
+    }
+
+    void jpegFolderWithinTolerance() {
+        const fs::path root = fs::path(tmp_.path().toStdString()) / "jpeg";
+        fs::create_directories(root / "a");
+        fs::create_directories(root / "b");
+        writeJpeg(root / "a" / "1.jpg", 8, 8, 3, smooth(8, 8, 3, 0));
+        writeJpeg(root / "a" / "2.JPEG", 8, 8, 3, smooth(8, 8, 3, 1));
+        writeJpeg(root / "b" / "3.Jpg", 8, 8, 3, smooth(8, 8, 3, 2));
+        const RawImages r = decodeImageFolder(root, 2);
+        QCOMPARE(r.n, 3);
+        QCOMPARE(r.c, 3);
+        QCOMPARE(r.labels, (std::vector<std::int32_t>{0, 0, 1}));
+        for (int i = 0; i < 3; ++i) {
+            const Bytes hwc = smooth(8, 8, 3, i);
+            int worst = 0;
+            for (int k = 0; k < 3; ++k)
+                for (int y = 0; y < 8; ++y)
+                    for (int x = 0; x < 8; ++x)
+                        worst = std::max(worst, std::abs(int(r.image(i)[(k * 8 + y) * 8 + x]) -
+                                                         chwAt(hwc, 8, 3, k, y, x)));
+            QVERIFY2(worst <= 4, qPrintable(QString("JPEG error %1 too large").arg(worst)));
+        }
+        // Grey JPEG folder.
+        const fs::path grey = fs::path(tmp_.path().toStdString()) / "jpeg-grey";
+        fs::create_directories(grey / "g");
+        writeJpeg(grey / "g" / "1.jpg", 8, 8, 1, smooth(8, 8, 1, 0));
+        QCOMPARE(decodeImageFolder(grey, 1).c, 1);
+    }
+
+    void threadsGiveTheSameResult() {
+        const fs::path root = fs::path(tmp_.path().toStdString()) / "many";
+        for (int k = 0; k < 3; ++k) {
+            fs::create_directories(root / ("c" + std::to_string(k)));
+            for (int i = 0; i < 70; ++i) {
+                const fs::path p = root / ("c" + std::to_string(k)) / (std::to_string(1000 + i) + (i % 2 ? ".png" : ".jpg"));
+                if (i % 2)
+                    writePng(p, 6, 5, 3, pattern(6, 5, 3, i + k));
+                else
+                    writeJpeg(p, 6, 5, 3, smooth(6, 5, 3, i % 7));
+            }
+        }
+        const RawImages one = decodeImageFolder(root, 1);
+        const RawImages four = decodeImageFolder(root, 4);
+        QCOMPARE(one.n, 210);
+        QVERIFY(sameImages(one, four));
+    }
+
+    void mismatchedSizeNamesTheFile() {
+        const fs::path root = makePngRoot();
+        writePng(root / "train" / "dog" / "z.png", 5, 3, 3, pattern(5, 3, 3, 0));
+        EXPECT_FAULT(decodeImageFolder(root / "train", 2), "z.png': image is 5x3");
+        const fs::path root2 = makePngRoot();
+        writePng(root2 / "train" / "dog" / "z.png", 4, 3, 1, pattern(4, 3, 1, 0));
+        EXPECT_FAULT(decodeImageFolder(root2 / "train", 2), "z.png': image is 4x3 with 1 channel(s)");
+    }
+
+    void corruptFileNamesTheFile() {
+        const fs::path root = makePngRoot();
+        writeBytes(root / "train" / "dog" / "bad.png", Bytes(100, 0x33));
+        EXPECT_FAULT(decodeImageFolder(root / "train", 2), "bad.png'");
+        const fs::path root2 = makePngRoot();
+        Bytes png = readBytes(root2 / "train" / "dog" / "b.png");
+        png.resize(png.size() - 20);
+        writeBytes(root2 / "train" / "dog" / "b.png", png);
+        EXPECT_FAULT(decodeImageFolder(root2 / "train", 1), "b.png'");
+        const fs::path root3 = fs::path(tmp_.path().toStdString()) / "badjpeg";
+        fs::create_directories(root3 / "a");
+        writeJpeg(root3 / "a" / "1.jpg", 16, 16, 3, smooth(16, 16, 3, 0));
+        writeJpeg(root3 / "a" / "2.jpg", 16, 16, 3, smooth(16, 16, 3, 1));
+        Bytes jpg = readBytes(root3 / "a" / "2.jpg");
+        jpg.resize(jpg.size() / 2);
+        writeBytes(root3 / "a" / "2.jpg", jpg);
+        EXPECT_FAULT(decodeImageFolder(root3, 2), "2.jpg'");
+        writeBytes(root3 / "a" / "0.jpg", Bytes{});
+        EXPECT_FAULT(decodeImageFolder(root3, 2), "0.jpg': file is empty");
+    }
+
+    void emptyOrMissingFolder() {
+        const fs::path root = fs::path(tmp_.path().toStdString()) / "empty";
+        fs::create_directories(root / "a");
+        EXPECT_FAULT(decodeImageFolder(root, 2), "no .png/.jpg/.jpeg images");
+        EXPECT_FAULT(decodeImageFolder(root / "a", 2), "no class sub-folders");
+        EXPECT_FAULT(decodeImageFolder(root / "nope", 2), "does not exist");
+    }
+
+    void limitsCheckedBeforeAllocating() {
+        const fs::path root = makePngRoot();
+        ReadLimits small;
+        small.maxSide = 3;
+        EXPECT_FAULT(decodeImageFolder(root / "train", 2, small), "outside 1..3 per side");
+        ReadLimits few;
+        few.maxImages = 2;
+        EXPECT_FAULT(decodeImageFolder(root / "train", 2, few), "more than the limit");
+    }
+
+    void cacheHitEqualsFirstLoad() {
+        const fs::path root = makePngRoot();
+        bool fromCache = true;
+        const RawImages first = loadImageFolder(root, "train", &fromCache);
+        QVERIFY(!fromCache);
+        QVERIFY(fs::exists(root / ".trainlab-cache" / "train.tlimg"));
+        const RawImages second = loadImageFolder(root, "train", &fromCache);
+        QVERIFY(fromCache);
+        QVERIFY(sameImages(first, second));
+        QCOMPARE(second.source, (root / "train").string());
+    }
+
+    void damagedCacheIsRebuilt() {
+        const fs::path root = makePngRoot();
+        bool fromCache = true;
+        const RawImages first = loadImageFolder(root, "train", &fromCache);
+        const fs::path cache = imageCachePath(root, "train");
+        const FolderFingerprint fp = fingerprintFolder(root / "train");
+        QVERIFY(readImageCache(cache, fp).has_value());
+        Bytes bytes = readBytes(cache);
+        Bytes flipped = bytes;
+        flipped[bytes.size() / 2] ^= 0x01;
+        writeBytes(cache, flipped);
+        QVERIFY(!readImageCache(cache, fp).has_value());
+        RawImages again = loadImageFolder(root, "train", &fromCache);
+        QVERIFY(!fromCache);
+        QVERIFY(sameImages(first, again));
+        QVERIFY(readBytes(cache) == bytes);
+        // Truncated.
+        writeBytes(cache, Bytes(bytes.begin(), bytes.end() - 7));
+        QVERIFY(!readImageCache(cache, fp).has_value());
+        again = loadImageFolder(root, "train", &fromCache);
+        QVERIFY(!fromCache);
+        QVERIFY(sameImages(first, again));
+        again = loadImageFolder(root, "train", &fromCache);
+        QVERIFY(fromCache);
+        // A stale fingerprint is a miss, not an error.
+        FolderFingerprint other = fp;
+        other.files += 1;
+        QVERIFY(!readImageCache(cache, other).has_value());
+        QVERIFY(!readImageCache(root / "no-such-cache", fp).has_value());
+    }
+
+    void changedFolderInvalidatesCache() {
+        const fs::path root = makePngRoot();
+        bool fromCache = true;
+        QCOMPARE(loadImageFolder(root, "train", &fromCache).n, 3);
+        QVERIFY(!fromCache);
+        QCOMPARE(loadImageFolder(root, "train", &fromCache).n, 3);
+        QVERIFY(fromCache);
+        writePng(root / "train" / "cat" / "d.png", 4, 3, 3, pattern(4, 3, 3, 3));
+        const RawImages r = loadImageFolder(root, "train", &fromCache);
+        QVERIFY(!fromCache);
+        QCOMPARE(r.n, 4);
+        QCOMPARE(r.labels, (std::vector<std::int32_t>{0, 0, 1, 1}));
+        // A renamed class folder changes the fingerprint too.
+        const FolderFingerprint before = fingerprintFolder(root / "train");
+        ::usleep(20'000);
+        fs::rename(root / "train" / "cat", root / "train" / "cow");
+        QVERIFY(!(fingerprintFolder(root / "train") == before));
+        const RawImages renamed = loadImageFolder(root, "train", &fromCache);
+        QVERIFY(!fromCache);
+        QCOMPARE(renamed.classNames, (std::vector<std::string>{"cow", "dog"}));
+    }
+
+    void parseCacheRejectsGarbageAndEveryDamage() {
+        EXPECT_FAULT(parseImageCache(nullptr, 0, "mem", nullptr), "'mem'");
+        const Bytes garbage(500, 0x41);
+        EXPECT_FAULT(parseImageCache(garbage.data(), garbage.size(), "mem", nullptr), "wrong magic");
+        const fs::path root = makePngRoot();
+        const RawImages r = decodeImageFolder(root / "train", 1);
+        const FolderFingerprint fp{3, 1234, 5678};
+        const fs::path cache = fs::path(tmp_.path().toStdString()) / "manual" / "c.tlimg";
+        writeImageCache(cache, r, fp);
+        const Bytes ok = readBytes(cache);
+        FolderFingerprint got;
+        const RawImages back = parseImageCache(ok.data(), ok.size(), "mem", &got);
+        QVERIFY(sameImages(r, back));
+        QVERIFY(got == fp);
+        for (std::size_t len = 0; len < ok.size(); ++len)
+            QVERIFY2(faultOf([&] { parseImageCache(ok.data(), len, "mem", nullptr); }).rfind("'mem'", 0) == 0,
+                     qPrintable(QString("prefix of %1 bytes accepted").arg(len)));
+        for (std::size_t i = 0; i < ok.size(); ++i) {
+            Bytes bad = ok;
+            bad[i] ^= 0x10;
+            QVERIFY2(faultOf([&] { parseImageCache(bad.data(), bad.size(), "mem", nullptr); }).rfind("'mem'", 0) == 0,
+                     qPrintable(QString("flip at byte %1 accepted").arg(i)));
+        }
+        Bytes longer = ok;
+        longer.push_back(0);
+        EXPECT_FAULT(parseImageCache(longer.data(), longer.size(), "mem", nullptr), "'mem'");
+        // A header announcing a huge payload in a small buffer fails before allocating.
+        Bytes lie = ok;
+        lie[16] = 0xff;
+        lie[17] = 0xff;
+        lie[18] = 0xff;  // n
+        ReadLimits wide;
+        EXPECT_FAULT(parseImageCache(lie.data(), lie.size(), "mem", nullptr, wide), "'mem'");
+    }
+
+    void cachePathLocalOrUserCache() {
+        const fs::path root = fs::path(tmp_.path().toStdString()) / "pathroot";
+        fs::create_directories(root);
+        QCOMPARE(imageCachePath(root, "test"), root / ".trainlab-cache" / "test.tlimg");
+        EXPECT_FAULT(imageCachePath(root, "../x"), "invalid split name");
+        // A root whose .trainlab-cache cannot be created: below a plain file, or (when not
+        // running as root, which may write anywhere) a read-only folder.
+        fs::path ro = fs::path(tmp_.path().toStdString()) / "readonly";
+        fs::create_directories(ro);
+        if (::geteuid() == 0) {
+            writeBytes(ro / "file", Bytes{1});
+            ro = ro / "file" / "root";
+        } else {
+            fs::permissions(ro, fs::perms::owner_read | fs::perms::owner_exec);
+        }
+        const fs::path xdg = fs::path(tmp_.path().toStdString()) / "xdg";
+        const QByteArray oldXdg = qgetenv("XDG_CACHE_HOME");
+        qputenv("XDG_CACHE_HOME", QByteArray::fromStdString(xdg.string()));
+        const fs::path p = imageCachePath(ro, "train");
+        const fs::path p2 = imageCachePath(ro, "train");
+        if (oldXdg.isNull())
+            qunsetenv("XDG_CACHE_HOME");
+        else
+            qputenv("XDG_CACHE_HOME", oldXdg);
+        if (::geteuid() != 0) fs::permissions(ro, fs::perms::owner_all);
+        QCOMPARE(p, p2);
+        QCOMPARE(p.filename().string(), std::string("train.tlimg"));
+        QCOMPARE(p.parent_path().parent_path(), xdg / "trainlab");
+        QCOMPARE(p.parent_path().filename().string().size(), std::size_t(16));
+    }
+
+    void sharedCifarTestSplit() {
+        const char* env = std::getenv("TRAINLAB_SHARED_DATASETS");
+        const fs::path root = env && *env ? fs::path(env)
+                                          : fs::path(TRAINLAB_TEST_DATA) / ".." / ".." / ".." /
+                                                "shared" / "datasets";
+        const fs::path split = root / "cifar10-jpeg" / "test";
+        if (!fs::is_directory(split))
+            QSKIP(qPrintable("shared CIFAR-10 JPEG folder absent at " +
+                             QString::fromStdString(split.string()) + " (set TRAINLAB_SHARED_DATASETS)"));
+        QElapsedTimer t;
+        t.start();
+        const RawImages r = decodeImageFolder(split, 2);
+        qInfo("decoded %lld images in %lld ms", static_cast<long long>(r.n), static_cast<long long>(t.elapsed()));
+        QCOMPARE(r.n, 10000);
+        QCOMPARE(r.c, 3);
+        QCOMPARE(r.h, 32);
+        QCOMPARE(r.w, 32);
+        QCOMPARE(r.classNames, cifar10ClassNames());
+        std::vector<int> perClass(10, 0);
+        for (auto l : r.labels) perClass[std::size_t(l)] += 1;
+        QCOMPARE(perClass, std::vector<int>(10, 1000));
+    }
+};
+
+QTEST_APPLESS_MAIN(TestImageFolder)
+#include "tst_image_folder.moc"
