@@ -44,6 +44,12 @@ torch::Tensor normaliseImages(const torch::Tensor& bytes, const std::vector<floa
 }
 
 namespace {
+// Vectorised at O3 (GCC's -O2 leaves this loop scalar): bytes → floats, 8 or 16 per instruction.
+__attribute__((optimize("O3"))) void scaleBytes(const std::uint8_t* __restrict s, float* __restrict d,
+                                                std::int64_t n, float scale, float shift) {
+    for (std::int64_t k = 0; k < n; ++k) d[k] = static_cast<float>(s[k]) * scale + shift;
+}
+
 ImageTensors take(const ImageTensors& t, const torch::Tensor& idx) {
     return {t.images.index_select(0, idx), t.labels.index_select(0, idx), t.classNames};
 }
@@ -91,14 +97,16 @@ BatchIterator::BatchIterator(const ImageTensors& data, std::vector<float> mean, 
     if (static_cast<std::int64_t>(mean_.size()) != c || static_cast<std::int64_t>(std_.size()) != c)
         throw ConfigError({"normalisation has " + std::to_string(mean_.size()) + " channels, the images " +
                            std::to_string(c)});
-    // x/255 − m)/s = x·(1/(255 s)) + (−m/s): one fused multiply-add per pixel.
+    // (x/255 − m)/s = x·(1/(255 s)) + (−m/s): one multiply-add per pixel.
     std::vector<float> scale(c), shift(c);
     for (std::int64_t i = 0; i < c; ++i) {
         scale[i] = 1.0f / (255.0f * std_[i]);
         shift[i] = -mean_[i] / std_[i];
     }
-    scale_ = torch::tensor(scale).view({1, c, 1, 1});
-    shift_ = torch::tensor(shift).view({1, c, 1, 1});
+    scale_ = scale;
+    shift_ = shift;
+    if (!data_.images.is_contiguous()) data_.images = data_.images.contiguous();
+    if (!data_.labels.is_contiguous()) data_.labels = data_.labels.contiguous();
     startEpoch(0);
 }
 
@@ -123,10 +131,47 @@ bool BatchIterator::next(torch::Tensor& x, torch::Tensor& y) {
     const auto left = n - cursor_;
     if (left <= 0 || (dropLast_ && left < batchSize_)) return false;
     const auto b = std::min(batchSize_, left);
-    const auto idx = order_.narrow(0, cursor_, b);
+    const auto* idx = order_.data_ptr<std::int64_t>() + cursor_;
     cursor_ += b;
-    x = torch::addcmul(shift_, data_.images.index_select(0, idx).to(torch::kFloat32), scale_);
-    y = data_.labels.index_select(0, idx);
+    // Gather and normalise in one pass: no intermediate uint8 or float copies.
+    const auto c = data_.images.size(1);
+    const auto plane = data_.images.size(2) * data_.images.size(3);
+    // Two alternating buffers: the caller usually still holds the previous batch. A buffer is
+    // reused only when nobody else references it, so a batch kept by the caller stays intact.
+    auto acquire = [&](torch::Tensor* bufs, c10::IntArrayRef sizes, c10::ScalarType type) {
+        for (int k = 0; k < 2; ++k) {
+            torch::Tensor& t = bufs[(flip_ + k) % 2];
+            if (t.defined() && t.use_count() == 1 && t.sizes() == sizes) return t;
+        }
+        torch::Tensor& slot = bufs[flip_ % 2];
+        slot = torch::empty(sizes, type);
+        return slot;
+    };
+    ++flip_;
+    x = acquire(xBuf_, {b, c, data_.images.size(2), data_.images.size(3)}, torch::kFloat32);
+    y = acquire(yBuf_, {b}, torch::kInt64);
+    const auto* src = data_.images.data_ptr<std::uint8_t>();
+    const auto* labels = data_.labels.data_ptr<std::int64_t>();
+    float* dst = x.data_ptr<float>();
+    auto* out = y.data_ptr<std::int64_t>();
+    const std::int64_t imageBytes = c * plane;
+    constexpr std::int64_t kAhead = 4;  // images are scattered: fetch a few ahead
+    for (std::int64_t i = 0; i < std::min(b, kAhead); ++i)
+        for (std::int64_t o = 0; o < imageBytes; o += 64) __builtin_prefetch(src + idx[i] * imageBytes + o);
+    for (std::int64_t i = 0; i < b; ++i) {
+        if (i + kAhead < b)
+            for (std::int64_t o = 0; o < imageBytes; o += 64) __builtin_prefetch(src + idx[i + kAhead] * imageBytes + o);
+        const std::uint8_t* s = src + idx[i] * imageBytes;
+        for (std::int64_t ch = 0; ch < c; ++ch) {
+            scaleBytes(s, dst, plane, scale_[static_cast<size_t>(ch)], shift_[static_cast<size_t>(ch)]);
+            s += plane;
+            dst += plane;
+        }
+        out[i] = labels[idx[i]];
+    }
+    // Start fetching the next batch's first images while the caller trains on this one.
+    for (std::int64_t i = b; i < std::min(b + kAhead, n - cursor_ + b); ++i)
+        for (std::int64_t o = 0; o < imageBytes; o += 64) __builtin_prefetch(src + idx[i] * imageBytes + o);
     return true;
 }
 

@@ -56,8 +56,8 @@ torch::Tensor normaliseImages(const torch::Tensor& bytes, const std::vector<floa
                               const std::vector<float>& std);
 
 /// Mini-batches by index: a seeded permutation per epoch (or the natural order), the last
-/// partial batch kept unless dropLast. Batches are gathered from the uint8 tensor with
-/// index_select and normalised on the fly: no per-sample work, no full float copy.
+/// partial batch kept unless dropLast. Each batch is gathered from the uint8 tensor and
+/// normalised in one vectorised pass into reused buffers: no full float copy of the data.
 class BatchIterator {
 public:
     BatchIterator(const ImageTensors& data, std::vector<float> mean, std::vector<float> std,
@@ -71,7 +71,9 @@ public:
 private:
     ImageTensors data_;  // tensors share storage: a cheap copy, no dangling reference
     std::vector<float> mean_, std_;
-    torch::Tensor scale_, shift_;
+    std::vector<float> scale_, shift_;  ///< per channel: x·scale + shift normalises byte x
+    torch::Tensor xBuf_[2], yBuf_[2];
+    unsigned flip_ = 0;
     std::int64_t batchSize_;
     bool shuffle_, dropLast_;
     std::uint64_t seed_;

@@ -15,7 +15,6 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QScrollArea>
-#include <QSplitter>
 #include <QTableWidget>
 #include <QThread>
 #include <QUrl>
@@ -33,7 +32,9 @@ enum Column { kName, kStatus, kWhere, kSizeOnDisk, kDownloadSize, kAction, kColu
 constexpr int kSamplesPerClass = 8;
 constexpr int kTileTarget = 64;  // displayed tile side the scaling aims at, in pixels
 
-QString qs(const std::string& s) { return QString::fromStdString(s); }
+QString qs(const std::string& s) {
+    return QString::fromStdString(s);
+}
 
 QString formatBytes(qint64 bytes) {
     const double b = static_cast<double>(bytes);
@@ -55,7 +56,9 @@ QString formatDuration(double seconds) {
         .arg(s % 60, 2, 10, QChar('0'));
 }
 
-QString withThousands(qint64 n) { return QLocale::c().toString(n).replace(QChar(','), QChar(0x2009)); }
+QString withThousands(qint64 n) {
+    return QLocale(QLocale::English).toString(n);
+}
 
 /// One image of `raw` (CHW bytes) as a QImage: grey for one channel, RGB for three (other
 /// channel counts show their first channel).
@@ -103,9 +106,9 @@ QString cacheKey(const DatasetLocation& loc) {
 struct DatasetsWindow::Samples {
     QString key, id, title, source;
     QStringList classNames;
-    std::vector<std::vector<QImage>> tiles;     ///< per class, already scaled
-    std::vector<std::vector<qint64>> indices;   ///< per class, index in the split
-    QString split;                              ///< "test" (or "train" when test is empty)
+    std::vector<std::vector<QImage>> tiles;    ///< per class, already scaled
+    std::vector<std::vector<qint64>> indices;  ///< per class, index in the split
+    QString split;                             ///< "test" (or "train" when test is empty)
     qint64 trainCount = 0, testCount = 0;
     int channels = 0, height = 0, width = 0;
     QString error;
@@ -125,14 +128,15 @@ DatasetsWindow::DatasetsWindow(const QString& explicitDataDir, QWidget* parent)
 
     table_ = new QTableWidget(0, kColumns, this);
     table_->setObjectName(QStringLiteral("datasetTable"));
-    table_->setHorizontalHeaderLabels(
-        {tr("Dataset"), tr("Status"), tr("Where"), tr("Size on disk"), tr("Download"), QString()});
+    table_->setHorizontalHeaderLabels({tr("Dataset"), tr("Status"), tr("Where"), tr("Size on disk"),
+                                       tr("Download size"), QString()});
     table_->setSelectionBehavior(QAbstractItemView::SelectRows);
     table_->setSelectionMode(QAbstractItemView::SingleSelection);
     table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
     table_->verticalHeader()->hide();
     table_->setWordWrap(false);
     table_->setTextElideMode(Qt::ElideMiddle);
+    table_->setVerticalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
     QHeaderView* header = table_->horizontalHeader();
     header->setSectionResizeMode(QHeaderView::ResizeToContents);
     header->setSectionResizeMode(kWhere, QHeaderView::Stretch);
@@ -193,27 +197,15 @@ DatasetsWindow::DatasetsWindow(const QString& explicitDataDir, QWidget* parent)
     auto* samplesLayout = new QVBoxLayout(samplesBox_);
     samplesLayout->addWidget(samplesArea_);
 
-    auto* top = new QWidget(this);
-    auto* topLayout = new QVBoxLayout(top);
-    topLayout->setContentsMargins(0, 0, 0, 0);
-    topLayout->addWidget(rootsLabel_);
-    topLayout->addWidget(table_, 1);
-    topLayout->addWidget(downloadBox_);
-    topLayout->addWidget(message_);
-    topLayout->addLayout(buttons);
-
-    auto* splitter = new QSplitter(Qt::Vertical, this);
-    splitter->addWidget(top);
-    splitter->addWidget(samplesBox_);
-    splitter->setStretchFactor(0, 2);
-    splitter->setStretchFactor(1, 5);
-    splitter->setChildrenCollapsible(false);
-
     auto* layout = new QVBoxLayout(this);
-    layout->addWidget(splitter);
+    layout->addWidget(rootsLabel_);
+    layout->addWidget(table_);
+    layout->addWidget(downloadBox_);
+    layout->addWidget(message_);
+    layout->addLayout(buttons);
+    layout->addWidget(samplesBox_, 1);
 
-    connect(table_, &QTableWidget::itemSelectionChanged, this,
-            &DatasetsWindow::onSelectionChanged);
+    connect(table_, &QTableWidget::itemSelectionChanged, this, &DatasetsWindow::onSelectionChanged);
     connect(cancelButton_, &QPushButton::clicked, this, [this] {
         if (downloading_.isEmpty()) return;
         cancelButton_->setEnabled(false);
@@ -232,13 +224,6 @@ DatasetsWindow::DatasetsWindow(const QString& explicitDataDir, QWidget* parent)
     rows_.reserve(knownDatasets().size());
     for (const DatasetSpec& spec : knownDatasets()) rows_.push_back({qs(spec.id), &spec, {}});
     table_->setRowCount(static_cast<int>(rows_.size()));
-    for (int r = 0; r < table_->rowCount(); ++r) {
-        auto* button = new QPushButton(table_);
-        button->setObjectName(QStringLiteral("download:") + rows_[r].id);
-        const QString id = rows_[r].id;
-        connect(button, &QPushButton::clicked, this, [this, id] { requestDownload(id); });
-        table_->setCellWidget(r, kAction, button);
-    }
     refresh();
     resize(980, 780);
     if (!rows_.empty()) {
@@ -271,8 +256,17 @@ void DatasetsWindow::refresh() {
         updateRow(r);
     }
     updateButtons();
+    fitTableHeight();
     const QString id = selectedId();
     if (!id.isEmpty()) showSamplesFor(id);
+}
+
+void DatasetsWindow::fitTableHeight() {
+    // A handful of rows: show them all, whatever else the window shows.
+    table_->resizeRowsToContents();
+    int h = table_->horizontalHeader()->sizeHint().height() + 2 * table_->frameWidth();
+    for (int r = 0; r < table_->rowCount(); ++r) h += table_->rowHeight(r);
+    table_->setFixedHeight(h);
 }
 
 int DatasetsWindow::rowOf(const QString& id) const {
@@ -309,8 +303,8 @@ void DatasetsWindow::updateRow(int r) {
             .arg(spec.classNames.size()));
     QString status;
     if (row.id == downloading_)
-        status = downloadPercent_ >= 0 ? tr("downloading %1%").arg(downloadPercent_)
-                                       : tr("downloading");
+        status =
+            downloadPercent_ >= 0 ? tr("downloading %1%").arg(downloadPercent_) : tr("downloading");
     else
         status = row.location ? tr("present") : tr("absent");
     set(kStatus, status);
@@ -330,25 +324,35 @@ void DatasetsWindow::updateRow(int r) {
                 .arg(names.join(QStringLiteral(", ")), searched.join(QLatin1Char('\n'))));
         set(kSizeOnDisk, QStringLiteral("–"), tr("not on disk"));
     }
-    set(kDownloadSize, spec.downloads.empty() ? QStringLiteral("–")
-                                              : formatBytes(spec.downloadBytes()));
+    set(kDownloadSize,
+        spec.downloads.empty() ? QStringLiteral("–") : formatBytes(spec.downloadBytes()));
 }
 
 void DatasetsWindow::updateButtons() {
     for (int r = 0; r < static_cast<int>(rows_.size()); ++r) {
-        auto* button = qobject_cast<QPushButton*>(table_->cellWidget(r, kAction));
-        if (!button) continue;
         const Row& row = rows_[r];
+        auto* button = qobject_cast<QPushButton*>(table_->cellWidget(r, kAction));
+        // Only absent datasets get a Download button. (The view shows every index widget of
+        // a visible row, so a button is removed rather than hidden.)
+        if (row.location) {
+            if (button) table_->removeCellWidget(r, kAction);
+            continue;
+        }
+        if (!button) {
+            button = new QPushButton(tr("Download"), table_);
+            button->setObjectName(QStringLiteral("download:") + row.id);
+            button->setAutoDefault(false);
+            const QString id = row.id;
+            connect(button, &QPushButton::clicked, this, [this, id] { requestDownload(id); });
+            table_->setCellWidget(r, kAction, button);
+        }
         const bool canDownload = !row.spec->downloads.empty();
-        button->setText(tr("Download"));
-        button->setVisible(!row.location);
         button->setEnabled(canDownload && downloading_.isEmpty());
         button->setToolTip(
             canDownload
                 ? tr("Download %1 (%2) from %3 into %4, verified with SHA-256")
                       .arg(qs(row.spec->title), formatBytes(row.spec->downloadBytes()),
-                           QUrl(qs(row.spec->downloads.front().url)).host(),
-                           downloadFolder(row.id))
+                           QUrl(qs(row.spec->downloads.front().url)).host(), downloadFolder(row.id))
                 : tr("%1 has no known download address").arg(qs(row.spec->title)));
     }
     importButton_->setEnabled(!importing_);
@@ -391,7 +395,9 @@ QString DatasetsWindow::progressText() const {
     return downloadBox_->isHidden() ? QString() : downloadText_->text();
 }
 
-QString DatasetsWindow::messageText() const { return message_->text(); }
+QString DatasetsWindow::messageText() const {
+    return message_->text();
+}
 
 void DatasetsWindow::setMessage(const QString& text, bool error) {
     message_->setText(text);
@@ -438,8 +444,9 @@ void DatasetsWindow::showSamplesFor(const QString& id) {
         return;
     }
     samplesBox_->setTitle(tr("Samples of %1").arg(qs(spec.title)));
-    showPlaceholder(tr("Loading %1 from %2…")
-                        .arg(qs(spec.title), QDir::toNativeSeparators(qs(row->location->path.string()))));
+    showPlaceholder(
+        tr("Loading %1 from %2…")
+            .arg(qs(spec.title), QDir::toNativeSeparators(qs(row->location->path.string()))));
     if (!loadingKey_.isEmpty()) return;  // one load at a time; this one follows when it ends
 
     loadingKey_ = key;
@@ -528,9 +535,9 @@ void DatasetsWindow::showSamples(const Samples& s) {
             auto* tile = new QLabel(grid);
             tile->setObjectName(QStringLiteral("sampleTile"));
             tile->setPixmap(QPixmap::fromImage(s.tiles[c][k]));
-            tile->setToolTip(tr("%1 · %2 image #%3")
-                                 .arg(s.classNames.value(row), s.split)
-                                 .arg(s.indices[c][k]));
+            tile->setFixedSize(s.tiles[c][k].size());
+            tile->setToolTip(
+                tr("%1 · %2 image #%3").arg(s.classNames.value(row), s.split).arg(s.indices[c][k]));
             layout->addWidget(tile, row, 1 + static_cast<int>(k));
             ++count;
         }
@@ -553,7 +560,8 @@ void DatasetsWindow::requestDownload(const QString& id) {
                                 .arg(qs(row->spec->title), formatBytes(row->spec->downloadBytes()),
                                      QDir::toNativeSeparators(downloadFolder(id))));
     downloadBar_->setRange(0, 0);  // busy until the first progress report
-    downloadText_->setText(tr("Connecting to %1…").arg(QUrl(qs(row->spec->downloads.front().url)).host()));
+    downloadText_->setText(
+        tr("Connecting to %1…").arg(QUrl(qs(row->spec->downloads.front().url)).host()));
     cancelButton_->setEnabled(true);
     downloadBox_->show();
     setMessage({}, false);
@@ -570,9 +578,9 @@ void DatasetsWindow::setDownloadProgress(const QString& id, qint64 received, qin
         // A download started by the owner (or the first report after a restart of one).
         const QString previous = downloading_;
         downloading_ = id;
-        downloadTitle_->setText(tr("Downloading %1 into %2")
-                                    .arg(qs(row->spec->title),
-                                         QDir::toNativeSeparators(downloadFolder(id))));
+        downloadTitle_->setText(
+            tr("Downloading %1 into %2")
+                .arg(qs(row->spec->title), QDir::toNativeSeparators(downloadFolder(id))));
         cancelButton_->setEnabled(true);
         downloadBox_->show();
         if (const int r = rowOf(previous); r >= 0) updateRow(r);
@@ -590,7 +598,8 @@ void DatasetsWindow::setDownloadProgress(const QString& id, qint64 received, qin
         downloadPercent_ = -1;
         parts << formatBytes(received);
     }
-    if (bytesPerSecond > 0) parts << tr("%1/s").arg(formatBytes(static_cast<qint64>(bytesPerSecond)));
+    if (bytesPerSecond > 0)
+        parts << tr("%1/s").arg(formatBytes(static_cast<qint64>(bytesPerSecond)));
     if (etaSeconds >= 0 && std::isfinite(etaSeconds))
         parts << tr("%1 left").arg(formatDuration(etaSeconds));
     if (cancelButton_->isEnabled()) downloadText_->setText(parts.join(QStringLiteral(" · ")));
@@ -612,12 +621,13 @@ void DatasetsWindow::setDownloadFinished(const QString& id, bool ok, const QStri
         const QString where = now && now->location
                                   ? QDir::toNativeSeparators(qs(now->location->path.string()))
                                   : QDir::toNativeSeparators(downloadFolder(id));
-        setMessage(message.isEmpty() ? tr("%1 downloaded and verified: %2").arg(title, where)
-                                     : message,
-                   false);
+        setMessage(
+            message.isEmpty() ? tr("%1 downloaded and verified: %2").arg(title, where) : message,
+            false);
         selectDataset(id);
     } else {
-        setMessage(tr("Download of %1 stopped: %2").arg(title, message.isEmpty() ? tr("unknown error") : message),
+        setMessage(tr("Download of %1 stopped: %2")
+                       .arg(title, message.isEmpty() ? tr("unknown error") : message),
                    true);
     }
 }
@@ -671,8 +681,9 @@ void DatasetsWindow::importFrom(const QString& id, const QString& source) {
             importing_ = false;
             refresh();
             if (outcome->error.isEmpty()) {
-                setMessage(tr("Imported %1 into %2").arg(title, QDir::toNativeSeparators(outcome->path)),
-                           false);
+                setMessage(
+                    tr("Imported %1 into %2").arg(title, QDir::toNativeSeparators(outcome->path)),
+                    false);
                 selectDataset(id);
                 emit datasetImported(id, outcome->path);
             } else {

@@ -36,7 +36,7 @@ namespace trainlab {
 /// Contract: GUI thread only. The destructor waits for a running import or sample load.
 class DatasetsWindow : public QDialog {
     Q_OBJECT
-public:
+  public:
     /// `explicitDataDir`: the --data-dir / config folder searched first (may be empty).
     explicit DatasetsWindow(const QString& explicitDataDir = {}, QWidget* parent = nullptr);
     ~DatasetsWindow() override;
@@ -68,14 +68,14 @@ public:
     bool isImporting() const { return importing_; }
 
     // Read-outs for tests and for the owner.
-    int sampleCount() const { return sampleCount_; }       ///< sample tiles shown
+    int sampleCount() const { return sampleCount_; }  ///< sample tiles shown
     bool isLoadingSamples() const { return loadingKey_.size() > 0; }
-    QString statusText(const QString& id) const;           ///< "present", "absent", "downloading 12%"
-    QString whereText(const QString& id) const;            ///< the Where column
-    QString progressText() const;                          ///< "1.2 MB of 9.9 MB · 3.4 MB/s · 3 s left"
-    QString messageText() const;                           ///< the message line
+    QString statusText(const QString& id) const;  ///< "present", "absent", "downloading 12%"
+    QString whereText(const QString& id) const;   ///< the Where column
+    QString progressText() const;                 ///< "1.2 MB of 9.9 MB · 3.4 MB/s · 3 s left"
+    QString messageText() const;                  ///< the message line
 
-signals:
+  signals:
     /// The user asked to download the absent dataset `id`.
     void downloadRequested(const QString& id);
     /// The user pressed Cancel on the download of `id`.
@@ -83,7 +83,7 @@ signals:
     /// A dataset was imported into the user data folder.
     void datasetImported(const QString& id, const QString& path);
 
-private:
+  private:
     struct Row {
         QString id;
         const DatasetSpec* spec = nullptr;
@@ -95,6 +95,7 @@ private:
     const Row* rowFor(const QString& id) const;
     void updateRow(int row);
     void updateButtons();
+    void fitTableHeight();
     void onSelectionChanged();
     void showSamplesFor(const QString& id);
     void showSamples(const Samples& samples);

@@ -12,6 +12,7 @@
 #include <QSet>
 #include <QStorageInfo>
 #include <QUrl>
+#include <algorithm>
 
 namespace trainlab {
 
@@ -99,7 +100,8 @@ bool Downloader::start(const std::vector<DownloadFile>& files, const QString& de
         seen.insert(p->name);
         const QUrl url(QString::fromStdString(f.url), QUrl::StrictMode);
         if (!url.isValid() || url.scheme().isEmpty())
-            return failLater(tr("%1: invalid address '%2'").arg(p->name, QString::fromStdString(f.url)));
+            return failLater(
+                tr("%1: invalid address '%2'").arg(p->name, QString::fromStdString(f.url)));
         p->finalPath = QDir(destination_).filePath(p->name);
         if (f.size > 0) {
             total_ += f.size;
@@ -111,9 +113,9 @@ bool Downloader::start(const std::vector<DownloadFile>& files, const QString& de
         return failLater(tr("cannot create the folder '%1'").arg(destination_));
     const QStorageInfo storage(destination_);
     if (storage.isValid() && storage.bytesAvailable() >= 0 && total_ > storage.bytesAvailable())
-        return failLater(tr("not enough free space in '%1': %2 needed, %3 available")
-                             .arg(destination_, formatBytes(total_),
-                                  formatBytes(storage.bytesAvailable())));
+        return failLater(
+            tr("not enough free space in '%1': %2 needed, %3 available")
+                .arg(destination_, formatBytes(total_), formatBytes(storage.bytesAvailable())));
     QMetaObject::invokeMethod(
         this,
         [this] {
@@ -144,9 +146,8 @@ void Downloader::startNext() {
         for (std::size_t i = 0; i < files_.size(); ++i) {
             Pending& p = *files_[i];
             if (!p.file->commit()) {
-                const QString message =
-                    tr("%1: cannot move into place in '%2': %3")
-                        .arg(p.name, destination_, p.file->errorString());
+                const QString message = tr("%1: cannot move into place in '%2': %3")
+                                            .arg(p.name, destination_, p.file->errorString());
                 for (std::size_t j = 0; j < i; ++j) QFile::remove(files_[j]->finalPath);
                 fail(message);
                 return;
@@ -164,8 +165,7 @@ void Downloader::startNext() {
     p.file = std::make_unique<QSaveFile>(p.finalPath);
     p.file->setDirectWriteFallback(false);  // never write the final name directly
     if (!p.file->open(QIODevice::WriteOnly)) {
-        fail(tr("%1: cannot write in '%2': %3")
-                 .arg(p.name, destination_, p.file->errorString()));
+        fail(tr("%1: cannot write in '%2': %3").arg(p.name, destination_, p.file->errorString()));
         return;
     }
 
@@ -215,8 +215,7 @@ void Downloader::onReadyRead() {
         return;
     }
     if (p.file->write(data) != data.size()) {
-        fail(tr("%1: cannot write in '%2': %3")
-                 .arg(p.name, destination_, p.file->errorString()));
+        fail(tr("%1: cannot write in '%2': %3").arg(p.name, destination_, p.file->errorString()));
         return;
     }
     p.hash.addData(data);
@@ -232,9 +231,9 @@ void Downloader::onReplyFinished() {
     const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
     const QNetworkReply::NetworkError error = reply->error();
     const qint64 expected = p.spec.size > 0 ? p.spec.size : p.contentLength;
-    const QString soFar = expected > 0 ? tr("%1 of %2").arg(formatBytes(p.received),
-                                                            formatBytes(expected))
-                                       : formatBytes(p.received);
+    const QString soFar = expected > 0
+                              ? tr("%1 of %2").arg(formatBytes(p.received), formatBytes(expected))
+                              : formatBytes(p.received);
 
     if (status != 0 && (status < 200 || status >= 300)) {
         const QString reason =

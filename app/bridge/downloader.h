@@ -40,7 +40,7 @@ namespace trainlab {
 /// than `size` bytes is cut off. An empty `sha256` skips the checksum (not recommended).
 class Downloader : public QObject {
     Q_OBJECT
-public:
+  public:
     enum class State { Idle, Running, Cancelling };
 
     explicit Downloader(QObject* parent = nullptr);
@@ -55,7 +55,7 @@ public:
     bool isRunning() const { return state_ != State::Idle; }
     State state() const { return state_; }
 
-    /// Seconds without any received byte after which a file fails (default 60 s).
+    /// Time without any received byte, in ms, after which a file fails (default 60 s).
     void setTransferTimeout(int milliseconds) { transferTimeoutMs_ = milliseconds; }
     int transferTimeout() const { return transferTimeoutMs_; }
     /// Smallest interval between two progressed() signals, in ms (default 100 ms). The last
@@ -65,7 +65,7 @@ public:
     /// "12.3 MB", "850 kB", "17 bytes" (decimal units, as download sizes are usually given).
     static QString formatBytes(qint64 bytes);
 
-signals:
+  signals:
     /// `received` and `total` in bytes over the whole list (total is the sum of the files'
     /// sizes, or of the Content-Lengths where a size is not given; 0 when unknown);
     /// `bytesPerSecond` averaged over the last few seconds; `etaSeconds` < 0 when unknown.
@@ -79,7 +79,7 @@ signals:
     void failed(const QString& message);
     void cancelled();
 
-private:
+  private:
     struct Pending;  // one file being downloaded or waiting to be moved into place
 
     void startNext();
@@ -110,8 +110,8 @@ private:
 /// be called while another event loop waits on the same thread for the Downloader's signals.
 /// `progress` receives (received, total, bytesPerSecond, etaSeconds, currentFile). True when
 /// every file is in place; otherwise false with `error` set (when not null).
-bool downloadBlocking(
-    const std::vector<DownloadFile>& files, const QString& destinationDir, QString* error,
-    std::function<void(qint64, qint64, double, double, QString)> progress = {});
+bool downloadBlocking(const std::vector<DownloadFile>& files, const QString& destinationDir,
+                      QString* error,
+                      std::function<void(qint64, qint64, double, double, QString)> progress = {});
 
 }  // namespace trainlab

@@ -90,8 +90,8 @@ const std::array<const char*, 6> kBatchNames = {"data_batch_1.bin", "data_batch_
 }  // namespace
 
 const std::vector<std::string>& cifar10ClassNames() {
-    static const std::vector<std::string> names = {"airplane", "automobile", "bird",  "cat",  "deer",
-                                                   "dog",      "frog",       "horse", "ship", "truck"};
+    static const std::vector<std::string> names = {
+        "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"};
     return names;
 }
 
@@ -113,7 +113,8 @@ void parseCifarRecords(const std::uint8_t* bytes, std::size_t size, const std::s
     const std::size_t records = size / kRecord;
     const std::uint64_t total = std::uint64_t(out.n) + records;
     if (total > std::uint64_t(std::max<std::int64_t>(limits.maxImages, 0)))
-        throw DataError(name, "holds " + withCommas(total) + " images in all, more than the limit of " +
+        throw DataError(name, "holds " + withCommas(total) +
+                                  " images in all, more than the limit of " +
                                   withCommas(std::uint64_t(limits.maxImages)));
     if (total * kPixels > limits.maxBytes)
         throw DataError(name, withCommas(total * kPixels) +
@@ -144,7 +145,8 @@ void parseCifarRecords(const std::uint8_t* bytes, std::size_t size, const std::s
     if (out.source.empty()) out.source = name;
 }
 
-RawImages readCifarBatches(const std::vector<std::filesystem::path>& files, const ReadLimits& limits) {
+RawImages readCifarBatches(const std::vector<std::filesystem::path>& files,
+                           const ReadLimits& limits) {
     RawImages out;
     if (files.empty()) return out;
     // Reserve once when the sizes are plausible, so that appending does not copy.
@@ -179,7 +181,8 @@ CifarSplits readCifarArchive(const std::filesystem::path& archivePath, const Rea
         const auto st = std::filesystem::status(archivePath, ec);
         if (!std::filesystem::exists(st)) throw DataError(name, "file does not exist");
         if (!std::filesystem::is_regular_file(st)) throw DataError(name, "is not a regular file");
-        if (::access(archivePath.c_str(), R_OK) != 0) throw IoError(sysFault("cannot open", name, errno));
+        if (::access(archivePath.c_str(), R_OK) != 0)
+            throw IoError(sysFault("cannot open", name, errno));
     }
     std::unique_ptr<archive, int (*)(archive*)> a(archive_read_new(), archive_read_free);
     if (!a) throw IoError("cannot start libarchive for '" + name + "'");
@@ -218,21 +221,21 @@ CifarSplits readCifarArchive(const std::filesystem::path& archivePath, const Rea
             if (base == kBatchNames[std::size_t(i)]) which = i;
         if (which < 0 || found[std::size_t(which)]) continue;  // not a batch, or a duplicate
         const std::string entryName = name + ":" + p;
-        if (!archive_entry_size_is_set(e))
-            throw DataError(entryName, "archive entry has no size");
+        if (!archive_entry_size_is_set(e)) throw DataError(entryName, "archive entry has no size");
         const std::int64_t size = archive_entry_size(e);
         if (size <= 0) throw DataError(entryName, "archive entry is empty");
         if (std::uint64_t(size) > entryLimit)
             throw DataError(entryName, "archive entry has " + withCommas(std::uint64_t(size)) +
-                                           " bytes, more than the limit of " + withCommas(entryLimit));
+                                           " bytes, more than the limit of " +
+                                           withCommas(entryLimit));
         totalBytes += std::uint64_t(size);
         if (totalBytes > 2 * entryLimit)
             throw DataError(name, "batches hold " + withCommas(totalBytes) +
                                       " bytes in all, more than the limit");
         if (std::uint64_t(size) % kRecord != 0)
             throw DataError(entryName, "size of " + withCommas(std::uint64_t(size)) +
-                                           " bytes is not a whole number of " + withCommas(kRecord) +
-                                           "-byte records");
+                                           " bytes is not a whole number of " +
+                                           withCommas(kRecord) + "-byte records");
         auto& buf = batches[std::size_t(which)];
         buf.resize(std::size_t(size));
         std::size_t got = 0;
@@ -250,7 +253,8 @@ CifarSplits readCifarArchive(const std::filesystem::path& archivePath, const Rea
 
     std::string missing;
     for (int i = 0; i < 6; ++i)
-        if (!found[std::size_t(i)]) missing += (missing.empty() ? "" : ", ") + std::string(kBatchNames[std::size_t(i)]);
+        if (!found[std::size_t(i)])
+            missing += (missing.empty() ? "" : ", ") + std::string(kBatchNames[std::size_t(i)]);
     if (!missing.empty()) throw DataError(name, "archive lacks " + missing);
 
     CifarSplits s;
@@ -262,10 +266,12 @@ CifarSplits readCifarArchive(const std::filesystem::path& archivePath, const Rea
     }
     for (int i = 0; i < 5; ++i) {
         auto& b = batches[std::size_t(i)];
-        parseCifarRecords(b.data(), b.size(), name + ":" + kBatchNames[std::size_t(i)], s.train, limits);
+        parseCifarRecords(b.data(), b.size(), name + ":" + kBatchNames[std::size_t(i)], s.train,
+                          limits);
         std::vector<std::uint8_t>().swap(b);
     }
-    parseCifarRecords(batches[5].data(), batches[5].size(), name + ":" + kBatchNames[5], s.test, limits);
+    parseCifarRecords(batches[5].data(), batches[5].size(), name + ":" + kBatchNames[5], s.test,
+                      limits);
     s.train.source = name;
     s.test.source = name;
     return s;

@@ -44,7 +44,9 @@ std::uint32_t readBe32(const std::uint8_t* p) {
            std::uint32_t(p[3]);
 }
 
-const char* unitName(int expectedDims) { return expectedDims == 1 ? "label" : "pixel"; }
+const char* unitName(int expectedDims) {
+    return expectedDims == 1 ? "label" : "pixel";
+}
 
 /// A validated IDX header.
 struct IdxHeader {
@@ -96,7 +98,8 @@ IdxHeader parseIdxHeader(const std::uint8_t* p, std::size_t avail, int expectedD
         const std::uint32_t d = readBe32(p + 4 + 4 * i);
         if (d == 0) throw DataError(name, "dimension " + std::to_string(i) + " is 0");
         if (i == 0 && std::int64_t(d) > limits.maxImages)
-            throw DataError(name, "header announces " + withCommas(d) + " entries, more than the limit of " +
+            throw DataError(name, "header announces " + withCommas(d) +
+                                      " entries, more than the limit of " +
                                       withCommas(std::uint64_t(limits.maxImages)));
         if (i > 0 && std::int64_t(d) > limits.maxSide)
             throw DataError(name, "header announces an image side of " + withCommas(d) +
@@ -107,25 +110,28 @@ IdxHeader parseIdxHeader(const std::uint8_t* p, std::size_t avail, int expectedD
         product *= d;
         h.dims.push_back(std::int64_t(d));
     }
-    if (product > limits.maxBytes || product > std::uint64_t(std::numeric_limits<std::size_t>::max() / 2))
-        throw DataError(name, "header announces " + withCommas(product) + " " + unitName(expectedDims) +
-                                  " bytes, more than the limit of " + withCommas(limits.maxBytes));
+    if (product > limits.maxBytes ||
+        product > std::uint64_t(std::numeric_limits<std::size_t>::max() / 2))
+        throw DataError(name, "header announces " + withCommas(product) + " " +
+                                  unitName(expectedDims) + " bytes, more than the limit of " +
+                                  withCommas(limits.maxBytes));
     h.dataBytes = product;
     return h;
 }
 
 /// Fault for a data section of `present` bytes when `announced` were announced.
 [[noreturn]] void throwLengthMismatch(const std::string& name, int expectedDims,
-                                      std::uint64_t announced, std::uint64_t present, bool atLeast) {
+                                      std::uint64_t announced, std::uint64_t present,
+                                      bool atLeast) {
     if (present < announced)
         throw DataError(name, "file is truncated: header announces " + withCommas(announced) + " " +
                                   unitName(expectedDims) + " bytes, " + withCommas(present) +
                                   " present");
-    throw DataError(name, "file is longer than its header announces: " +
-                              std::string(atLeast ? "more than " : "") +
-                              withCommas(present - announced) + " extra bytes after the " +
-                              withCommas(announced) + " announced " + unitName(expectedDims) +
-                              " bytes");
+    throw DataError(
+        name,
+        "file is longer than its header announces: " + std::string(atLeast ? "at least " : "") +
+            withCommas(present - announced) + " extra bytes after the " + withCommas(announced) +
+            " announced " + unitName(expectedDims) + " bytes");
 }
 
 /// A file descriptor closed on scope exit.
@@ -211,7 +217,8 @@ IdxArray inflateIdx(int fd, const std::uint8_t* pre, std::size_t preN, int expec
             }
             if (dataGot < header->dataBytes) {
                 if (dataGot == out.data.size())
-                    out.data.resize(std::size_t(std::min<std::uint64_t>(header->dataBytes, dataGot * 2)));
+                    out.data.resize(
+                        std::size_t(std::min<std::uint64_t>(header->dataBytes, dataGot * 2)));
                 dst = out.data.data() + dataGot;
                 room = out.data.size() - std::size_t(dataGot);
             } else {
@@ -259,7 +266,8 @@ IdxArray inflateIdx(int fd, const std::uint8_t* pre, std::size_t preN, int expec
 
     // A stream no longer than the header: validate what there is (a short header throws).
     if (!header) header = parseIdxHeader(hdr, hdrGot, expectedDims, name, limits);
-    if (extra > 0) throwLengthMismatch(name, expectedDims, header->dataBytes, header->dataBytes + extra, true);
+    if (extra > 0)
+        throwLengthMismatch(name, expectedDims, header->dataBytes, header->dataBytes + extra, true);
     if (dataGot < header->dataBytes) {
         if (!streamEnded)
             throw DataError(name, "gzip stream is truncated: header announces " +
@@ -278,14 +286,16 @@ IdxArray parseIdx(const std::uint8_t* bytes, std::size_t size, int expectedDims,
                   const std::string& name, const ReadLimits& limits) {
     IdxHeader h = parseIdxHeader(bytes, size, expectedDims, name, limits);
     const std::uint64_t present = size - h.headerBytes;
-    if (present != h.dataBytes) throwLengthMismatch(name, expectedDims, h.dataBytes, present, false);
+    if (present != h.dataBytes)
+        throwLengthMismatch(name, expectedDims, h.dataBytes, present, false);
     IdxArray a;
     a.dims = std::move(h.dims);
     a.data.assign(bytes + h.headerBytes, bytes + size);
     return a;
 }
 
-IdxArray readIdxFile(const std::filesystem::path& path, int expectedDims, const ReadLimits& limits) {
+IdxArray readIdxFile(const std::filesystem::path& path, int expectedDims,
+                     const ReadLimits& limits) {
     const std::string name = path.string();
     Fd f;
     f.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -306,9 +316,11 @@ IdxArray readIdxFile(const std::filesystem::path& path, int expectedDims, const 
     const std::size_t hdrLen = 4 + 4 * std::size_t(expectedDims == 1 ? 1 : 3);
     IdxHeader h = parseIdxHeader(head, std::min(headN, hdrLen), expectedDims, name, limits);
     if (S_ISREG(st.st_mode)) {
-        const std::uint64_t present =
-            std::uint64_t(st.st_size) > h.headerBytes ? std::uint64_t(st.st_size) - h.headerBytes : 0;
-        if (present != h.dataBytes) throwLengthMismatch(name, expectedDims, h.dataBytes, present, false);
+        const std::uint64_t present = std::uint64_t(st.st_size) > h.headerBytes
+                                          ? std::uint64_t(st.st_size) - h.headerBytes
+                                          : 0;
+        if (present != h.dataBytes)
+            throwLengthMismatch(name, expectedDims, h.dataBytes, present, false);
     }
     IdxArray a;
     a.dims = std::move(h.dims);
@@ -333,9 +345,10 @@ RawImages readIdxPair(const std::filesystem::path& images, const std::filesystem
     IdxArray lab = readIdxFile(labels, 1, limits);
     const std::int64_t n = img.dims[0];
     if (lab.dims[0] != n)
-        throw DataError(labels.string(), "labels file has " + withCommas(std::uint64_t(lab.dims[0])) +
-                                             " entries, images file " + withCommas(std::uint64_t(n)) +
-                                             " ('" + images.string() + "')");
+        throw DataError(labels.string(),
+                        "labels file has " + withCommas(std::uint64_t(lab.dims[0])) +
+                            " entries, images file " + withCommas(std::uint64_t(n)) + " ('" +
+                            images.string() + "')");
     const std::size_t classes = classNames.size();
     RawImages r;
     r.labels.resize(std::size_t(n));

@@ -21,6 +21,7 @@
 #include <limits>
 #include <memory>
 #include <mutex>
+#include <system_error>
 #include <thread>
 
 #include "core/errors.h"
@@ -169,7 +170,7 @@ void checkSides(const std::string& path, int w, int h, const ReadLimits& limits)
 
 /// One decoding thread's state: a TurboJPEG handle and reused buffers.
 class Decoder {
-public:
+  public:
     Decoder() : tj_(tjInitDecompress()) {}
     ~Decoder() {
         if (tj_) tjDestroy(tj_);
@@ -182,7 +183,8 @@ public:
     Shape decode(const std::string& path, const Shape& expect, const ReadLimits& limits) {
         readInto(path, file_, limits.maxBytes);
         if (file_.empty()) throw DataError(path, "file is empty");
-        const bool jpeg = file_.size() >= 3 && file_[0] == 0xff && file_[1] == 0xd8 && file_[2] == 0xff;
+        const bool jpeg =
+            file_.size() >= 3 && file_[0] == 0xff && file_[1] == 0xd8 && file_[2] == 0xff;
         const bool png = file_.size() >= 8 && png_sig_cmp(file_.data(), 0, 8) == 0;
         if (jpeg) return decodeJpeg(path, expect, limits);
         if (png) return decodePng(path, expect, limits);
@@ -191,20 +193,22 @@ public:
 
     const std::uint8_t* pixels() const { return hwc_.data(); }
 
-private:
+  private:
     void checkShape(const std::string& path, const Shape& got, const Shape& expect) {
         if (expect.c == 0) return;
         if (got.c != expect.c || got.h != expect.h || got.w != expect.w)
-            throw DataError(path, "image is " + std::to_string(got.w) + "x" + std::to_string(got.h) +
-                                      " with " + std::to_string(got.c) + " channel(s), but the folder's first image is " +
-                                      std::to_string(expect.w) + "x" + std::to_string(expect.h) + " with " +
-                                      std::to_string(expect.c) + " channel(s)");
+            throw DataError(path, "image is " + std::to_string(got.w) + "x" +
+                                      std::to_string(got.h) + " with " + std::to_string(got.c) +
+                                      " channel(s), but the folder's first image is " +
+                                      std::to_string(expect.w) + "x" + std::to_string(expect.h) +
+                                      " with " + std::to_string(expect.c) + " channel(s)");
     }
 
     void reserveHwc(const std::string& path, const Shape& s, const ReadLimits& limits) {
         const std::uint64_t bytes = std::uint64_t(s.c) * std::uint64_t(s.h) * std::uint64_t(s.w);
         if (bytes > limits.maxBytes)
-            throw DataError(path, "image needs " + withCommas(bytes) + " bytes, more than the limit");
+            throw DataError(path,
+                            "image needs " + withCommas(bytes) + " bytes, more than the limit");
         if (hwc_.size() < bytes) hwc_.resize(std::size_t(bytes));
     }
 
@@ -219,8 +223,8 @@ private:
         Shape s{grey ? 1 : 3, h, w};
         checkShape(path, s, expect);
         reserveHwc(path, s, limits);
-        if (tjDecompress2(tj_, file_.data(), static_cast<unsigned long>(file_.size()), hwc_.data(), w,
-                          w * s.c, h, grey ? TJPF_GRAY : TJPF_RGB, TJFLAG_STOPONWARNING) != 0)
+        if (tjDecompress2(tj_, file_.data(), static_cast<unsigned long>(file_.size()), hwc_.data(),
+                          w, w * s.c, h, grey ? TJPF_GRAY : TJPF_RGB, TJFLAG_STOPONWARNING) != 0)
             throw DataError(path, std::string("corrupt JPEG: ") + tjGetErrorStr2(tj_));
         return s;
     }
@@ -273,7 +277,8 @@ void toChw(const std::uint8_t* hwc, std::uint8_t* chw, const Shape& s) {
         return;
     }
     for (std::size_t i = 0; i < plane; ++i)
-        for (int k = 0; k < s.c; ++k) chw[std::size_t(k) * plane + i] = hwc[i * std::size_t(s.c) + std::size_t(k)];
+        for (int k = 0; k < s.c; ++k)
+            chw[std::size_t(k) * plane + i] = hwc[i * std::size_t(s.c) + std::size_t(k)];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -300,8 +305,9 @@ void putU64(std::string& s, std::uint64_t v) {
 
 /// Bounds-checked little-endian reader over a byte range.
 class Cursor {
-public:
-    Cursor(const std::uint8_t* p, std::size_t n, const std::string& name) : p_(p), n_(n), name_(name) {}
+  public:
+    Cursor(const std::uint8_t* p, std::size_t n, const std::string& name)
+        : p_(p), n_(n), name_(name) {}
     void need(std::size_t k, const char* what) const {
         if (n_ - pos_ < k)
             throw DataError(name_, std::string("cache is truncated in ") + what + " (offset " +
@@ -331,7 +337,7 @@ public:
     std::size_t pos() const { return pos_; }
     std::size_t remaining() const { return n_ - pos_; }
 
-private:
+  private:
     const std::uint8_t* p_;
     std::size_t n_;
     std::size_t pos_ = 0;
@@ -360,6 +366,16 @@ std::string hexHash16(const std::string& s) {
     return out;
 }
 
+/// Whether `dir` is a folder we may write into: access(2) for ordinary users; for root, which
+/// access(2) lets write anywhere, the folder must also carry a write permission bit.
+bool writableFolder(const fs::path& dir) {
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return false;
+    if (::access(dir.c_str(), W_OK | X_OK) != 0) return false;
+    if (::geteuid() == 0 && (st.st_mode & (S_IWUSR | S_IWGRP | S_IWOTH)) == 0) return false;
+    return true;
+}
+
 }  // namespace
 
 FolderFingerprint fingerprintFolder(const std::filesystem::path& splitDir) {
@@ -371,11 +387,13 @@ FolderFingerprint fingerprintFolder(const std::filesystem::path& splitDir) {
     return fp;
 }
 
-RawImages decodeImageFolder(const std::filesystem::path& splitDir, int threads, const ReadLimits& limits) {
+RawImages decodeImageFolder(const std::filesystem::path& splitDir, int threads,
+                            const ReadLimits& limits) {
     const std::string root = splitDir.string();
     const Listing l = listFolder(splitDir);
     if (l.classes.empty()) throw DataError(root, "has no class sub-folders");
-    if (l.files == 0) throw DataError(root, "has no .png/.jpg/.jpeg images in its class sub-folders");
+    if (l.files == 0)
+        throw DataError(root, "has no .png/.jpg/.jpeg images in its class sub-folders");
     if (l.files > limits.maxImages)
         throw DataError(root, "holds " + withCommas(std::uint64_t(l.files)) +
                                   " images, more than the limit of " +
@@ -398,10 +416,12 @@ RawImages decodeImageFolder(const std::filesystem::path& splitDir, int threads, 
     // The first image decides the shape.
     Decoder first;
     const Shape shape = first.decode(paths[0], Shape{}, limits);
-    const std::uint64_t imageBytes = std::uint64_t(shape.c) * std::uint64_t(shape.h) * std::uint64_t(shape.w);
+    const std::uint64_t imageBytes =
+        std::uint64_t(shape.c) * std::uint64_t(shape.h) * std::uint64_t(shape.w);
     if (imageBytes != 0 && std::uint64_t(n) > limits.maxBytes / imageBytes)
-        throw DataError(root, withCommas(std::uint64_t(n)) + " images of " + withCommas(imageBytes) +
-                                  " bytes exceed the limit of " + withCommas(limits.maxBytes) + " bytes");
+        throw DataError(root, withCommas(std::uint64_t(n)) + " images of " +
+                                  withCommas(imageBytes) + " bytes exceed the limit of " +
+                                  withCommas(limits.maxBytes) + " bytes");
     out.n = std::int64_t(n);
     out.c = shape.c;
     out.h = shape.h;
@@ -445,7 +465,11 @@ RawImages decodeImageFolder(const std::filesystem::path& splitDir, int threads, 
         }
     };
     std::vector<std::thread> pool;
-    for (std::size_t t = 1; t < workers; ++t) pool.emplace_back(work, nullptr);
+    try {
+        for (std::size_t t = 1; t < workers; ++t) pool.emplace_back(work, nullptr);
+    } catch (const std::system_error&) {
+        // Fewer threads than asked for: the ones started and this thread do the work.
+    }
     work(&first);  // the calling thread is one of the workers
     for (auto& t : pool) t.join();
     if (err) std::rethrow_exception(err);
@@ -455,7 +479,8 @@ RawImages decodeImageFolder(const std::filesystem::path& splitDir, int threads, 
 void writeImageCache(const std::filesystem::path& path, const RawImages& images,
                      const FolderFingerprint& fingerprint) {
     const std::uint64_t pixelBytes = std::uint64_t(images.n) * std::uint64_t(images.imageBytes());
-    if (images.n < 0 || images.pixels.size() != pixelBytes || images.labels.size() != std::size_t(images.n))
+    if (images.n < 0 || images.pixels.size() != pixelBytes ||
+        images.labels.size() != std::size_t(images.n))
         throw DataError(path.string(), "refusing to cache an inconsistent image set");
     std::string s;
     std::size_t names = 0;
@@ -472,7 +497,8 @@ void writeImageCache(const std::filesystem::path& path, const RawImages& images,
         throw DataError(path.string(), "too many classes to cache");
     putU32(s, std::uint32_t(images.classNames.size()));
     for (const auto& c : images.classNames) {
-        if (c.size() > kMaxClassNameBytes) throw DataError(path.string(), "class name too long to cache");
+        if (c.size() > kMaxClassNameBytes)
+            throw DataError(path.string(), "class name too long to cache");
         putU32(s, std::uint32_t(c.size()));
         s += c;
     }
@@ -489,92 +515,212 @@ void writeImageCache(const std::filesystem::path& path, const RawImages& images,
     writeFileAtomic(path, s);
 }
 
-RawImages parseImageCache(const std::uint8_t* bytes, std::size_t size, const std::string& name,
-                          FolderFingerprint* fingerprint, const ReadLimits& limits) {
-    Cursor cur(bytes, size, name);
+namespace {
+
+/// The validated header of a cache file; the payload (pixels, labels, checksum) follows at
+/// `headerBytes`, and the file is exactly headerBytes + pixelBytes + 4*n + 4 bytes long.
+struct CacheHeader {
+    std::int64_t n = 0, c = 0, h = 0, w = 0;
+    std::vector<std::string> classes;
+    FolderFingerprint fp;
+    std::uint64_t pixelBytes = 0;
+    std::size_t headerBytes = 0;
+};
+
+/// Parses the header from the first `avail` bytes of a cache of `total` bytes; every size is
+/// checked against the limits and against `total` before the caller allocates anything.
+CacheHeader parseCacheHeader(const std::uint8_t* bytes, std::size_t avail, std::uint64_t total,
+                             const std::string& name, const ReadLimits& limits) {
+    Cursor cur(bytes, avail, name);
     const std::uint8_t* magic = cur.take(sizeof kMagic, "the magic");
-    if (std::memcmp(magic, kMagic, sizeof kMagic) != 0) throw DataError(name, "not a trainlab image cache (wrong magic)");
+    if (std::memcmp(magic, kMagic, sizeof kMagic) != 0)
+        throw DataError(name, "not a trainlab image cache (wrong magic)");
     const std::uint32_t version = cur.u32("the version");
     if (version != kVersion)
         throw DataError(name, "unsupported cache version " + std::to_string(version));
     cur.u32("the header");
-    const std::int64_t n = cur.i64("the header");
-    const std::int64_t c = cur.i64("the header");
-    const std::int64_t h = cur.i64("the header");
-    const std::int64_t w = cur.i64("the header");
-    if (n < 1 || n > limits.maxImages)
-        throw DataError(name, "image count " + std::to_string(n) + " is outside 1.." + std::to_string(limits.maxImages));
-    if (c < 1 || c > 4) throw DataError(name, "channel count " + std::to_string(c) + " is outside 1..4");
-    if (h < 1 || w < 1 || h > limits.maxSide || w > limits.maxSide)
-        throw DataError(name, "image size " + std::to_string(w) + "x" + std::to_string(h) + " is outside 1.." +
-                                  std::to_string(limits.maxSide));
+    CacheHeader hd;
+    hd.n = cur.i64("the header");
+    hd.c = cur.i64("the header");
+    hd.h = cur.i64("the header");
+    hd.w = cur.i64("the header");
+    if (hd.n < 1 || hd.n > limits.maxImages)
+        throw DataError(name, "image count " + std::to_string(hd.n) + " is outside 1.." +
+                                  std::to_string(limits.maxImages));
+    if (hd.c < 1 || hd.c > 4)
+        throw DataError(name, "channel count " + std::to_string(hd.c) + " is outside 1..4");
+    if (hd.h < 1 || hd.w < 1 || hd.h > limits.maxSide || hd.w > limits.maxSide)
+        throw DataError(name, "image size " + std::to_string(hd.w) + "x" + std::to_string(hd.h) +
+                                  " is outside 1.." + std::to_string(limits.maxSide));
     const std::uint32_t classCount = cur.u32("the class count");
-    if (classCount < 1 || classCount > kMaxClasses || std::size_t(classCount) * 4 > cur.remaining())
+    if (classCount < 1 || classCount > kMaxClasses || std::uint64_t(classCount) * 4 > total)
         throw DataError(name, "class count " + std::to_string(classCount) + " is implausible");
-    std::vector<std::string> classes;
-    classes.reserve(classCount);
+    hd.classes.reserve(std::min<std::size_t>(classCount, cur.remaining() / 4));
     for (std::uint32_t k = 0; k < classCount; ++k) {
         const std::uint32_t len = cur.u32("a class name");
-        if (len > kMaxClassNameBytes) throw DataError(name, "class name of " + std::to_string(len) + " bytes is too long");
+        if (len > kMaxClassNameBytes)
+            throw DataError(name, "class name of " + std::to_string(len) + " bytes is too long");
         const std::uint8_t* p = cur.take(len, "a class name");
-        classes.emplace_back(reinterpret_cast<const char*>(p), len);
+        hd.classes.emplace_back(reinterpret_cast<const char*>(p), len);
     }
-    FolderFingerprint fp;
-    fp.files = cur.i64("the fingerprint");
-    fp.bytes = cur.i64("the fingerprint");
-    fp.newestMtime = cur.i64("the fingerprint");
-    const std::uint64_t pixelBytes = cur.u64("the payload sizes");
+    hd.fp.files = cur.i64("the fingerprint");
+    hd.fp.bytes = cur.i64("the fingerprint");
+    hd.fp.newestMtime = cur.i64("the fingerprint");
+    hd.pixelBytes = cur.u64("the payload sizes");
     const std::uint64_t labelCount = cur.u64("the payload sizes");
     // n, c, h, w are bounded above, so this product cannot overflow 64 bits.
-    const std::uint64_t expectPixels = std::uint64_t(n) * std::uint64_t(c) * std::uint64_t(h) * std::uint64_t(w);
-    if (pixelBytes != expectPixels)
-        throw DataError(name, "pixel byte count " + std::to_string(pixelBytes) + " does not match " +
-                                  std::to_string(n) + "x" + std::to_string(c) + "x" + std::to_string(h) + "x" +
-                                  std::to_string(w));
-    if (pixelBytes > limits.maxBytes) throw DataError(name, "pixel bytes exceed the limit");
-    if (labelCount != std::uint64_t(n)) throw DataError(name, "label count does not match the image count");
-    const std::uint64_t rest = std::uint64_t(cur.remaining());
-    const std::uint64_t want = pixelBytes + 4 * labelCount + 4;
+    const std::uint64_t expectPixels =
+        std::uint64_t(hd.n) * std::uint64_t(hd.c) * std::uint64_t(hd.h) * std::uint64_t(hd.w);
+    if (hd.pixelBytes != expectPixels)
+        throw DataError(name, "pixel byte count " + std::to_string(hd.pixelBytes) +
+                                  " does not match " + std::to_string(hd.n) + "x" +
+                                  std::to_string(hd.c) + "x" + std::to_string(hd.h) + "x" +
+                                  std::to_string(hd.w));
+    if (hd.pixelBytes > limits.maxBytes) throw DataError(name, "pixel bytes exceed the limit");
+    if (labelCount != std::uint64_t(hd.n))
+        throw DataError(name, "label count does not match the image count");
+    hd.headerBytes = cur.pos();
+    const std::uint64_t want = hd.pixelBytes + 4 * labelCount + 4;
+    const std::uint64_t rest = total - hd.headerBytes;
     if (rest != want)
-        throw DataError(name, "cache holds " + withCommas(rest) + " payload bytes, its header announces " +
-                                  withCommas(want));
-    const std::uint8_t* pixels = cur.take(std::size_t(pixelBytes), "the pixels");
-    const std::uint8_t* labels = cur.take(std::size_t(4 * labelCount), "the labels");
-    const std::size_t crcAt = cur.pos();
-    const std::uint32_t stored = cur.u32("the checksum");
-    if (crcOf(bytes, crcAt) != stored) throw DataError(name, "checksum mismatch (damaged cache)");
-    for (std::uint64_t i = 0; i < labelCount; ++i) {
-        const std::uint8_t* p = labels + 4 * i;
-        const std::uint32_t v = std::uint32_t(p[0]) | (std::uint32_t(p[1]) << 8) | (std::uint32_t(p[2]) << 16) |
-                                (std::uint32_t(p[3]) << 24);
-        if (v >= classCount)
-            throw DataError(name, "label " + std::to_string(std::int32_t(v)) + " at index " + std::to_string(i) +
-                                      " is outside 0.." + std::to_string(classCount - 1));
-    }
+        throw DataError(name, "cache holds " + withCommas(rest) +
+                                  " payload bytes, its header announces " + withCommas(want));
+    return hd;
+}
 
+std::uint32_t readLe32(const std::uint8_t* p) {
+    return std::uint32_t(p[0]) | (std::uint32_t(p[1]) << 8) | (std::uint32_t(p[2]) << 16) |
+           (std::uint32_t(p[3]) << 24);
+}
+
+/// Decodes little-endian int32 labels and checks each against the class count.
+void takeLabels(const std::uint8_t* p, std::size_t n, std::size_t classCount,
+                std::vector<std::int32_t>& out, const std::string& name) {
+    out.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        const std::uint32_t v = readLe32(p + 4 * i);
+        if (v >= classCount)
+            throw DataError(name, "label " + std::to_string(std::int32_t(v)) + " at index " +
+                                      std::to_string(i) + " is outside 0.." +
+                                      std::to_string(classCount - 1));
+        out[i] = std::int32_t(v);
+    }
+}
+
+RawImages fromHeader(CacheHeader&& hd, const std::string& name) {
     RawImages r;
-    r.n = n;
-    r.c = c;
-    r.h = h;
-    r.w = w;
-    r.classNames = std::move(classes);
+    r.n = hd.n;
+    r.c = hd.c;
+    r.h = hd.h;
+    r.w = hd.w;
+    r.classNames = std::move(hd.classes);
     r.source = name;
-    r.pixels.assign(pixels, pixels + pixelBytes);
-    r.labels.resize(std::size_t(labelCount));
-    std::memcpy(r.labels.data(), labels, std::size_t(4 * labelCount));  // little-endian host
+    return r;
+}
+
+/// Reads a cache file: the header first, then the pixels straight into the result (no
+/// intermediate copy), the checksum computed chunk by chunk while the data is hot.
+RawImages readCacheFile(const fs::path& path, FolderFingerprint* stored, const ReadLimits& limits) {
+    const std::string name = path.string();
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw IoError(sysFault("cannot open", name, errno));
+    struct Closer {
+        int fd;
+        ~Closer() { ::close(fd); }
+    } closer{fd};
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) throw IoError(sysFault("cannot stat", name, errno));
+    if (!S_ISREG(st.st_mode)) throw DataError(name, "cache is not a regular file");
+    const std::uint64_t total = std::uint64_t(st.st_size);
+    auto readFully = [&](std::uint8_t* dst, std::size_t n) {
+        std::size_t got = 0;
+        while (got < n) {
+            const ssize_t r = ::read(fd, dst + got, n - got);
+            if (r < 0) {
+                if (errno == EINTR) continue;
+                throw IoError(sysFault("cannot read", name, errno));
+            }
+            if (r == 0) throw DataError(name, "cache shrank while being read");
+            got += std::size_t(r);
+        }
+    };
+    std::vector<std::uint8_t> head(std::size_t(std::min<std::uint64_t>(total, 1u << 20)));
+    readFully(head.data(), head.size());
+    if (head.size() < total) {
+        // Only the header is parsed from this prefix; a header larger than it (a huge class
+        // table) is read the simple way.
+        CacheHeader hd;
+        try {
+            hd = parseCacheHeader(head.data(), head.size(), total, name, limits);
+        } catch (const DataError&) {
+            const std::uint64_t bound =
+                limits.maxBytes + 4 * std::uint64_t(std::max<std::int64_t>(limits.maxImages, 0)) +
+                std::uint64_t(kMaxClasses) * (4 + kMaxClassNameBytes) + 4096;
+            std::vector<std::uint8_t> all;
+            readInto(name, all, bound);
+            return parseImageCache(all.data(), all.size(), name, stored, limits);
+        }
+        const std::size_t classCount = hd.classes.size();
+        const FolderFingerprint fp = hd.fp;
+        const std::size_t hb = hd.headerBytes;
+        const std::size_t pixelBytes = std::size_t(hd.pixelBytes);
+        const std::size_t n = std::size_t(hd.n);
+        RawImages r = fromHeader(std::move(hd), name);
+        uLong crc = crc32_z(0L, Z_NULL, 0);
+        crc = crc32_z(crc, head.data(), hb);
+        // Pixels: the part already in `head`, then the rest in chunks.
+        r.pixels.resize(pixelBytes);
+        const std::size_t inHead = std::min(head.size() - hb, pixelBytes);
+        std::memcpy(r.pixels.data(), head.data() + hb, inHead);
+        crc = crc32_z(crc, r.pixels.data(), inHead);
+        constexpr std::size_t kChunk = 1u << 20;
+        for (std::size_t at = inHead; at < pixelBytes;) {
+            const std::size_t k = std::min(kChunk, pixelBytes - at);
+            readFully(r.pixels.data() + at, k);
+            crc = crc32_z(crc, r.pixels.data() + at, k);
+            at += k;
+        }
+        // Labels and checksum: whatever of them was in `head`, then the rest.
+        std::vector<std::uint8_t> tail(4 * n + 4);
+        const std::size_t tailInHead = head.size() - hb - inHead;
+        std::memcpy(tail.data(), head.data() + hb + inHead, tailInHead);
+        readFully(tail.data() + tailInHead, tail.size() - tailInHead);
+        crc = crc32_z(crc, tail.data(), 4 * n);
+        if (std::uint32_t(crc) != readLe32(tail.data() + 4 * n))
+            throw DataError(name, "checksum mismatch (damaged cache)");
+        takeLabels(tail.data(), n, classCount, r.labels, name);
+        if (stored) *stored = fp;
+        return r;
+    }
+    return parseImageCache(head.data(), head.size(), name, stored, limits);
+}
+
+}  // namespace
+
+RawImages parseImageCache(const std::uint8_t* bytes, std::size_t size, const std::string& name,
+                          FolderFingerprint* fingerprint, const ReadLimits& limits) {
+    CacheHeader hd = parseCacheHeader(bytes, size, size, name, limits);
+    const std::size_t hb = hd.headerBytes;
+    const std::size_t pixelBytes = std::size_t(hd.pixelBytes);
+    const std::size_t n = std::size_t(hd.n);
+    const std::size_t crcAt = hb + pixelBytes + 4 * n;  // == size - 4, checked by the header
+    if (crcOf(bytes, crcAt) != readLe32(bytes + crcAt))
+        throw DataError(name, "checksum mismatch (damaged cache)");
+    const std::size_t classCount = hd.classes.size();
+    const FolderFingerprint fp = hd.fp;
+    RawImages r = fromHeader(std::move(hd), name);
+    takeLabels(bytes + hb + pixelBytes, n, classCount, r.labels, name);
+    r.pixels.assign(bytes + hb, bytes + hb + pixelBytes);
     if (fingerprint) *fingerprint = fp;
     return r;
 }
 
-std::optional<RawImages> readImageCache(const std::filesystem::path& path, const FolderFingerprint& fingerprint,
+std::optional<RawImages> readImageCache(const std::filesystem::path& path,
+                                        const FolderFingerprint& fingerprint,
                                         const ReadLimits& limits) {
     try {
-        std::vector<std::uint8_t> buf;
-        const std::uint64_t bound = limits.maxBytes + 4 * std::uint64_t(std::max<std::int64_t>(limits.maxImages, 0)) +
-                                    std::uint64_t(kMaxClasses) * (4 + kMaxClassNameBytes) + 4096;
-        readInto(path.string(), buf, bound);
         FolderFingerprint stored;
-        RawImages r = parseImageCache(buf.data(), buf.size(), path.string(), &stored, limits);
+        RawImages r = readCacheFile(path, &stored, limits);
         if (!(stored == fingerprint)) return std::nullopt;
         return r;
     } catch (const std::exception&) {
@@ -588,8 +734,12 @@ std::filesystem::path imageCachePath(const std::filesystem::path& root, const st
     const std::string file = split + ".tlimg";
     std::error_code ec;
     const fs::path local = root / ".trainlab-cache";
-    fs::create_directories(local, ec);
-    if (!ec && fs::is_directory(local, ec) && ::access(local.c_str(), W_OK | X_OK) == 0) return local / file;
+    // The root must be writable by its permission bits too: a folder marked read-only (such as
+    // a shared dataset) gets no cache folder even when running as root.
+    if (writableFolder(root)) {
+        fs::create_directories(local, ec);
+        if (!ec && writableFolder(local)) return local / file;
+    }
 
     fs::path base;
     const char* xdg = std::getenv("XDG_CACHE_HOME");
@@ -607,17 +757,36 @@ std::filesystem::path imageCachePath(const std::filesystem::path& root, const st
     return base / "trainlab" / hexHash16(key) / file;
 }
 
-RawImages loadImageFolder(const std::filesystem::path& root, const std::string& split, bool* fromCache, int threads,
-                          const ReadLimits& limits) {
+RawImages loadImageFolder(const std::filesystem::path& root, const std::string& split,
+                          bool* fromCache, int threads, const ReadLimits& limits) {
     const fs::path splitDir = root / split;
-    const FolderFingerprint fp = fingerprintFolder(splitDir);  // before decoding: a change during
-                                                               // the decode invalidates the cache
     const fs::path cache = imageCachePath(root, split);
-    if (auto cached = readImageCache(cache, fp, limits)) {
+    // The fingerprint (a stat per file) runs while the cache is read. It is taken before any
+    // decoding, so that a change during the decode invalidates the cache written after it.
+    FolderFingerprint fp;
+    std::exception_ptr fpError;
+    std::thread fpThread([&] {
+        try {
+            fp = fingerprintFolder(splitDir);
+        } catch (...) {
+            fpError = std::current_exception();
+        }
+    });
+    std::optional<RawImages> cached;
+    FolderFingerprint stored;
+    try {
+        if (fs::exists(cache)) cached = readCacheFile(cache, &stored, limits);
+    } catch (const std::exception&) {
+        cached.reset();  // a damaged cache is never fatal
+    }
+    fpThread.join();
+    if (fpError) std::rethrow_exception(fpError);
+    if (cached && stored == fp) {
         cached->source = splitDir.string();
         if (fromCache) *fromCache = true;
         return std::move(*cached);
     }
+    cached.reset();
     RawImages r = decodeImageFolder(splitDir, threads, limits);
     try {
         writeImageCache(cache, r, fp);

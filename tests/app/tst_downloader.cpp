@@ -36,7 +36,7 @@ struct Resource {
 
 /// A minimal HTTP/1.1 server: one request per connection, GET only, "Connection: close".
 class TestServer : public QObject {
-public:
+  public:
     TestServer() {
         connect(&server_, &QTcpServer::newConnection, this, [this] {
             while (QTcpSocket* s = server_.nextPendingConnection()) {
@@ -54,7 +54,7 @@ public:
     }
     int requests() const { return requests_; }
 
-private:
+  private:
     void onReadyRead(QTcpSocket* s) {
         QByteArray& buffer = buffers_[s];
         buffer += s->readAll();
@@ -66,8 +66,9 @@ private:
         ++requests_;
         const QString path = requestLine.size() >= 2 ? QString::fromLatin1(requestLine[1]) : "";
         if (requestLine.value(0) != "GET" || !resources_.contains(path)) {
-            s->write("HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\nConnection: close\r\n\r\n"
-                     "not found");
+            s->write(
+                "HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\nConnection: close\r\n\r\n"
+                "not found");
             s->disconnectFromHost();
             return;
         }
@@ -141,8 +142,8 @@ DownloadFile fileFor(const TestServer& server, const QString& path, const QByteA
 
 /// Every entry of a folder, hidden ones included.
 QStringList entries(const QString& dir) {
-    return QDir(dir).entryList(QDir::AllEntries | QDir::Hidden | QDir::System | QDir::NoDotAndDotDot,
-                               QDir::Name);
+    return QDir(dir).entryList(
+        QDir::AllEntries | QDir::Hidden | QDir::System | QDir::NoDotAndDotDot, QDir::Name);
 }
 
 QByteArray readAll(const QString& path) {
@@ -155,7 +156,7 @@ QByteArray readAll(const QString& path) {
 class TestDownloader : public QObject {
     Q_OBJECT
 
-private slots:
+  private slots:
     void init() {
         server_ = std::make_unique<TestServer>();
         QVERIFY(server_->listen());
@@ -180,9 +181,9 @@ private slots:
         QSignalSpy progressed(&d, &Downloader::progressed);
         QSignalSpy finished(&d, &Downloader::finished);
         QSignalSpy failed(&d, &Downloader::failed);
-        QVERIFY(d.start({fileFor(*server_, "/a.bin", a, "a.bin"),
-                         fileFor(*server_, "/b.bin", b, "b.bin")},
-                        dest));
+        QVERIFY(d.start(
+            {fileFor(*server_, "/a.bin", a, "a.bin"), fileFor(*server_, "/b.bin", b, "b.bin")},
+            dest));
         QVERIFY(d.isRunning());
         QVERIFY(!d.start({}, dest));  // one download at a time
         QVERIFY2(finished.wait(10000), qPrintable(failed.value(0).value(0).toString()));
@@ -283,7 +284,8 @@ private slots:
         b.url = server_->url("/nowhere").toStdString();
         b.sha256 = sha256Hex("b");
         QString error;
-        QVERIFY(!downloadBlocking({fileFor(*server_, "/a.bin", a, "a.bin"), b}, dir.path(), &error));
+        QVERIFY(
+            !downloadBlocking({fileFor(*server_, "/a.bin", a, "a.bin"), b}, dir.path(), &error));
         QVERIFY2(error.contains("b.bin") && error.contains("404"), qPrintable(error));
         QCOMPARE(entries(dir.path()), QStringList{"b.bin"});
         QCOMPARE(readAll(dir.filePath("b.bin")), QByteArray("older b"));
@@ -358,7 +360,7 @@ private slots:
         QCOMPARE(entries(dir.path()), QStringList{});
     }
 
-private:
+  private:
     std::unique_ptr<TestServer> server_;
 };
 

@@ -75,10 +75,10 @@ std::string faultOf(const std::function<void()>& f) {
     return "NO ERROR RAISED";
 }
 
-#define EXPECT_FAULT(call, fragment)                                                     \
-    do {                                                                                 \
-        const std::string fault_ = faultOf([&] { call; });                               \
-        QVERIFY2(fault_.find(fragment) != std::string::npos,                             \
+#define EXPECT_FAULT(call, fragment)                                                    \
+    do {                                                                                \
+        const std::string fault_ = faultOf([&] { call; });                              \
+        QVERIFY2(fault_.find(fragment) != std::string::npos,                            \
                  ("expected '" + std::string(fragment) + "', got: " + fault_).c_str()); \
     } while (0)
 
@@ -90,7 +90,7 @@ const char* kNames[6] = {"data_batch_1.bin", "data_batch_2.bin", "data_batch_3.b
 class TestCifarReader : public QObject {
     Q_OBJECT
 
-private:
+  private:
     QTemporaryDir tmp_;
     fs::path file(const std::string& name) const {
         return fs::path(tmp_.path().toStdString()) / name;
@@ -106,7 +106,7 @@ private:
         }
     }
 
-private slots:
+  private slots:
     void initTestCase() { QVERIFY(tmp_.isValid()); }
 
     void classNames() {

@@ -41,7 +41,8 @@ Bytes imagesFile(std::uint32_t n, std::uint32_t h, std::uint32_t w) {
     Bytes b = idxHeader(0x803, {n, h, w});
     for (std::uint32_t i = 0; i < n; ++i)
         for (std::uint32_t y = 0; y < h; ++y)
-            for (std::uint32_t x = 0; x < w; ++x) b.push_back(std::uint8_t((i * 31 + y * 7 + x) & 255));
+            for (std::uint32_t x = 0; x < w; ++x)
+                b.push_back(std::uint8_t((i * 31 + y * 7 + x) & 255));
     return b;
 }
 
@@ -53,7 +54,8 @@ Bytes labelsFile(const std::vector<std::uint8_t>& labels) {
 
 Bytes gzip(const Bytes& in, int level = 6) {
     z_stream zs{};
-    if (deflateInit2(&zs, level, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK) return {};
+    if (deflateInit2(&zs, level, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        return {};
     Bytes out(deflateBound(&zs, uLong(in.size())) + 64);
     zs.next_in = const_cast<Bytes::value_type*>(in.data());
     zs.avail_in = uInt(in.size());
@@ -82,10 +84,10 @@ std::string faultOf(const std::function<void()>& f) {
     return "NO ERROR RAISED";
 }
 
-#define EXPECT_FAULT(call, fragment)                                                     \
-    do {                                                                                 \
-        const std::string fault_ = faultOf([&] { call; });                               \
-        QVERIFY2(fault_.find(fragment) != std::string::npos,                             \
+#define EXPECT_FAULT(call, fragment)                                                    \
+    do {                                                                                \
+        const std::string fault_ = faultOf([&] { call; });                              \
+        QVERIFY2(fault_.find(fragment) != std::string::npos,                            \
                  ("expected '" + std::string(fragment) + "', got: " + fault_).c_str()); \
     } while (0)
 
@@ -94,11 +96,11 @@ std::string faultOf(const std::function<void()>& f) {
 class TestIdxReader : public QObject {
     Q_OBJECT
 
-private:
+  private:
     QTemporaryDir tmp_;
     fs::path file(const char* name) const { return fs::path(tmp_.path().toStdString()) / name; }
 
-private slots:
+  private slots:
     void initTestCase() { QVERIFY(tmp_.isValid()); }
 
     void parseFromMemory() {
@@ -168,9 +170,7 @@ private slots:
         EXPECT_FAULT(readIdxFile(file("empty.gz"), 1), "file is empty");
     }
 
-    void missingFile() {
-        EXPECT_FAULT(readIdxFile(file("does-not-exist"), 3), "does not exist");
-    }
+    void missingFile() { EXPECT_FAULT(readIdxFile(file("does-not-exist"), 3), "does not exist"); }
 
     void truncatedHeader() {
         Bytes h = idxHeader(0x803, {2, 2, 2});
@@ -205,7 +205,8 @@ private slots:
         Bytes l = labelsFile({1, 2, 3});
         l.pop_back();
         writeBytes(file("cut-labels"), l);
-        EXPECT_FAULT(readIdxFile(file("cut-labels"), 1), "header announces 3 label bytes, 2 present");
+        EXPECT_FAULT(readIdxFile(file("cut-labels"), 1),
+                     "header announces 3 label bytes, 2 present");
     }
 
     void extraBytes() {
@@ -338,12 +339,13 @@ private slots:
 
     void sharedMnist10k() {
         const char* env = std::getenv("TRAINLAB_SHARED_DATASETS");
-        const fs::path root = env && *env ? fs::path(env)
-                                          : fs::path(TRAINLAB_TEST_DATA) / ".." / ".." / ".." /
-                                                "shared" / "datasets";
+        const fs::path root =
+            env && *env ? fs::path(env)
+                        : fs::path(TRAINLAB_TEST_DATA) / ".." / ".." / ".." / "shared" / "datasets";
         const fs::path dir = root / "mnist-10k";
         if (!fs::exists(dir / "images-idx3-ubyte.gz"))
-            QSKIP(qPrintable("shared MNIST sample absent at " + QString::fromStdString(dir.string()) +
+            QSKIP(qPrintable("shared MNIST sample absent at " +
+                             QString::fromStdString(dir.string()) +
                              " (set TRAINLAB_SHARED_DATASETS)"));
         const std::vector<std::string> digits = {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"};
         const RawImages r =

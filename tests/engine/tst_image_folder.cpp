@@ -3,6 +3,7 @@
 #include <png.h>
 #include <turbojpeg.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <QElapsedTimer>
 #include <QTemporaryDir>
@@ -31,7 +32,8 @@ Bytes pattern(int w, int h, int c, int seed) {
     for (int y = 0; y < h; ++y)
         for (int x = 0; x < w; ++x)
             for (int k = 0; k < c; ++k)
-                b[std::size_t((y * w + x) * c + k)] = std::uint8_t((seed * 40 + y * w * c + x * c + k * 5) & 255);
+                b[std::size_t((y * w + x) * c + k)] =
+                    std::uint8_t((seed * 40 + y * w * c + x * c + k * 5) & 255);
     return b;
 }
 
@@ -41,7 +43,8 @@ Bytes smooth(int w, int h, int c, int seed) {
     for (int y = 0; y < h; ++y)
         for (int x = 0; x < w; ++x)
             for (int k = 0; k < c; ++k)
-                b[std::size_t((y * w + x) * c + k)] = std::uint8_t(40 + seed * 20 + k * 50 + x * 2 + y * 3);
+                b[std::size_t((y * w + x) * c + k)] =
+                    std::uint8_t(40 + seed * 20 + k * 50 + x * 2 + y * 3);
     return b;
 }
 
@@ -59,8 +62,8 @@ bool writeJpeg(const fs::path& p, int w, int h, int c, const Bytes& hwc) {
     tjhandle tj = tjInitCompress();
     unsigned char* out = nullptr;
     unsigned long size = 0;
-    const int rc = tjCompress2(tj, hwc.data(), w, w * c, h, c == 3 ? TJPF_RGB : TJPF_GRAY, &out, &size,
-                               c == 3 ? TJSAMP_444 : TJSAMP_GRAY, 100, 0);
+    const int rc = tjCompress2(tj, hwc.data(), w, w * c, h, c == 3 ? TJPF_RGB : TJPF_GRAY, &out,
+                               &size, c == 3 ? TJSAMP_444 : TJSAMP_GRAY, 100, 0);
     bool ok = rc == 0;
     if (ok) {
         std::ofstream f(p, std::ios::binary | std::ios::trunc);
@@ -98,10 +101,10 @@ std::string faultOf(const std::function<void()>& f) {
     return "NO ERROR RAISED";
 }
 
-#define EXPECT_FAULT(call, fragment)                                                     \
-    do {                                                                                 \
-        const std::string fault_ = faultOf([&] { call; });                               \
-        QVERIFY2(fault_.find(fragment) != std::string::npos,                             \
+#define EXPECT_FAULT(call, fragment)                                                    \
+    do {                                                                                \
+        const std::string fault_ = faultOf([&] { call; });                              \
+        QVERIFY2(fault_.find(fragment) != std::string::npos,                            \
                  ("expected '" + std::string(fragment) + "', got: " + fault_).c_str()); \
     } while (0)
 
@@ -115,14 +118,15 @@ bool sameImages(const RawImages& a, const RawImages& b) {
 class TestImageFolder : public QObject {
     Q_OBJECT
 
-private:
+  private:
     QTemporaryDir tmp_;
     int counter_ = 0;
 
     /// A fresh dataset root with split "train": dog/{b.png, a.PNG}, cat/c.png, 4×3 RGB, plus
     /// files that must be ignored.
     fs::path makePngRoot() {
-        const fs::path root = fs::path(tmp_.path().toStdString()) / ("png" + std::to_string(counter_++));
+        const fs::path root =
+            fs::path(tmp_.path().toStdString()) / ("png" + std::to_string(counter_++));
         fs::create_directories(root / "train" / "dog");
         fs::create_directories(root / "train" / "cat");
         fs::create_directories(root / "train" / ".hidden");
@@ -135,7 +139,7 @@ private:
         return root;
     }
 
-private slots:
+  private slots:
     void initTestCase() { QVERIFY(tmp_.isValid()); }
 
     void pngFolderExactPixelsChw() {
@@ -203,7 +207,8 @@ private slots:
         for (int k = 0; k < 3; ++k) {
             fs::create_directories(root / ("c" + std::to_string(k)));
             for (int i = 0; i < 70; ++i) {
-                const fs::path p = root / ("c" + std::to_string(k)) / (std::to_string(1000 + i) + (i % 2 ? ".png" : ".jpg"));
+                const fs::path p = root / ("c" + std::to_string(k)) /
+                                   (std::to_string(1000 + i) + (i % 2 ? ".png" : ".jpg"));
                 if (i % 2)
                     writePng(p, 6, 5, 3, pattern(6, 5, 3, i + k));
                 else
@@ -222,7 +227,8 @@ private slots:
         EXPECT_FAULT(decodeImageFolder(root / "train", 2), "z.png': image is 5x3");
         const fs::path root2 = makePngRoot();
         writePng(root2 / "train" / "dog" / "z.png", 4, 3, 1, pattern(4, 3, 1, 0));
-        EXPECT_FAULT(decodeImageFolder(root2 / "train", 2), "z.png': image is 4x3 with 1 channel(s)");
+        EXPECT_FAULT(decodeImageFolder(root2 / "train", 2),
+                     "z.png': image is 4x3 with 1 channel(s)");
     }
 
     void corruptFileNamesTheFile() {
@@ -332,7 +338,8 @@ private slots:
     void parseCacheRejectsGarbageAndEveryDamage() {
         EXPECT_FAULT(parseImageCache(nullptr, 0, "mem", nullptr), "'mem'");
         const Bytes garbage(500, 0x41);
-        EXPECT_FAULT(parseImageCache(garbage.data(), garbage.size(), "mem", nullptr), "wrong magic");
+        EXPECT_FAULT(parseImageCache(garbage.data(), garbage.size(), "mem", nullptr),
+                     "wrong magic");
         const fs::path root = makePngRoot();
         const RawImages r = decodeImageFolder(root / "train", 1);
         const FolderFingerprint fp{3, 1234, 5678};
@@ -344,12 +351,16 @@ private slots:
         QVERIFY(sameImages(r, back));
         QVERIFY(got == fp);
         for (std::size_t len = 0; len < ok.size(); ++len)
-            QVERIFY2(faultOf([&] { parseImageCache(ok.data(), len, "mem", nullptr); }).rfind("'mem'", 0) == 0,
+            QVERIFY2(faultOf([&] {
+                         parseImageCache(ok.data(), len, "mem", nullptr);
+                     }).rfind("'mem'", 0) == 0,
                      qPrintable(QString("prefix of %1 bytes accepted").arg(len)));
         for (std::size_t i = 0; i < ok.size(); ++i) {
             Bytes bad = ok;
             bad[i] ^= 0x10;
-            QVERIFY2(faultOf([&] { parseImageCache(bad.data(), bad.size(), "mem", nullptr); }).rfind("'mem'", 0) == 0,
+            QVERIFY2(faultOf([&] {
+                         parseImageCache(bad.data(), bad.size(), "mem", nullptr);
+                     }).rfind("'mem'", 0) == 0,
                      qPrintable(QString("flip at byte %1 accepted").arg(i)));
         }
         Bytes longer = ok;
@@ -364,21 +375,67 @@ private slots:
         EXPECT_FAULT(parseImageCache(lie.data(), lie.size(), "mem", nullptr, wide), "'mem'");
     }
 
+    void largeCacheReadInChunks() {
+        // Over 1 MB, so that readImageCache takes its streaming path (header, then pixels read
+        // straight into place with a running checksum).
+        RawImages r;
+        r.n = 500;
+        r.c = 3;
+        r.h = 32;
+        r.w = 32;
+        r.classNames = {"x", "y", "z"};
+        r.pixels.resize(std::size_t(r.n * r.imageBytes()));
+        for (std::size_t i = 0; i < r.pixels.size(); ++i)
+            r.pixels[i] = std::uint8_t(i * 2654435761u >> 13);
+        for (int i = 0; i < r.n; ++i) r.labels.push_back(i % 3);
+        const FolderFingerprint fp{500, 99, 123456789};
+        const fs::path cache = fs::path(tmp_.path().toStdString()) / "large" / "l.tlimg";
+        writeImageCache(cache, r, fp);
+        const Bytes ok = readBytes(cache);
+        QVERIFY(ok.size() > (1u << 20));
+        auto back = readImageCache(cache, fp);
+        QVERIFY(back.has_value());
+        QVERIFY(sameImages(r, *back));
+        for (std::size_t at :
+             {std::size_t(100), std::size_t(ok.size() / 2), std::size_t((1u << 20) + 5),
+              ok.size() - 4 * 500 - 4 + 3, ok.size() - 1}) {
+            Bytes bad = ok;
+            bad[at] ^= 0x80;
+            writeBytes(cache, bad);
+            QVERIFY2(!readImageCache(cache, fp).has_value(),
+                     qPrintable(QString("flip at %1 accepted").arg(at)));
+        }
+        writeBytes(cache, Bytes(ok.begin(), ok.end() - 1));
+        QVERIFY(!readImageCache(cache, fp).has_value());
+        Bytes longer = ok;
+        longer.push_back(1);
+        writeBytes(cache, longer);
+        QVERIFY(!readImageCache(cache, fp).has_value());
+        // A label out of range under a valid checksum.
+        Bytes label = ok;
+        const std::size_t labelAt = ok.size() - 4 - 4 * 500 + 4 * 7;
+        label[labelAt] = 99;
+        const uLong crc = crc32(crc32(0L, Z_NULL, 0), label.data(), uInt(label.size() - 4));
+        for (int i = 0; i < 4; ++i)
+            label[label.size() - 4 + std::size_t(i)] = std::uint8_t(crc >> (8 * i));
+        writeBytes(cache, label);
+        QVERIFY(!readImageCache(cache, fp).has_value());
+        EXPECT_FAULT(parseImageCache(label.data(), label.size(), "mem", nullptr),
+                     "label 99 at index 7");
+        writeBytes(cache, ok);
+        QVERIFY(readImageCache(cache, fp).has_value());
+    }
+
     void cachePathLocalOrUserCache() {
         const fs::path root = fs::path(tmp_.path().toStdString()) / "pathroot";
         fs::create_directories(root);
         QCOMPARE(imageCachePath(root, "test"), root / ".trainlab-cache" / "test.tlimg");
         EXPECT_FAULT(imageCachePath(root, "../x"), "invalid split name");
-        // A root whose .trainlab-cache cannot be created: below a plain file, or (when not
-        // running as root, which may write anywhere) a read-only folder.
-        fs::path ro = fs::path(tmp_.path().toStdString()) / "readonly";
+        // A read-only root (even for root, which the permission bits still stop) falls back to
+        // $XDG_CACHE_HOME/trainlab/<16 hex>/.
+        const fs::path ro = fs::path(tmp_.path().toStdString()) / "readonly";
         fs::create_directories(ro);
-        if (::geteuid() == 0) {
-            writeBytes(ro / "file", Bytes{1});
-            ro = ro / "file" / "root";
-        } else {
-            fs::permissions(ro, fs::perms::owner_read | fs::perms::owner_exec);
-        }
+        fs::permissions(ro, fs::perms::owner_read | fs::perms::owner_exec);
         const fs::path xdg = fs::path(tmp_.path().toStdString()) / "xdg";
         const QByteArray oldXdg = qgetenv("XDG_CACHE_HOME");
         qputenv("XDG_CACHE_HOME", QByteArray::fromStdString(xdg.string()));
@@ -388,26 +445,34 @@ private slots:
             qunsetenv("XDG_CACHE_HOME");
         else
             qputenv("XDG_CACHE_HOME", oldXdg);
-        if (::geteuid() != 0) fs::permissions(ro, fs::perms::owner_all);
+        fs::permissions(ro, fs::perms::owner_all);
+        QVERIFY(!fs::exists(ro / ".trainlab-cache"));
         QCOMPARE(p, p2);
         QCOMPARE(p.filename().string(), std::string("train.tlimg"));
         QCOMPARE(p.parent_path().parent_path(), xdg / "trainlab");
         QCOMPARE(p.parent_path().filename().string().size(), std::size_t(16));
+        // A root below a plain file: .trainlab-cache cannot be created there either.
+        writeBytes(ro / "file", Bytes{1});
+        const fs::path underFile = imageCachePath(ro / "file" / "root", "train");
+        QVERIFY(underFile.string().find(".trainlab-cache") == std::string::npos);
+        QVERIFY(p != underFile);  // another root, another hash
     }
 
     void sharedCifarTestSplit() {
         const char* env = std::getenv("TRAINLAB_SHARED_DATASETS");
-        const fs::path root = env && *env ? fs::path(env)
-                                          : fs::path(TRAINLAB_TEST_DATA) / ".." / ".." / ".." /
-                                                "shared" / "datasets";
+        const fs::path root =
+            env && *env ? fs::path(env)
+                        : fs::path(TRAINLAB_TEST_DATA) / ".." / ".." / ".." / "shared" / "datasets";
         const fs::path split = root / "cifar10-jpeg" / "test";
         if (!fs::is_directory(split))
             QSKIP(qPrintable("shared CIFAR-10 JPEG folder absent at " +
-                             QString::fromStdString(split.string()) + " (set TRAINLAB_SHARED_DATASETS)"));
+                             QString::fromStdString(split.string()) +
+                             " (set TRAINLAB_SHARED_DATASETS)"));
         QElapsedTimer t;
         t.start();
         const RawImages r = decodeImageFolder(split, 2);
-        qInfo("decoded %lld images in %lld ms", static_cast<long long>(r.n), static_cast<long long>(t.elapsed()));
+        qInfo("decoded %lld images in %lld ms", static_cast<long long>(r.n),
+              static_cast<long long>(t.elapsed()));
         QCOMPARE(r.n, 10000);
         QCOMPARE(r.c, 3);
         QCOMPARE(r.h, 32);

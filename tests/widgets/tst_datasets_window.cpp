@@ -6,6 +6,7 @@
 // Set TRAINLAB_SCREENSHOT_DIR to also write a PNG of the window.
 #include <QDir>
 #include <QFile>
+#include <QLabel>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QTemporaryDir>
@@ -45,7 +46,8 @@ bool writeIdxPair(const QString& dir, const QString& prefix, int n) {
         const int label = i % 10;
         for (int y = 0; y < 28; ++y)
             for (int x = 0; x < 28; ++x)
-                images.append(static_cast<char>(std::abs(x - 4 - 2 * label) < 2 ? 255 : (y * 3 + i) % 40));
+                images.append(
+                    static_cast<char>(std::abs(x - 4 - 2 * label) < 2 ? 255 : (y * 3 + i) % 40));
         labels.append(static_cast<char>(label));
     }
     return writeFile(dir + "/" + prefix + "-images-idx3-ubyte", images) &&
@@ -57,12 +59,26 @@ bool writeMnistLike(const QString& dir, int train, int test) {
            writeIdxPair(dir, "t10k", test);
 }
 
+/// A CIFAR-10 binary batch of n records; record i has label i % 10 and the colour
+/// (R, G, B) = (25 * label, 200, 30) in every pixel (planes of 1024 bytes, R then G then B).
+QByteArray cifarBatch(int n) {
+    QByteArray b;
+    for (int i = 0; i < n; ++i) {
+        const int label = i % 10;
+        b.append(static_cast<char>(label));
+        b.append(QByteArray(1024, static_cast<char>(25 * label)));
+        b.append(QByteArray(1024, static_cast<char>(200)));
+        b.append(QByteArray(1024, static_cast<char>(30)));
+    }
+    return b;
+}
+
 }  // namespace
 
 class TestDatasetsWindow : public QObject {
     Q_OBJECT
 
-private slots:
+  private slots:
     void initTestCase() {
         QVERIFY(tmp_.isValid());
         data_ = tmp_.filePath("data");
@@ -102,16 +118,46 @@ private slots:
             w.resize(980, 780);
             w.show();
             QVERIFY(QTest::qWaitForWindowExposed(&w));
-            QVERIFY(w.grab().save(qEnvironmentVariable("TRAINLAB_SCREENSHOT_DIR") +
-                                  "/datasets_window.png"));
+            const QString dir = qEnvironmentVariable("TRAINLAB_SCREENSHOT_DIR");
+            QVERIFY(w.grab().save(dir + "/datasets_window.png"));
+            if (w.statusText("fashion-mnist") == "present") {  // real pictures, if installed
+                w.selectDataset("fashion-mnist");
+                QTRY_VERIFY_WITH_TIMEOUT(w.sampleCount() > 0, 60000);
+                w.findChild<QPushButton*>("download:cifar10")->click();
+                w.setDownloadProgress("cifar10", 61'000'000, 170'052'171, 4.2e6, 26);
+                QCoreApplication::processEvents();  // lay out the download bar
+                QVERIFY(w.grab().save(dir + "/datasets_window_fashion.png"));
+            }
         }
+    }
+
+    void showsColourSamples() {
+        const QString root = tmp_.filePath("colour");
+        QVERIFY(QDir().mkpath(root + "/cifar10"));
+        for (int k = 1; k <= 5; ++k)
+            QVERIFY(writeFile(root + QStringLiteral("/cifar10/data_batch_%1.bin").arg(k),
+                              cifarBatch(10)));
+        QVERIFY(writeFile(root + "/cifar10/test_batch.bin", cifarBatch(20)));
+        DatasetsWindow w(root);
+        QCOMPARE(w.statusText("cifar10"), QStringLiteral("present"));
+        QVERIFY(w.whereText("cifar10").contains("--data-dir"));
+        w.selectDataset("cifar10");
+        QTRY_COMPARE(w.sampleCount(), 20);  // 2 per class
+        const QList<QLabel*> tiles = w.findChildren<QLabel*>("sampleTile");
+        QCOMPARE(tiles.size(), 20);
+        const QImage first = tiles.front()->pixmap().toImage();
+        QCOMPARE(first.size(), QSize(64, 64));                   // 32×32 shown ×2
+        QCOMPARE(first.pixelColor(40, 10), QColor(0, 200, 30));  // class 0, CHW → RGB
+        const QImage last = tiles.back()->pixmap().toImage();
+        QCOMPARE(last.pixelColor(5, 60), QColor(225, 200, 30));  // class 9
+        QVERIFY(QDir(root).removeRecursively());
     }
 
     void downloadRequestProgressAndCancel() {
         DatasetsWindow w;
         QSignalSpy requested(&w, &DatasetsWindow::downloadRequested);
         QSignalSpy cancelRequested(&w, &DatasetsWindow::downloadCancelRequested);
-        QVERIFY(w.findChild<QPushButton*>("download:mnist")->isHidden());  // present already
+        QVERIFY(!w.findChild<QPushButton*>("download:mnist"));  // present already
         auto* download = w.findChild<QPushButton*>("download:cifar10");
         QVERIFY(download);
         QVERIFY(download->isEnabled());
@@ -178,7 +224,7 @@ private slots:
         QTRY_COMPARE(w.sampleCount(), 10);
     }
 
-private:
+  private:
     QTemporaryDir tmp_;
     QString data_;
 };
