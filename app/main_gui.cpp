@@ -37,9 +37,10 @@ int main(int argc, char** argv) {
     QCommandLineOption presetOpt("preset", "Select this preset at start.", "id");
     QCommandLineOption runOpt("run", "Start the selected preset at once.");
     QCommandLineOption runsOpt("runs", "Folder of recorded runs.", "dir");
+    QCommandLineOption dataOpt("data-dir", "Folder searched first for datasets.", "dir");
     QCommandLineOption shotOpt("screenshot", "Save a picture of the window to FILE after --screenshot-after seconds, then quit.", "file");
     QCommandLineOption shotAfterOpt("screenshot-after", "Seconds before the screenshot (default 5).", "s", "5");
-    parser.addOptions({presetOpt, runOpt, runsOpt, shotOpt, shotAfterOpt});
+    parser.addOptions({presetOpt, runOpt, runsOpt, dataOpt, shotOpt, shotAfterOpt});
     parser.process(app);
 
     if (headless) {
@@ -55,6 +56,7 @@ int main(int argc, char** argv) {
     }
     trainlab::MainWindow window;
     if (parser.isSet(runsOpt)) window.setRunsRoot(parser.value(runsOpt));
+    if (parser.isSet(dataOpt)) window.setDataDir(parser.value(dataOpt));
     if (parser.isSet(presetOpt)) window.selectPreset(parser.value(presetOpt));
     window.resize(1500, 950);
     window.show();

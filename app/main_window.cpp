@@ -18,6 +18,7 @@
 #include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QProgressBar>
+#include <QPushButton>
 #include <QSettings>
 #include <QStyle>
 #include <QStatusBar>
@@ -25,7 +26,10 @@
 #include <QUrl>
 #include <QVBoxLayout>
 
+#include "bridge/downloader.h"
 #include "config_editor.h"
+#include "data/dataset_catalog.h"
+#include "datasets_window.h"
 #include "core/errors.h"
 #include "experiment_view.h"
 #include "plot_panel.h"
@@ -228,6 +232,10 @@ void MainWindow::buildActions() {
             for (PlotPanel* p : view_->panels()) p->resetView();
     });
 
+    auto* data = menuBar()->addMenu("&Data");
+    auto* datasetsAct = data->addAction("&Datasets…", this, &MainWindow::showDatasets);
+    datasetsAct->setShortcut(QKeySequence("Ctrl+D"));
+
     auto* help = menuBar()->addMenu("&Help");
     auto* helpAct = help->addAction("trainlab &help", this, [this] {
         QMessageBox::information(
@@ -323,6 +331,8 @@ void MainWindow::startRun() {
         report("Invalid settings", "These settings are invalid:\n  " + list.join("\n  "), true);
         return;
     }
+    request.dataDir = dataDir_.toStdString();
+    if (!confirmDatasets(request)) return;
     runPresetId_ = currentPresetId_;
     runDir_.clear();
     clearPanels();
@@ -545,6 +555,90 @@ void MainWindow::loadPresetFileInteractive() {
     } catch (const std::exception& e) {
         report("Invalid preset", e.what(), true);
     }
+}
+
+void MainWindow::showDatasets() {
+    if (!datasets_) {
+        datasets_ = new DatasetsWindow(dataDir_, this);
+        datasets_->setModal(false);
+        downloader_ = new Downloader(this);  // owned by the window: closing the dialog keeps it going
+        connect(datasets_, &DatasetsWindow::downloadRequested, this, [this](const QString& id) {
+            const DatasetSpec* spec = findDatasetSpec(id.toStdString());
+            if (!spec) return;
+            downloadId_ = id;
+            if (!downloader_->start(spec->downloads, DatasetsWindow::downloadFolder(id)))
+                datasets_->setDownloadFinished(id, false, "another download is running");
+        });
+        connect(datasets_, &DatasetsWindow::downloadCancelRequested, downloader_, &Downloader::cancel);
+        connect(downloader_, &Downloader::progressed, this,
+                [this](qint64 got, qint64 total, double speed, double eta, const QString&) {
+                    datasets_->setDownloadProgress(downloadId_, got, total, speed, eta);
+                });
+        connect(downloader_, &Downloader::finished, this, [this](const QStringList&) {
+            datasets_->setDownloadFinished(downloadId_, true, {});
+            log_->appendPlainText("Downloaded " + downloadId_);
+        });
+        connect(downloader_, &Downloader::failed, this, [this](const QString& m) {
+            datasets_->setDownloadFinished(downloadId_, false, m);
+            log_->appendPlainText("Download failed: " + m);
+        });
+        connect(downloader_, &Downloader::cancelled, this,
+                [this] { datasets_->setDownloadFinished(downloadId_, false, "cancelled"); });
+        connect(datasets_, &DatasetsWindow::datasetImported, this, [this](const QString& id, const QString& path) {
+            log_->appendPlainText("Imported " + id + " from " + path);
+        });
+    }
+    datasets_->refresh();
+    datasets_->show();
+    datasets_->raise();
+    datasets_->activateWindow();
+}
+
+bool MainWindow::confirmDatasets(RunRequest& request) {
+    const auto missing = missingDatasets(request.preset.kind, request.config, dataDir_.toStdString());
+    if (missing.empty()) return true;
+    const MissingDataset& m = missing.front();
+    if (quiet_) {
+        report("Dataset missing", q(m.message), true);
+        return false;
+    }
+    QMessageBox box(QMessageBox::Warning, "Dataset missing", q(m.message), QMessageBox::NoButton, this);
+    QPushButton* download = box.addButton(QString("Download (%1 MB)").arg((m.downloadBytes + 500000) / 1000000),
+                                          QMessageBox::AcceptRole);
+    QPushButton* choose = box.addButton("Choose folder…", QMessageBox::ActionRole);
+    QPushButton* substitute =
+        m.substitute.empty() ? nullptr
+                             : box.addButton("Run on " + q(m.substitute) + " instead", QMessageBox::ActionRole);
+    box.addButton(QMessageBox::Cancel);
+    box.exec();
+    if (box.clickedButton() == download) {
+        showDatasets();
+        datasets_->selectDataset(q(m.id));
+        emit datasets_->downloadRequested(q(m.id));
+        return false;
+    }
+    if (box.clickedButton() == choose) {
+        const QString dir = QFileDialog::getExistingDirectory(this, "Folder holding " + q(m.title), QDir::homePath());
+        if (dir.isEmpty()) return false;
+        try {
+            importDataset(m.id, dir.toStdString());
+        } catch (const std::exception& e) {
+            report("Import failed", e.what(), true);
+            return false;
+        }
+        return confirmDatasets(request);
+    }
+    if (substitute && box.clickedButton() == substitute) {
+        try {
+            applyOverride(request.preset.kind, request.config, "dataset=" + m.substitute);
+        } catch (const std::exception& e) {
+            report("Cannot substitute", e.what(), true);
+            return false;
+        }
+        log_->appendPlainText("Running on " + q(m.substitute) + " instead of " + q(m.id));
+        return confirmDatasets(request);
+    }
+    return false;
 }
 
 void MainWindow::report(const QString& title, const QString& text, bool error) {

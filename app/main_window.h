@@ -20,6 +20,8 @@ class QProgressBar;
 namespace trainlab {
 
 class ConfigEditor;
+class DatasetsWindow;
+class Downloader;
 class ExperimentView;
 class PresetBrowser;
 class ResultsChart;
@@ -45,6 +47,8 @@ public:
     QString runsRoot() const { return runsRoot_; }
     /// When set, message boxes are not shown (tests, scripted use); messages go to the log.
     void setQuiet(bool quiet) { quiet_ = quiet; }
+    /// Folder searched first for datasets (--data-dir).
+    void setDataDir(const QString& dir) { dataDir_ = dir; }
 
 public slots:
     void selectPreset(const QString& id);
@@ -54,6 +58,8 @@ public slots:
     /// Writes every panel (PNG, SVG, CSV), the results and the config into `folder`.
     bool exportRunTo(const QString& folder);
     void openRun(const QString& runDir);
+    /// Opens the Datasets window (what is present where, samples, download, import).
+    void showDatasets();
 
 signals:
     void phaseChanged(trainlab::RunPhase phase);
@@ -74,6 +80,9 @@ private:
     void updateCard(const QString& measured);
     void report(const QString& title, const QString& text, bool error);
     void exportRunInteractive();
+    /// Checks the datasets `request` needs; offers download, a folder or a substitute when one
+    /// is absent. True when the run can start (possibly with a substituted dataset).
+    bool confirmDatasets(RunRequest& request);
     void loadPresetFileInteractive();
     const Preset* findPreset(const QString& id) const;
     void restoreSettings();
@@ -108,6 +117,10 @@ private:
     qint64 pausedMs_ = 0;
     QElapsedTimer pauseClock_;
     bool quiet_ = false;
+    QString dataDir_;
+    DatasetsWindow* datasets_ = nullptr;
+    Downloader* downloader_ = nullptr;
+    QString downloadId_;
 };
 
 QString runPhaseName(RunPhase p);

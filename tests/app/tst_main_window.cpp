@@ -4,6 +4,7 @@
 #include <QDockWidget>
 
 #include "config_editor.h"
+#include "datasets_window.h"
 #include "experiment_view.h"
 #include "main_window.h"
 #include "plot_panel.h"
@@ -105,6 +106,16 @@ private slots:
             QVERIFY(t.elapsed() < 2000);
         }
         QCOMPARE(RunDirectory(runDir.toStdString()).readStatus().state, RunState::Cancelled);
+    }
+
+    void theDatasetsWindowOpensFromTheDataMenu() {
+        MainWindow w;
+        w.setQuiet(true);
+        w.showDatasets();
+        auto* d = w.findChild<DatasetsWindow*>();
+        QVERIFY(d);
+        QVERIFY(d->isVisible());
+        QCOMPARE(d->statusText("fashion-mnist").isEmpty(), false);
     }
 
     void aFailingRunLeavesTheWindowUsable() {
