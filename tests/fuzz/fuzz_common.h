@@ -29,7 +29,8 @@ inline const std::filesystem::path& scratchDir() {
 }
 
 /// Replaces the contents of `path` with the input.
-inline void writeInput(const std::filesystem::path& path, const std::uint8_t* data, std::size_t size) {
+inline void writeInput(const std::filesystem::path& path, const std::uint8_t* data,
+                       std::size_t size) {
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) std::abort();
     std::size_t done = 0;
