@@ -8,7 +8,7 @@ packages=(
   libqcustomplot-dev libqcustomplot2.1-qt6
   libtorch-dev libopenblas0-pthread
   libeigen3-dev nlohmann-json3-dev zlib1g-dev
-  libarchive-dev libpng-dev libturbojpeg0-dev libssl-dev
+  libarchive-dev libpng-dev libturbojpeg0-dev libdeflate-dev libssl-dev
   dataset-fashion-mnist
   xvfb xauth
 )

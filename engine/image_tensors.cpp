@@ -20,6 +20,20 @@ ImageTensors toTensors(const RawImages& raw) {
     return t;
 }
 
+ImageTensors toTensors(RawImages&& raw) {
+    ImageTensors t;
+    auto* bytes = new std::vector<std::uint8_t>(std::move(raw.pixels));
+    t.images = torch::from_blob(
+        bytes->data(), {raw.n, raw.c, raw.h, raw.w}, [bytes](void*) { delete bytes; }, torch::kUInt8);
+    t.labels = torch::empty({raw.n}, torch::kInt64);
+    auto* l = t.labels.data_ptr<std::int64_t>();
+    for (std::int64_t i = 0; i < raw.n; ++i) l[i] = raw.labels[static_cast<size_t>(i)];
+    t.classNames = std::move(raw.classNames);
+    raw.n = 0;
+    raw.labels.clear();
+    return t;
+}
+
 torch::Tensor corruptLabels(const torch::Tensor& labels, double p, std::int64_t numClasses, std::uint64_t seed,
                             std::int64_t* replaced) {
     if (!(p >= 0 && p <= 1)) throw ConfigError({"label corruption p = " + std::to_string(p) + " must be in [0, 1]"});

@@ -22,6 +22,8 @@ struct ImageTensors {
 
 /// Copies raw bytes into tensors (one allocation each).
 ImageTensors toTensors(const RawImages& raw);
+/// Takes over the pixel buffer without copying it (the tensor owns the bytes).
+ImageTensors toTensors(RawImages&& raw);
 
 /// A dataset ready for training: train (possibly with corrupted labels), an optional held-out
 /// validation split, test, and the per-channel normalisation.

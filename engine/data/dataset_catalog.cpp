@@ -6,7 +6,9 @@
 #include <cstdlib>
 #include <fstream>
 #include <memory>
+#include <exception>
 #include <system_error>
+#include <thread>
 
 #include "core/errors.h"
 #include "data/cifar_reader.h"
@@ -251,12 +253,28 @@ RawDataset loadRawDataset(const DatasetLocation& loc, const ReadLimits& limits) 
     RawDataset d;
     d.id = loc.id;
     switch (loc.format) {
-        case DatasetFormat::Idx:
-            d.train = readIdxPair(idxFile(loc.path, kIdxNames[0]), idxFile(loc.path, kIdxNames[1]), spec->classNames,
-                                  limits);
-            d.test = readIdxPair(idxFile(loc.path, kIdxNames[2]), idxFile(loc.path, kIdxNames[3]), spec->classNames,
-                                 limits);
+        case DatasetFormat::Idx: {
+            // The test split is read on a second thread while the train split is read here.
+            std::exception_ptr testError;
+            std::thread testReader([&] {
+                try {
+                    d.test = readIdxPair(idxFile(loc.path, kIdxNames[2]), idxFile(loc.path, kIdxNames[3]),
+                                         spec->classNames, limits);
+                } catch (...) {
+                    testError = std::current_exception();
+                }
+            });
+            try {
+                d.train = readIdxPair(idxFile(loc.path, kIdxNames[0]), idxFile(loc.path, kIdxNames[1]),
+                                      spec->classNames, limits);
+            } catch (...) {
+                testReader.join();
+                throw;
+            }
+            testReader.join();
+            if (testError) std::rethrow_exception(testError);
             break;
+        }
         case DatasetFormat::CifarBinary:
             if (isFile(loc.path)) {
                 CifarSplits s = readCifarArchive(loc.path, limits);

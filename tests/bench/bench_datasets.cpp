@@ -60,9 +60,9 @@ int main(int argc, char** argv) {
 
     // Fashion-MNIST, gzip IDX, train + test, to tensors.
     auto t = Clock::now();
-    const RawDataset fashion = loadRawDataset(*fashionLoc);
-    const ImageTensors train = toTensors(fashion.train);
-    const ImageTensors test = toTensors(fashion.test);
+    RawDataset fashion = loadRawDataset(*fashionLoc);
+    const ImageTensors train = toTensors(std::move(fashion.train));
+    const ImageTensors test = toTensors(std::move(fashion.test));
     const double fashionLoad = since(t);
     std::printf("Fashion-MNIST load (70,000 images, gzip)         %8.3f s\n", fashionLoad);
 
@@ -75,7 +75,7 @@ int main(int argc, char** argv) {
             const fs::path dir = fs::path(cifarRoot) / split;
             RawImages r = decodeImageFolder(dir, 2);
             writeImageCache(imageCachePath(cifarRoot, split), r, fingerprintFolder(dir));
-            toTensors(r);
+            toTensors(std::move(r));
         }
         cifarFirst = since(t);
         t = Clock::now();

@@ -42,6 +42,10 @@ private slots:
         QCOMPARE(t.images.scalar_type(), torch::kUInt8);
         QCOMPARE(t.images[2][1][0][1].item<int>(), int(r.pixels[2 * 12 + 1 * 4 + 0 * 2 + 1]));
         QCOMPARE(t.images[5][0][0][0].item<int>(), 5);
+        RawImages moved = r;
+        const ImageTensors m = toTensors(std::move(moved));
+        QVERIFY(torch::equal(m.images, t.images));
+        QVERIFY(torch::equal(m.labels, t.labels));
         QCOMPARE(t.labels[6].item<std::int64_t>(), 6);
     }
 
