@@ -15,30 +15,19 @@
 #include <memory>
 
 #include "core/errors.h"
+#include "data/read_util.h"
 
 namespace trainlab {
 
 namespace {
 
+using detail::sysFault;
+using detail::withCommas;
+
 constexpr std::size_t kPixels = 3 * 32 * 32;
 constexpr std::size_t kRecord = 1 + kPixels;  // 3,073
 constexpr int kClasses = 10;
 constexpr std::int64_t kMaxArchiveEntries = 10'000;
-
-std::string withCommas(std::uint64_t v) {
-    std::string digits = std::to_string(v);
-    std::string out;
-    const std::size_t n = digits.size();
-    for (std::size_t i = 0; i < n; ++i) {
-        if (i > 0 && (n - i) % 3 == 0) out += ',';
-        out += digits[i];
-    }
-    return out;
-}
-
-std::string sysFault(const char* what, const std::string& path, int err) {
-    return std::string(what) + " '" + path + "': " + std::strerror(err);
-}
 
 /// The largest batch (file or archive entry) the limits allow.
 std::uint64_t maxBatchBytes(const ReadLimits& limits) {

@@ -18,22 +18,14 @@
 #include <utility>
 
 #include "core/errors.h"
+#include "data/read_util.h"
 
 namespace trainlab {
 
 namespace {
 
-/// 47040000 -> "47,040,000".
-std::string withCommas(std::uint64_t v) {
-    std::string digits = std::to_string(v);
-    std::string out;
-    const std::size_t n = digits.size();
-    for (std::size_t i = 0; i < n; ++i) {
-        if (i > 0 && (n - i) % 3 == 0) out += ',';
-        out += digits[i];
-    }
-    return out;
-}
+using detail::sysFault;
+using detail::withCommas;
 
 std::string hex32(std::uint32_t v) {
     char buf[16];
@@ -143,10 +135,6 @@ struct Fd {
         if (fd >= 0) ::close(fd);
     }
 };
-
-std::string sysFault(const char* what, const std::string& path, int err) {
-    return std::string(what) + " '" + path + "': " + std::strerror(err);
-}
 
 /// Reads up to `n` bytes at the current position; returns how many were read (less at EOF).
 std::size_t readSome(int fd, std::uint8_t* dst, std::size_t n, const std::string& path) {

@@ -25,28 +25,17 @@
 #include <thread>
 
 #include "core/errors.h"
+#include "data/read_util.h"
 #include "core/run_directory.h"
 
 namespace trainlab {
 
 namespace {
 
+using detail::sysFault;
+using detail::withCommas;
+
 namespace fs = std::filesystem;
-
-std::string withCommas(std::uint64_t v) {
-    std::string digits = std::to_string(v);
-    std::string out;
-    const std::size_t n = digits.size();
-    for (std::size_t i = 0; i < n; ++i) {
-        if (i > 0 && (n - i) % 3 == 0) out += ',';
-        out += digits[i];
-    }
-    return out;
-}
-
-std::string sysFault(const char* what, const std::string& path, int err) {
-    return std::string(what) + " '" + path + "': " + std::strerror(err);
-}
 
 // ---------------------------------------------------------------------------------------------
 // Listing
