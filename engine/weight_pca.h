@@ -14,8 +14,8 @@
 //
 // Size limits and cost (Gram path, n snapshots, d weights, k components):
 //   input            4 n d bytes (float; 64 x 109,386 = 28 MB)
-//   working memory   n x n doubles twice (Gram matrix + eigenvectors), one n x ~max(256,
-//                    65536/n) double chunk (~4 MiB), d x k doubles for the component
+//   working memory   n x n doubles twice (Gram matrix + eigenvectors), one column chunk
+//                    of n x max(256, 2^19 / n) doubles (4 MiB), d x k doubles for the component
 //                    directions (always computed: they fix the sign), d doubles for the mean
 //   time             ~ n^2 d flops for G (symmetric update) + n^3 for the eigen-decomposition
 //                    + 2 n d k for the directions: 64 x 109,386 takes tens of milliseconds.
@@ -85,7 +85,7 @@ void alignSigns(PcaResult& result, const PcaResult& reference);
 /// a fit belongs to meta()[i]. Memory: 4 d bytes per snapshot, plus one copy of the fitted
 /// columns during a fit.
 class SnapshotStore {
-public:
+  public:
     struct Meta {
         int run;
         int index;
@@ -96,8 +96,7 @@ public:
     explicit SnapshotStore(std::int64_t dims);  ///< throws ConfigError for dims < 1
 
     /// Throws ConfigError when weights.size() != dims().
-    void add(int run, int index, const std::vector<float>& weights, double loss,
-             double accuracy);
+    void add(int run, int index, const std::vector<float>& weights, double loss, double accuracy);
     std::size_t size() const;
     std::int64_t dims() const { return dims_; }
 
@@ -112,7 +111,7 @@ public:
     const std::vector<Meta>& meta() const { return meta_; }
     std::vector<Meta> metaCopy() const;
 
-private:
+  private:
     std::int64_t dims_;
     mutable std::mutex mutex_;
     std::vector<std::shared_ptr<const std::vector<float>>> rows_;
