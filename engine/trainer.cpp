@@ -126,7 +126,10 @@ TrainResult trainLoop(const std::vector<torch::Tensor>& params, const LossGradFn
         const double gnorm = gradientNorm(params);
         if (!std::isfinite(lossValue) || !std::isfinite(gnorm) || lossValue > c.divergenceLimit)
             throw DivergenceError(name, step, lossValue, gnorm);
-        opt->step();
+        // A reached target stops before the update, so the parameters returned are the ones
+        // that reached it (an Adam step near a minimum can move away again).
+        const bool targetReached = c.stop.kind == StopKind::Target && lossValue <= c.stop.target;
+        if (!targetReached) opt->step();
 
         result.steps = step;
         result.finalLoss = lossValue;
@@ -149,7 +152,7 @@ TrainResult trainLoop(const std::vector<torch::Tensor>& params, const LossGradFn
                 }
                 break;
             case StopKind::Target:
-                stop = lossValue <= c.stop.target;
+                stop = targetReached;
                 if (stop) result.stopReason = "target";
                 break;
         }

@@ -20,7 +20,7 @@ enum class StopKind {
     None,      ///< run maxSteps
     Plateau,   ///< the original rule: |loss_t - loss_{t-1}| < tolerance
     Patience,  ///< no relative improvement of the best loss by minDelta within `patience` steps
-    Target,    ///< loss <= target
+    Target,    ///< loss <= target (checked before the update: the result is the model that reached it)
 };
 
 struct StopRule {

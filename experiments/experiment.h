@@ -32,6 +32,10 @@ public:
     virtual void progressed(double fraction, const std::string& message) = 0;
     /// A line for the log ("Model 1 stopped at step 1093: plateau").
     virtual void logged(const std::string& line) = 0;
+    /// A whole table (e.g. one row per run), recorded as metrics/<name>.csv. Rewritten in
+    /// full at each call, so it always holds every row so far. Default: ignored.
+    virtual void tableWritten(const std::string& name, const std::vector<std::string>& columns,
+                              const std::vector<std::vector<double>>& rows) {}
 };
 
 /// One experiment, configured. `run` may be called once.

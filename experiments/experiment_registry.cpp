@@ -2,12 +2,13 @@
 #include "data/dataset_catalog.h"
 #include "experiment.h"
 #include "function_fit_experiment.h"
+#include "minimal_ratio_experiment.h"
 
 namespace trainlab {
 
 namespace {
 std::vector<ExperimentKind>& kinds() {
-    static std::vector<ExperimentKind> all = {functionFitKind()};
+    static std::vector<ExperimentKind> all = {functionFitKind(), minimalRatioKind()};
     return all;
 }
 

@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <iomanip>
+#include <sstream>
 #include <map>
 #include <mutex>
 
@@ -60,6 +62,20 @@ public:
             log_.push_back(line);
         }
         if (next_) next_->logged(line);
+    }
+    void tableWritten(const std::string& name, const std::vector<std::string>& columns,
+                      const std::vector<std::vector<double>>& rows) override {
+        std::ostringstream o;
+        o << std::setprecision(9);
+        for (size_t i = 0; i < columns.size(); ++i) o << (i ? "," : "") << columns[i];
+        o << '\n';
+        for (const auto& row : rows) {
+            for (size_t i = 0; i < row.size(); ++i) o << (i ? "," : "") << row[i];
+            o << '\n';
+        }
+        std::lock_guard<std::mutex> lock(mutex_);
+        writeFileAtomic(dir_.seriesPath(name), o.str());
+        if (next_) next_->tableWritten(name, columns, rows);
     }
     /// Writes the final state of every Replace series.
     void writeReplaced() {
