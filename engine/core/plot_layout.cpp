@@ -43,7 +43,9 @@ void to_json(json& j, const SeriesSpec& s) {
              {"dashed", s.dashed},
              {"right_axis", s.rightAxis},
              {"mode", s.mode == SeriesMode::Append ? "append" : "replace"},
-             {"style", s.style == SeriesStyle::Line ? "line" : "scatter"}};
+             {"style", s.style == SeriesStyle::Line      ? "line"
+                       : s.style == SeriesStyle::Scatter ? "scatter"
+                                                         : "trajectory"}};
 }
 
 void from_json(const json& j, SeriesSpec& s) {
@@ -56,7 +58,8 @@ void from_json(const json& j, SeriesSpec& s) {
     s.dashed = j.value("dashed", false);
     s.rightAxis = j.value("right_axis", false);
     s.mode = j.value("mode", "append") == "replace" ? SeriesMode::Replace : SeriesMode::Append;
-    s.style = j.value("style", "line") == "scatter" ? SeriesStyle::Scatter : SeriesStyle::Line;
+    const std::string style = j.value("style", "line");
+    s.style = style == "scatter" ? SeriesStyle::Scatter : style == "trajectory" ? SeriesStyle::Trajectory : SeriesStyle::Line;
 }
 
 void to_json(json& j, const PlotLayout& l) { j = json{{"panels", l.panels}, {"series", l.series}}; }

@@ -26,7 +26,10 @@ enum class SeriesMode {
     Replace,  ///< the whole curve is replaced (a model's prediction over a grid)
 };
 
-enum class SeriesStyle { Line, Scatter };
+/// Line: a curve; Scatter: markers only; Trajectory: markers joined in the given order (x may
+/// go back and forth), the first point marked as the start and an arrowhead on the last
+/// segment showing the direction of travel.
+enum class SeriesStyle { Line, Scatter, Trajectory };
 
 struct SeriesSpec {
     std::string id;     ///< file-name safe, unique within a run: metrics/<id>.csv

@@ -137,6 +137,23 @@ void writeSeriesCsv(const fs::path& path, const std::string& xName, const std::s
     writeFileAtomic(path, o.str());
 }
 
+void writeSeriesLabels(const fs::path& path, const std::vector<std::string>& labels) {
+    std::string text;
+    for (const auto& l : labels) {
+        for (char ch : l) text += (ch == '\n' || ch == '\r') ? ' ' : ch;
+        text += '\n';
+    }
+    writeFileAtomic(path, text);
+}
+
+std::vector<std::string> readSeriesLabels(const fs::path& path) {
+    std::vector<std::string> labels;
+    std::ifstream in(path);
+    std::string line;
+    while (in && std::getline(in, line)) labels.push_back(line);
+    return labels;
+}
+
 Series readSeriesCsv(const fs::path& path) {
     std::ifstream in(path);
     if (!in) throw IoError(sysError("cannot open", path, errno));
@@ -188,6 +205,11 @@ RunDirectory::RunDirectory(fs::path dir) : dir_(std::move(dir)) {
 fs::path RunDirectory::seriesPath(const std::string& id) const {
     if (!isSafeId(id)) throw IoError("series id '" + id + "' is not a safe file name");
     return metricsDir() / (id + ".csv");
+}
+
+fs::path RunDirectory::labelsPath(const std::string& id) const {
+    if (!isSafeId(id)) throw IoError("series id '" + id + "' is not a safe file name");
+    return metricsDir() / (id + ".labels.txt");
 }
 
 void RunDirectory::writeConfig(const json& c) const { writeFileAtomic(dir_ / "config.json", c.dump(2)); }

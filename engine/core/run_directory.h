@@ -75,6 +75,11 @@ private:
 void writeSeriesCsv(const fs::path& path, const std::string& xName, const std::string& yName,
                     const Series& s);
 
+/// Per-point labels of a series (one line per point, e.g. "epoch 3 · loss 0.31 · acc 91%"),
+/// stored as metrics/<series>.labels.txt. Written atomically; a missing file reads as empty.
+void writeSeriesLabels(const fs::path& path, const std::vector<std::string>& labels);
+std::vector<std::string> readSeriesLabels(const fs::path& path);
+
 /// Reads a two-column CSV written by trainlab. Skips the header; stops at the first incomplete
 /// or malformed line (the tail of a killed run). Throws IoError if the file cannot be opened.
 Series readSeriesCsv(const fs::path& path);
@@ -90,6 +95,7 @@ public:
     fs::path metricsDir() const { return dir_ / "metrics"; }
     fs::path plotsDir() const { return dir_ / "plots"; }
     fs::path seriesPath(const std::string& seriesId) const;
+    fs::path labelsPath(const std::string& seriesId) const;  ///< metrics/<id>.labels.txt
 
     void writeConfig(const nlohmann::json& config) const;
     void writeResults(const nlohmann::json& results) const;
