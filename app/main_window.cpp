@@ -432,6 +432,7 @@ void MainWindow::drain() {
     if (view_) {
         for (const auto& [id, s] : data.appended) view_->append(id, s.x, s.y);
         for (const auto& [id, s] : data.replaced) view_->replace(id, s.x, s.y);
+        for (const auto& [id, labels] : data.labels) view_->setLabels(id, labels);
         view_->refresh();
     }
     for (const auto& line : data.log) log_->appendPlainText(q(line));

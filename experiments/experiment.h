@@ -32,6 +32,9 @@ public:
     virtual void progressed(double fraction, const std::string& message) = 0;
     /// A line for the log ("Model 1 stopped at step 1093: plateau").
     virtual void logged(const std::string& line) = 0;
+    /// Per-point labels of a series (label i describes point i), e.g. for hover text.
+    /// Replaced wholesale. Default: ignored.
+    virtual void labelsReplaced(const std::string& seriesId, const std::vector<std::string>& labels) {}
     /// A whole table (e.g. one row per run), recorded as metrics/<name>.csv. Rewritten in
     /// full at each call, so it always holds every row so far. Default: ignored.
     virtual void tableWritten(const std::string& name, const std::vector<std::string>& columns,
@@ -49,6 +52,12 @@ public:
     virtual nlohmann::json run(ExperimentSink& sink, RunControl& control) = 0;
 };
 
+/// What a run gives an experiment besides its config.
+struct ExperimentContext {
+    int threads = 1;      ///< intra-op thread budget of the run
+    std::string dataDir;  ///< searched first for datasets (may be empty)
+};
+
 /// Everything known about one experiment kind.
 struct ExperimentKind {
     std::string id;  ///< "function_fit"
@@ -59,8 +68,9 @@ struct ExperimentKind {
     /// The dataset ids (catalog ids: "mnist", "cifar10", …) that `config` needs; empty for
     /// synthetic data. May be left unset.
     std::function<std::vector<std::string>(const nlohmann::json& config)> datasets;
-    /// Builds the experiment; `threads` is the intra-op thread budget the run was given.
-    std::function<std::unique_ptr<Experiment>(const nlohmann::json& config, int threads)> create;
+    /// Builds the experiment.
+    std::function<std::unique_ptr<Experiment>(const nlohmann::json& config, const ExperimentContext& context)>
+        create;
 };
 
 /// The registered kinds; nullptr when unknown.

@@ -3,12 +3,13 @@
 #include "experiment.h"
 #include "function_fit_experiment.h"
 #include "minimal_ratio_experiment.h"
+#include "weight_pca_experiment.h"
 
 namespace trainlab {
 
 namespace {
 std::vector<ExperimentKind>& kinds() {
-    static std::vector<ExperimentKind> all = {functionFitKind(), minimalRatioKind()};
+    static std::vector<ExperimentKind> all = {functionFitKind(), weightPcaKind(), minimalRatioKind()};
     return all;
 }
 

@@ -77,13 +77,22 @@ public:
         writeFileAtomic(dir_.seriesPath(name), o.str());
         if (next_) next_->tableWritten(name, columns, rows);
     }
-    /// Writes the final state of every Replace series.
+    void labelsReplaced(const std::string& id, const std::vector<std::string>& labels) override {
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            labels_[id] = labels;
+        }
+        if (next_) next_->labelsReplaced(id, labels);
+    }
+    /// Writes the final state of every Replace series and every series' labels.
     void writeReplaced() {
         std::lock_guard<std::mutex> lock(mutex_);
         for (const auto& [id, series] : latest_) {
             const SeriesSpec* spec = layout_.findSeries(id);
             if (spec) writeSeriesCsv(dir_.seriesPath(id), spec->xName, spec->yName, series);
         }
+        for (const auto& [id, labels] : labels_)
+            if (layout_.findSeries(id)) writeSeriesLabels(dir_.labelsPath(id), labels);
     }
     std::vector<std::string> logLines() {
         std::lock_guard<std::mutex> lock(mutex_);
@@ -97,6 +106,7 @@ private:
     std::mutex mutex_;
     std::map<std::string, CsvSeriesWriter> writers_;
     std::map<std::string, Series> latest_;
+    std::map<std::string, std::vector<std::string>> labels_;
     std::vector<std::string> log_;
 };
 
@@ -171,7 +181,7 @@ RunOutcome runExperiment(const RunRequest& request, RunObserver* observer, RunCo
         torch::set_num_threads(request.threads);
         setBlasThreads(request.threads);  // torch's setting does not reach OpenBLAS
         const ExperimentKind* kind = findExperimentKind(request.preset.kind);
-        auto experiment = kind->create(request.config, request.threads);
+        auto experiment = kind->create(request.config, ExperimentContext{request.threads, request.dataDir.string()});
         const PlotLayout layout = experiment->layout();
 
         dir = std::make_unique<RunDirectory>(RunDirectory::create(request.runsRoot, request.preset.id));

@@ -482,8 +482,8 @@ ExperimentKind functionFitKind() {
     k.id = "function_fit";
     k.schema = schema;
     k.check = check;
-    k.create = [](const json& config, int threads) -> std::unique_ptr<Experiment> {
-        return std::make_unique<FunctionFitExperiment>(config, threads);
+    k.create = [](const json& config, const ExperimentContext& context) -> std::unique_ptr<Experiment> {
+        return std::make_unique<FunctionFitExperiment>(config, context.threads);
     };
     return k;
 }

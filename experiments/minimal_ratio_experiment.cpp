@@ -374,8 +374,8 @@ ExperimentKind minimalRatioKind() {
     k.id = "minimal_ratio";
     k.schema = schema;
     k.check = check;
-    k.create = [](const json& c, int threads) -> std::unique_ptr<Experiment> {
-        return std::make_unique<MinimalRatioExperiment>(c, threads);
+    k.create = [](const json& c, const ExperimentContext& context) -> std::unique_ptr<Experiment> {
+        return std::make_unique<MinimalRatioExperiment>(c, context.threads);
     };
     return k;
 }

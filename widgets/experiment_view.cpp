@@ -46,6 +46,11 @@ void ExperimentView::replace(const std::string& seriesId, const std::vector<doub
     if (PlotPanel* panel = panelOfSeries(seriesId)) panel->replaceSeries(seriesId, x, y);
 }
 
+void ExperimentView::setLabels(const std::string& seriesId,
+                               const std::vector<std::string>& labels) {
+    if (PlotPanel* panel = panelOfSeries(seriesId)) panel->setPointLabels(seriesId, labels);
+}
+
 void ExperimentView::refresh() {
     for (const QPointer<PlotPanel>& panel : guarded_)
         if (panel) panel->refresh();
@@ -54,7 +59,14 @@ void ExperimentView::refresh() {
 void ExperimentView::loadFromRun(const RunDirectory& dir) {
     // An Append series' file holds every point, a Replace series' file holds the last curve:
     // either way the file is the whole series.
-    for (const auto& [spec, series] : dir.readAllSeries()) replace(spec.id, series.x, series.y);
+    for (const auto& [spec, series] : dir.readAllSeries()) {
+        replace(spec.id, series.x, series.y);
+        std::error_code ec;
+        const fs::path labels = dir.labelsPath(spec.id);
+        // the labels belong to these points: none when the run has none
+        setLabels(spec.id,
+                  fs::exists(labels, ec) ? readSeriesLabels(labels) : std::vector<std::string>{});
+    }
     refresh();
 }
 

@@ -40,10 +40,13 @@ class ExperimentView {
                 const std::vector<double>& y);
     void replace(const std::string& seriesId, const std::vector<double>& x,
                  const std::vector<double>& y);
+    /// Sets the per-point labels of a series on its panel (see PlotPanel::setPointLabels).
+    void setLabels(const std::string& seriesId, const std::vector<std::string>& labels);
     /// Refreshes every panel (see PlotPanel::refresh).
     void refresh();
 
-    /// Fills every series of the layout from the run's metrics/ files and refreshes. Throws
+    /// Fills every series of the layout from the run's metrics/ files (with the point labels of
+    /// the series that have a metrics/<id>.labels.txt; the others get none) and refreshes. Throws
     /// what RunDirectory::readAllSeries() throws (IoError, ConfigError) on a damaged run.
     void loadFromRun(const RunDirectory& dir);
 

@@ -28,6 +28,21 @@ namespace {
 
 constexpr int kHoverRadiusPx = 15;
 constexpr int kMinDecimationWidthPx = 1000;  // exports are wider than most panels on screen
+constexpr double kTrajectoryMarkerPx = 7;
+constexpr double kTrajectoryStartPx = 12;
+constexpr int kLabelOffsetPx = 9;
+
+const std::vector<std::string> kNoLabels;
+
+/// Appends `text` as one quoted CSV field ("" inside doubled).
+void appendQuoted(QByteArray& out, const std::string& text) {
+    out.append('"');
+    for (char ch : text) {
+        if (ch == '"') out.append('"');
+        out.append(ch);
+    }
+    out.append('"');
+}
 
 /// Log-axis ticker that also labels ranges spanning less than about two decades, where the
 /// plain QCPAxisTickerLog would leave the axis with one label or none.
@@ -129,8 +144,13 @@ struct PlotPanel::SeriesData {
     bool changed = false;
     bool rangeLimited = false;  ///< the display depends on the visible x range
     std::size_t displayed = 0;
-    QCPGraph* graph = nullptr;  ///< lines with increasing x, and scatter
-    QCPCurve* curve = nullptr;  ///< lines whose x goes back and forth (trajectories)
+    QCPGraph* graph = nullptr;        ///< lines with increasing x, and scatter
+    QCPCurve* curve = nullptr;        ///< lines whose x goes back and forth (trajectories)
+    std::vector<std::string> labels;  ///< per-point labels (label i of point i), maybe fewer
+    // Trajectories only (owned by the plot):
+    QCPItemLine* arrow = nullptr;      ///< last segment; its end also anchors `labelItem`
+    QCPItemTracer* start = nullptr;    ///< marks the first point
+    QCPItemText* labelItem = nullptr;  ///< the last point's label
 
     QCPAbstractPlottable* plottable() const {
         return graph ? static_cast<QCPAbstractPlottable*>(graph) : curve;
@@ -178,6 +198,9 @@ PlotPanel::PlotPanel(const PanelSpec& spec, QWidget* parent) : QWidget(parent), 
     plot_->axisRect()->setRangeZoomAxes({plot_->xAxis}, {plot_->yAxis, plot_->yAxis2});
     plot_->setNoAntialiasingOnDrag(true);
 
+    // arrowheads of trajectories under the markers, so that the last point stays visible
+    plot_->addLayer(QStringLiteral("arrows"), plot_->layer(QStringLiteral("main")),
+                    QCustomPlot::limBelow);
     plot_->addLayer(QStringLiteral("hover"), plot_->layer(QStringLiteral("main")),
                     QCustomPlot::limAbove);
     plot_->layer(QStringLiteral("hover"))->setMode(QCPLayer::lmBuffered);
@@ -258,6 +281,7 @@ void PlotPanel::applyColors() {
     if (auto* title = plot_->findChild<QCPTextElement*>(QStringLiteral("title")))
         title->setTextColor(fg);
     tracer_->setPen(QPen(fg, 1.5));
+    for (auto& s : series_) styleTrajectoryItems(*s);
 }
 
 void PlotPanel::changeEvent(QEvent* event) {
@@ -298,7 +322,8 @@ void PlotPanel::addSeries(const SeriesSpec& s) {
 }
 
 void PlotPanel::ensurePlottable(SeriesData& s) {
-    const bool wantCurve = s.spec.style == SeriesStyle::Line && !s.monotonic;
+    const bool trajectory = s.spec.style == SeriesStyle::Trajectory;
+    const bool wantCurve = trajectory || (s.spec.style == SeriesStyle::Line && !s.monotonic);
     if (s.plottable() && (s.curve != nullptr) == wantCurve) return;
 
     int legendRow = -1;
@@ -336,8 +361,36 @@ void PlotPanel::ensurePlottable(SeriesData& s) {
             s.curve->setLineStyle(QCPCurve::lsNone);
             s.curve->setScatterStyle(scatter);
         }
+    } else if (trajectory) {
+        s.curve->setLineStyle(QCPCurve::lsLine);
+        QPen markerPen(color, 1.2);
+        s.curve->setScatterStyle(
+            QCPScatterStyle(QCPScatterStyle::ssCircle, markerPen, color, kTrajectoryMarkerPx));
     } else if (s.curve) {
         s.curve->setLineStyle(QCPCurve::lsLine);
+    }
+    if (trajectory && !s.arrow) {
+        // Created once; the curve of a trajectory is never swapped for a graph.
+        s.arrow = new QCPItemLine(plot_);
+        s.arrow->setLayer(QStringLiteral("arrows"));
+        s.arrow->start->setAxes(plot_->xAxis, valueAxis);
+        s.arrow->end->setAxes(plot_->xAxis, valueAxis);
+        s.arrow->setHead(QCPLineEnding(QCPLineEnding::esSpikeArrow, 13, 16));
+        s.arrow->setVisible(false);
+        s.start = new QCPItemTracer(plot_);
+        s.start->setStyle(QCPItemTracer::tsSquare);
+        s.start->setSize(kTrajectoryStartPx);
+        s.start->position->setAxes(plot_->xAxis, valueAxis);
+        s.start->setVisible(false);
+        s.labelItem = new QCPItemText(plot_);
+        s.labelItem->position->setParentAnchor(s.arrow->end);
+        s.labelItem->position->setType(QCPItemPosition::ptAbsolute);
+        s.labelItem->setPadding(QMargins(4, 1, 4, 1));
+        QFont small = font();
+        small.setPointSizeF(std::max(6.0, small.pointSizeF() - 1));
+        s.labelItem->setFont(small);
+        s.labelItem->setVisible(false);
+        styleTrajectoryItems(s);
     }
 
     if (legendRow >= 0) {
@@ -354,6 +407,111 @@ void PlotPanel::ensurePlottable(SeriesData& s) {
 
 bool PlotPanel::hasSeries(const std::string& id) const {
     return find(id) != nullptr;
+}
+
+void PlotPanel::styleTrajectoryItems(SeriesData& s) {
+    if (!s.arrow) return;
+    const QPalette pal = palette();
+    const QColor color = seriesColor(s.spec.color);
+    QPen arrowPen(color, 2.0);
+    arrowPen.setCapStyle(Qt::FlatCap);
+    s.arrow->setPen(arrowPen);
+    s.start->setPen(QPen(color, 2.2));
+    s.start->setBrush(pal.color(QPalette::Base));
+    QColor boxBg = pal.color(QPalette::Base);
+    boxBg.setAlpha(225);
+    s.labelItem->setColor(pal.color(QPalette::Text));
+    s.labelItem->setBrush(boxBg);
+    s.labelItem->setPen(QPen(color, 1));
+}
+
+void PlotPanel::updateTrajectoryItems(SeriesData& s) {
+    if (!s.arrow) return;
+    const auto data = s.curve->data();
+    const int n = data->size();
+    const bool visible = s.curve->visible();
+    if (n == 0) {
+        s.arrow->setVisible(false);
+        s.start->setVisible(false);
+        s.labelItem->setVisible(false);
+        return;
+    }
+    const QCPCurveData& first = *data->constBegin();
+    const QCPCurveData& last = *(data->constEnd() - 1);
+    s.start->position->setCoords(first.key, first.value);
+    s.start->setVisible(visible);
+    s.arrow->end->setCoords(last.key, last.value);
+    if (n >= 2) {
+        const QCPCurveData& prev = *(data->constEnd() - 2);
+        s.arrow->start->setCoords(prev.key, prev.value);
+        s.arrow->setVisible(visible && (prev.key != last.key || prev.value != last.value));
+    } else {
+        s.arrow->start->setCoords(last.key, last.value);
+        s.arrow->setVisible(false);
+    }
+
+    const auto index = static_cast<std::size_t>(last.t);
+    const bool hasLabel = index < s.labels.size() && !s.labels[index].empty();
+    s.labelItem->setVisible(visible && showLabelsOnPlot_ && hasLabel);
+    if (!hasLabel) return;
+    s.labelItem->setText(QString::fromStdString(s.labels[index]));
+    // Put the text on the side of the point facing the middle of the plot, so that it stays
+    // inside the axis rect (and off the legend in the top right corner where it can).
+    const auto fraction = [](QCPAxis* axis, double v) {
+        const QCPRange r = axis->range();
+        if (axis->scaleType() == QCPAxis::stLogarithmic && r.lower > 0 && v > 0)
+            return std::log(v / r.lower) / std::log(r.upper / r.lower);
+        return r.size() > 0 ? (v - r.lower) / r.size() : 0.5;
+    };
+    const double fx = fraction(plot_->xAxis, last.key);
+    const double fy = fraction(valueAxisOf(s), last.value);
+    const bool left = fx > 0.55;
+    const bool below = fy > 0.75;
+    s.labelItem->setPositionAlignment((left ? Qt::AlignRight : Qt::AlignLeft) |
+                                      (below ? Qt::AlignTop : Qt::AlignBottom));
+    s.labelItem->position->setCoords(left ? -kLabelOffsetPx : kLabelOffsetPx,
+                                     below ? kLabelOffsetPx : -kLabelOffsetPx);
+}
+
+void PlotPanel::setPointLabels(const std::string& seriesId,
+                               const std::vector<std::string>& labels) {
+    SeriesData* s = find(seriesId);
+    if (!s) return;
+    s->labels = labels;
+    s->changed = true;
+    dirty_ = true;
+}
+
+const std::vector<std::string>& PlotPanel::pointLabels(const std::string& seriesId) const {
+    const SeriesData* s = find(seriesId);
+    return s ? s->labels : kNoLabels;
+}
+
+void PlotPanel::setShowLabelsOnPlot(bool show) {
+    if (show == showLabelsOnPlot_) return;
+    showLabelsOnPlot_ = show;
+    for (auto& s : series_) updateTrajectoryItems(*s);
+    plot_->replot(QCustomPlot::rpQueuedReplot);
+}
+
+QCPCurve* PlotPanel::curveOf(const std::string& seriesId) const {
+    const SeriesData* s = find(seriesId);
+    return s ? s->curve : nullptr;
+}
+
+QCPItemLine* PlotPanel::trajectoryArrow(const std::string& seriesId) const {
+    const SeriesData* s = find(seriesId);
+    return s ? s->arrow : nullptr;
+}
+
+QCPItemTracer* PlotPanel::trajectoryStart(const std::string& seriesId) const {
+    const SeriesData* s = find(seriesId);
+    return s ? s->start : nullptr;
+}
+
+QCPItemText* PlotPanel::lastPointLabel(const std::string& seriesId) const {
+    const SeriesData* s = find(seriesId);
+    return s ? s->labelItem : nullptr;
 }
 
 void PlotPanel::appendPoints(const std::string& seriesId, const std::vector<double>& x,
@@ -522,18 +680,80 @@ void PlotPanel::rescaleToData() {
             axis->setRange(r.lower - d, r.upper + d);
         }
     };
-    pad(plot_->yAxis, 0.06);
-    if (plot_->yAxis2->visible()) pad(plot_->yAxis2, 0.06);
     bool scatter = false;
-    for (const auto& s : series_)
+    bool trajectory = false;
+    for (const auto& s : series_) {
         if (s->spec.style == SeriesStyle::Scatter || s->curve) scatter = true;
-    if (scatter || plot_->xAxis->range().size() <= 0) pad(plot_->xAxis, 0.04);
+        if (s->spec.style == SeriesStyle::Trajectory && s->displayed > 0) trajectory = true;
+    }
+    // trajectories: room for the start markers, arrowheads and the labels of the last points
+    const double yPad = trajectory ? 0.1 : 0.06;
+    pad(plot_->yAxis, yPad);
+    if (plot_->yAxis2->visible()) pad(plot_->yAxis2, yPad);
+    if (scatter || plot_->xAxis->range().size() <= 0) pad(plot_->xAxis, trajectory ? 0.08 : 0.04);
+}
+
+void PlotPanel::updateAllTrajectoryItems() {
+    bool any = false;
+    for (auto& s : series_) {
+        updateTrajectoryItems(*s);
+        if (s->arrow) any = true;
+    }
+    if (any) placeLegend();
+}
+
+void PlotPanel::placeLegend() {
+    // Trajectories wander over the whole plot: put the legend in the corner with the fewest
+    // points and last-point labels (top right when it is free).
+    const Qt::Alignment corners[] = {Qt::AlignTop | Qt::AlignRight, Qt::AlignTop | Qt::AlignLeft,
+                                     Qt::AlignBottom | Qt::AlignRight,
+                                     Qt::AlignBottom | Qt::AlignLeft};
+    int count[4] = {0, 0, 0, 0};
+    const auto fraction = [](QCPAxis* axis, double v) {
+        const QCPRange r = axis->range();
+        if (axis->scaleType() == QCPAxis::stLogarithmic)
+            return r.lower > 0 && v > 0 ? std::log(v / r.lower) / std::log(r.upper / r.lower)
+                                        : -1.0;
+        return r.size() > 0 ? (v - r.lower) / r.size() : 0.5;
+    };
+    constexpr double kCorner = 0.35;  // the share of each axis a corner stands for
+    for (const auto& sp : series_) {
+        const SeriesData& s = *sp;
+        const QCPAbstractPlottable* p = s.plottable();
+        if (!p || !p->visible()) continue;
+        QCPAxis* va = valueAxisOf(s);
+        const std::size_t step = std::max<std::size_t>(1, s.x.size() / 2000);  // a sample
+        for (std::size_t i = 0; i < s.x.size(); i += step) {
+            const double fx = fraction(plot_->xAxis, s.x[i]);
+            const double fy = fraction(va, s.y[i]);
+            if (!std::isfinite(fx) || !std::isfinite(fy)) continue;
+            const bool right = fx > 1 - kCorner && fx <= 1;
+            const bool left = fx < kCorner && fx >= 0;
+            const bool top = fy > 1 - kCorner && fy <= 1;
+            const bool bottom = fy < kCorner && fy >= 0;
+            // the last point of a trajectory carries a label: it weighs more
+            const int w = (s.arrow && i + 1 == s.x.size()) ? 4 : 1;
+            if (top && right) count[0] += w;
+            if (top && left) count[1] += w;
+            if (bottom && right) count[2] += w;
+            if (bottom && left) count[3] += w;
+        }
+    }
+    // stay where it is unless another corner is emptier (no jumping between equal corners)
+    auto* inset = plot_->axisRect()->insetLayout();
+    int best = 0;
+    for (int c = 1; c < 4; ++c)
+        if (inset->insetAlignment(0) == corners[c]) best = c;
+    for (int c = 0; c < 4; ++c)
+        if (count[c] < count[best]) best = c;
+    if (inset->insetAlignment(0) != corners[best]) inset->setInsetAlignment(0, corners[best]);
 }
 
 void PlotPanel::refresh() {
     updating_ = true;
     if (dirty_) updateAllDisplays(false);
     if (!userView_) rescaleToData();
+    updateAllTrajectoryItems();
     updating_ = false;
     plot_->replot(QCustomPlot::rpQueuedReplot);
 }
@@ -543,6 +763,7 @@ void PlotPanel::resetView() {
     updating_ = true;
     updateAllDisplays(true);
     rescaleToData();
+    updateAllTrajectoryItems();
     updating_ = false;
     plot_->replot(QCustomPlot::rpQueuedReplot);
 }
@@ -568,6 +789,7 @@ void PlotPanel::hideHover() {
         tracer_->layer()->replot();
     }
     QToolTip::hideText();
+    hoverText_.clear();
 }
 
 void PlotPanel::onMouseMove(QMouseEvent* event) {
@@ -634,10 +856,15 @@ void PlotPanel::onMouseMove(QMouseEvent* event) {
     tracer_->layer()->replot();
     const QString xName = QString::fromStdString(best->spec.xName);
     const QString yName = QString::fromStdString(best->spec.yName);
-    const QString text =
-        QStringLiteral("<b>%1</b><br>%2 = %3<br>%4 = %5")
-            .arg(QString::fromStdString(best->spec.name).toHtmlEscaped(), xName.toHtmlEscaped(),
-                 QString::number(x, 'g', 9), yName.toHtmlEscaped(), QString::number(y, 'g', 9));
+    QString text =
+        QStringLiteral("<b>%1</b>").arg(QString::fromStdString(best->spec.name).toHtmlEscaped());
+    if (bestI < best->labels.size() && !best->labels[bestI].empty())
+        text += QStringLiteral("<br>%1").arg(
+            QString::fromStdString(best->labels[bestI]).toHtmlEscaped());
+    text += QStringLiteral("<br>%1 = %2<br>%3 = %4")
+                .arg(xName.toHtmlEscaped(), QString::number(x, 'g', 9), yName.toHtmlEscaped(),
+                     QString::number(y, 'g', 9));
+    hoverText_ = text;
     QToolTip::showText(event->globalPosition().toPoint(), text, plot_);
 }
 
@@ -757,7 +984,9 @@ bool PlotPanel::exportCsv(const QString& path, QString* error) const {
     }
     QByteArray out;
     out.reserve(1 << 20);
-    out.append("series,x,y\n");
+    const bool withLabels = std::any_of(series_.begin(), series_.end(),
+                                        [](const auto& s) { return !s->labels.empty(); });
+    out.append(withLabels ? "series,x,y,label\n" : "series,x,y\n");
     char buf[64];
     bool ok = true;
     for (const auto& s : series_) {
@@ -768,6 +997,10 @@ bool PlotPanel::exportCsv(const QString& path, QString* error) const {
             out.append(buf, formatNumber(buf, sizeof buf, s->x[i]));
             out.append(',');
             out.append(buf, formatNumber(buf, sizeof buf, s->y[i]));
+            if (withLabels) {
+                out.append(',');
+                appendQuoted(out, i < s->labels.size() ? s->labels[i] : std::string());
+            }
             out.append('\n');
             if (out.size() > (1 << 20)) {
                 ok = file.write(out) == out.size();

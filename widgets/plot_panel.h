@@ -14,6 +14,9 @@
 class QCustomPlot;
 class QCPAbstractPlottable;
 class QCPAxis;
+class QCPCurve;
+class QCPItemLine;
+class QCPItemText;
 class QCPItemTracer;
 class QMouseEvent;
 class QTimer;
@@ -41,6 +44,9 @@ class PlotPanel : public QWidget {
 
     /// Adds a series (legend text `s.name`, colour from the palette, dashed if `s.dashed`,
     /// on the right axis if `s.rightAxis`). A second series with an existing id is ignored.
+    /// A SeriesStyle::Trajectory series is drawn as circle markers joined in the order given
+    /// (x may go back and forth), its first point with a larger hollow square and an arrowhead
+    /// on its last segment; it is never decimated.
     void addSeries(const SeriesSpec& s);
     bool hasSeries(const std::string& id) const;
 
@@ -51,6 +57,19 @@ class PlotPanel : public QWidget {
     /// Replaces all points of a series. Unknown ids are ignored.
     void replaceSeries(const std::string& seriesId, const std::vector<double>& x,
                        const std::vector<double>& y);
+
+    /// Sets the labels of a series' points (label i belongs to point i), replacing any earlier
+    /// ones; they stay when the points are replaced, so give new labels along with new points.
+    /// The hover tooltip shows the label of the point under the cursor, exportCsv() writes
+    /// them, and trajectories show their last point's label on the plot (setShowLabelsOnPlot).
+    /// Unknown ids are ignored; an empty vector removes the labels.
+    void setPointLabels(const std::string& seriesId, const std::vector<std::string>& labels);
+    /// The labels of a series (empty for unknown ids or a series without labels).
+    const std::vector<std::string>& pointLabels(const std::string& seriesId) const;
+    /// Whether each trajectory series shows the label of its last point as text next to it
+    /// (on by default; the text is in PNG/SVG exports too). Takes effect at once.
+    void setShowLabelsOnPlot(bool show);
+    bool showLabelsOnPlot() const { return showLabelsOnPlot_; }
 
     /// Pushes changed data to the plot (decimated for display) and queues a replot.
     void refresh();
@@ -65,7 +84,9 @@ class PlotPanel : public QWidget {
     bool exportSvg(const QString& path, int width = 1200, int height = 800,
                    QString* error = nullptr) const;
     /// Writes every stored point as CSV in long format: header "series,x,y", one row per point,
-    /// series in the order they were added, values with 9 significant digits.
+    /// series in the order they were added, values with 9 significant digits. When any series
+    /// has point labels, the header is "series,x,y,label" and every row has a fourth field,
+    /// quoted ("" inside doubled; empty for points without a label).
     bool exportCsv(const QString& path, QString* error = nullptr) const;
 
     /// Stored points of a series (0 for unknown ids).
@@ -74,6 +95,16 @@ class PlotPanel : public QWidget {
     std::size_t displayedPointCount(const std::string& seriesId) const;
 
     QCustomPlot* plot() const { return plot_; }
+    /// The curve of a trajectory series (or of a line whose x goes back and forth), else null.
+    QCPCurve* curveOf(const std::string& seriesId) const;
+    /// The arrow on the last segment of a trajectory series (hidden below two points), else null.
+    QCPItemLine* trajectoryArrow(const std::string& seriesId) const;
+    /// The start marker of a trajectory series (hidden when it has no points), else null.
+    QCPItemTracer* trajectoryStart(const std::string& seriesId) const;
+    /// The on-plot text with the last point's label of a trajectory series, else null.
+    QCPItemText* lastPointLabel(const std::string& seriesId) const;
+    /// The text of the hover tooltip last shown (empty while no point is hovered).
+    QString hoverText() const { return hoverText_; }
 
   protected:
     void changeEvent(QEvent* event) override;
@@ -86,6 +117,10 @@ class PlotPanel : public QWidget {
     QCPAxis* valueAxisOf(const SeriesData& s) const;
     void ensurePlottable(SeriesData& s);
     void updateDisplay(SeriesData& s);
+    void updateTrajectoryItems(SeriesData& s);
+    void styleTrajectoryItems(SeriesData& s);
+    void updateAllTrajectoryItems();
+    void placeLegend();
     void updateAllDisplays(bool force);
     void rescaleToData();
     void applyColors();
@@ -106,6 +141,8 @@ class PlotPanel : public QWidget {
     bool userView_ = false;  ///< the user zoomed or panned since the last reset
     bool updating_ = false;  ///< suppresses range-change handling during our own updates
     bool dirty_ = false;     ///< some series changed since the last refresh
+    bool showLabelsOnPlot_ = true;
+    QString hoverText_;
 };
 
 }  // namespace trainlab

@@ -81,6 +81,14 @@ void EngineWorker::seriesReplaced(const std::string& id, const std::vector<doubl
     announce();
 }
 
+void EngineWorker::labelsReplaced(const std::string& id, const std::vector<std::string>& labels) {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        pending_.labels[id] = labels;
+    }
+    announce();
+}
+
 void EngineWorker::progressed(double fraction, const std::string& message) {
     {
         std::lock_guard<std::mutex> lock(mutex_);

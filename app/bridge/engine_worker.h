@@ -25,10 +25,13 @@ namespace trainlab {
 struct PendingData {
     std::vector<std::pair<std::string, Series>> appended;  ///< in arrival order per series
     std::map<std::string, Series> replaced;                 ///< latest curve per series
+    std::map<std::string, std::vector<std::string>> labels; ///< latest point labels per series
     double progress = -1;                                   ///< < 0: unchanged
     std::string progressMessage;
     std::vector<std::string> log;
-    bool empty() const { return appended.empty() && replaced.empty() && progress < 0 && log.empty(); }
+    bool empty() const {
+        return appended.empty() && replaced.empty() && labels.empty() && progress < 0 && log.empty();
+    }
 };
 
 class EngineWorker : public QObject, public RunObserver {
@@ -73,6 +76,7 @@ private:
                         const std::vector<double>& y) override;
     void seriesReplaced(const std::string& id, const std::vector<double>& x,
                         const std::vector<double>& y) override;
+    void labelsReplaced(const std::string& id, const std::vector<std::string>& labels) override;
     void progressed(double fraction, const std::string& message) override;
     void logged(const std::string& line) override;
     void announce();  ///< emits dataAvailable once per drain

@@ -20,7 +20,7 @@ ExperimentKind needsDataKind() {
         return std::vector<ParamSpec>{s};
     };
     k.datasets = [](const json& c) { return std::vector<std::string>{c.at("dataset").get<std::string>()}; };
-    k.create = [](const json&, int) -> std::unique_ptr<Experiment> {
+    k.create = [](const json&, const ExperimentContext&) -> std::unique_ptr<Experiment> {
         throw std::logic_error("must not be created when its data is missing");
     };
     return k;

@@ -1,6 +1,7 @@
-// Tests of the widgets layer: PlotPanel (decimation keeps spikes, exports hold every point),
-// ExperimentView routing and export, ResultsChart export, ConfigEditor and PresetBrowser.
-// Run with QT_QPA_PLATFORM=offscreen.
+// Tests of the widgets layer: PlotPanel (decimation keeps spikes, exports hold every point,
+// trajectories keep their point order and show their direction, point labels), ExperimentView
+// routing, export and loading labels from a run, ResultsChart export, ConfigEditor and
+// PresetBrowser. Run with QT_QPA_PLATFORM=offscreen.
 #include <qcustomplot.h>
 #include <QCheckBox>
 #include <QComboBox>
@@ -16,6 +17,7 @@
 #include <cmath>
 
 #include "config_editor.h"
+#include "core/run_directory.h"
 #include "experiment_view.h"
 #include "palette.h"
 #include "plot_panel.h"
@@ -58,6 +60,28 @@ double trainLoss(std::size_t i) {
            1e-3 * std::sin(0.37 * static_cast<double>(i));
 }
 
+SeriesSpec trajectory(const std::string& id, const std::string& panel, int color) {
+    SeriesSpec s;
+    s.id = id;
+    s.panel = panel;
+    s.name = id + " name";
+    s.xName = "PC 1";
+    s.yName = "PC 2";
+    s.color = color;
+    s.mode = SeriesMode::Replace;
+    s.style = SeriesStyle::Trajectory;
+    return s;
+}
+
+PanelSpec pcaPanel() {
+    PanelSpec p;
+    p.id = "pca";
+    p.title = "Weight trajectories (PCA)";
+    p.xLabel = "PC 1";
+    p.yLabel = "PC 2";
+    return p;
+}
+
 QCPGraph* graphNamed(QCustomPlot* plot, const QString& name) {
     for (int i = 0; i < plot->graphCount(); ++i)
         if (plot->graph(i)->name() == name) return plot->graph(i);
@@ -74,6 +98,9 @@ class TestPlotPanel : public QObject {
     void logAxisSkipsNonPositiveForDisplayOnly();
     void hoverMarksNearestStoredPoint();
     void experimentViewRoutesAndExportsAll();
+    void trajectoryKeepsOrderAndShowsDirection();
+    void pointLabelsInHoverPlotAndCsv();
+    void experimentViewLoadsLabelsFromRun();
     void resultsChartExports();
     void configEditorEditsAndValidates();
     void presetBrowserEmitsActivated();
@@ -286,6 +313,215 @@ void TestPlotPanel::experimentViewRoutesAndExportsAll() {
     QCOMPARE(files.size(), 6);
     for (const QString& f : files) QVERIFY2(QFileInfo(f).size() > 0, qPrintable(f));
     QVERIFY(files.contains(tmp.filePath("plots/fit.csv")));
+}
+
+void TestPlotPanel::trajectoryKeepsOrderAndShowsDirection() {
+    PlotPanel panel(pcaPanel());
+    panel.addSeries(trajectory("a", "pca", 0));
+    panel.addSeries(trajectory("b", "pca", 1));
+    SeriesSpec line = series("line", "pca", 2, false);
+    panel.addSeries(line);
+    QVERIFY(panel.curveOf("a"));
+    QVERIFY(panel.trajectoryArrow("a"));
+    QVERIFY(!panel.trajectoryArrow("line"));
+    QVERIFY(!panel.curveOf("nope"));
+
+    // x goes back and forth
+    const std::vector<double> x{0, 2, 1, 3, -1};
+    const std::vector<double> y{0, 1, 2, 1, 3};
+    panel.replaceSeries("a", x, y);
+    panel.replaceSeries("b", {5}, {-2});
+    constexpr std::size_t kLine = 20000;  // the line series is still decimated
+    std::vector<double> lx(kLine), ly(kLine);
+    for (std::size_t i = 0; i < kLine; ++i) {
+        lx[i] = -1 + 6.0 * double(i) / kLine;
+        ly[i] = std::sin(double(i));
+    }
+    panel.appendPoints("line", lx, ly);
+    panel.refresh();
+
+    QCPCurve* curve = panel.curveOf("a");
+    QCOMPARE(panel.displayedPointCount("a"), x.size());
+    QCOMPARE(std::size_t(curve->data()->size()), x.size());
+    std::size_t i = 0;
+    for (auto it = curve->data()->constBegin(); it != curve->data()->constEnd(); ++it, ++i) {
+        QCOMPARE(it->key, x[i]);
+        QCOMPARE(it->value, y[i]);
+    }
+    QCOMPARE(curve->lineStyle(), QCPCurve::lsLine);
+    QCOMPARE(curve->scatterStyle().shape(), QCPScatterStyle::ssCircle);
+    QCOMPARE(curve->pen().color(), seriesColor(0));
+    QCOMPARE(panel.curveOf("b")->pen().color(), seriesColor(1));
+    QVERIFY(panel.displayedPointCount("line") < kLine);
+
+    // the arrow runs from the second-to-last to the last point, in the series' colour
+    QCPItemLine* arrow = panel.trajectoryArrow("a");
+    QVERIFY(arrow->visible());
+    QCOMPARE(arrow->start->coords(), QPointF(3, 1));
+    QCOMPARE(arrow->end->coords(), QPointF(-1, 3));
+    QCOMPARE(arrow->head().style(), QCPLineEnding::esSpikeArrow);
+    QCOMPARE(arrow->tail().style(), QCPLineEnding::esNone);
+    QCOMPARE(arrow->pen().color(), seriesColor(0));
+    QCPItemTracer* start = panel.trajectoryStart("a");
+    QVERIFY(start && start->visible());
+    QCOMPARE(start->position->coords(), QPointF(0, 0));
+    QVERIFY(start->style() != QCPItemTracer::tsCircle || start->size() > 7);
+    // one point: a start marker, no arrow
+    QVERIFY(!panel.trajectoryArrow("b")->visible());
+    QVERIFY(panel.trajectoryStart("b")->visible());
+
+    // every trajectory point lies strictly inside the axes
+    const QCPRange xr = panel.plot()->xAxis->range();
+    const QCPRange yr = panel.plot()->yAxis->range();
+    QVERIFY2(xr.lower < -1 && xr.upper > 5,
+             qPrintable(QString("%1 %2").arg(xr.lower).arg(xr.upper)));
+    QVERIFY2(yr.lower < -2 && yr.upper > 3,
+             qPrintable(QString("%1 %2").arg(yr.lower).arg(yr.upper)));
+
+    // replacing refits everything, in the new order
+    panel.replaceSeries("a", {1, 0}, {1, 1});
+    panel.refresh();
+    QCOMPARE(curve->data()->size(), 2);
+    QCOMPARE(arrow->start->coords(), QPointF(1, 1));
+    QCOMPARE(arrow->end->coords(), QPointF(0, 1));
+    QCOMPARE(start->position->coords(), QPointF(1, 1));
+    panel.replaceSeries("a", {}, {});
+    panel.refresh();
+    QVERIFY(!arrow->visible());
+    QVERIFY(!start->visible());
+}
+
+void TestPlotPanel::pointLabelsInHoverPlotAndCsv() {
+    PlotPanel panel(pcaPanel());
+    panel.resize(600, 400);
+    panel.addSeries(trajectory("t", "pca", 0));
+    panel.addSeries(trajectory("u", "pca", 3));
+    const std::vector<double> x{0, 4, 2, 6};
+    const std::vector<double> y{0, 2, 4, 1};
+    const std::vector<std::string> labels{
+        "run 3 · epoch 0 · loss 2.3 · acc 10.0%", "run 3 · epoch 4 · loss 0.9 · acc 71.5%",
+        "run 3 · epoch 12 · loss 0.31 · acc 91.2%", "say \"done\", at last"};
+    panel.replaceSeries("t", x, y);
+    panel.replaceSeries("u", {1, 2}, {1, 1});
+    panel.setPointLabels("t", labels);
+    panel.setPointLabels("nope", labels);  // ignored
+    QCOMPARE(panel.pointLabels("t"), labels);
+    QVERIFY(panel.pointLabels("u").empty());
+    QVERIFY(panel.pointLabels("nope").empty());
+    panel.refresh();
+
+    // the last point's label on the plot, on by default, only where there is one
+    QVERIFY(panel.showLabelsOnPlot());
+    QCPItemText* text = panel.lastPointLabel("t");
+    QVERIFY(text && text->visible());
+    QCOMPARE(text->text(), QString::fromStdString(labels.back()));
+    QVERIFY(!panel.lastPointLabel("u")->visible());
+    panel.setShowLabelsOnPlot(false);
+    QVERIFY(!text->visible());
+    panel.setShowLabelsOnPlot(true);
+    QVERIFY(text->visible());
+
+    // hover shows the label of the point under the cursor
+    panel.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&panel));
+    QCustomPlot* plot = panel.plot();
+    plot->replot(QCustomPlot::rpImmediateRefresh);
+    const QPointF target(plot->xAxis->coordToPixel(2), plot->yAxis->coordToPixel(4));
+    const QPointF pos = target + QPointF(2, 3);
+    QMouseEvent move(QEvent::MouseMove, pos, plot->mapToGlobal(pos), Qt::NoButton, Qt::NoButton,
+                     Qt::NoModifier);
+    QApplication::sendEvent(plot, &move);
+    QVERIFY2(panel.hoverText().contains("run 3 · epoch 12 · loss 0.31 · acc 91.2%"),
+             qPrintable(panel.hoverText()));
+    QVERIFY(panel.hoverText().contains("t name"));
+    const QPointF other(plot->xAxis->coordToPixel(1), plot->yAxis->coordToPixel(1));
+    QMouseEvent moveOther(QEvent::MouseMove, other, plot->mapToGlobal(other), Qt::NoButton,
+                          Qt::NoButton, Qt::NoModifier);
+    QApplication::sendEvent(plot, &moveOther);
+    QVERIFY(panel.hoverText().contains("u name"));
+    QVERIFY(!panel.hoverText().contains("run 3"));
+
+    // CSV: a quoted label column
+    QTemporaryDir tmp;
+    QString error;
+    QVERIFY2(panel.exportCsv(tmp.filePath("pca.csv"), &error), qPrintable(error));
+    QFile csv(tmp.filePath("pca.csv"));
+    QVERIFY(csv.open(QIODevice::ReadOnly));
+    const QString content = QString::fromUtf8(csv.readAll());
+    QCOMPARE(content, QString::fromUtf8("series,x,y,label\n"
+                                        "t,0,0,\"run 3 · epoch 0 · loss 2.3 · acc 10.0%\"\n"
+                                        "t,4,2,\"run 3 · epoch 4 · loss 0.9 · acc 71.5%\"\n"
+                                        "t,2,4,\"run 3 · epoch 12 · loss 0.31 · acc 91.2%\"\n"
+                                        "t,6,1,\"say \"\"done\"\", at last\"\n"
+                                        "u,1,1,\"\"\n"
+                                        "u,2,1,\"\"\n"));
+    // without labels: the three-column format
+    panel.setPointLabels("t", {});
+    QVERIFY2(panel.exportCsv(tmp.filePath("plain.csv"), &error), qPrintable(error));
+    QFile plain(tmp.filePath("plain.csv"));
+    QVERIFY(plain.open(QIODevice::ReadOnly));
+    QCOMPARE(plain.readAll(), QByteArray("series,x,y\nt,0,0\nt,4,2\nt,2,4\nt,6,1\nu,1,1\nu,2,1\n"));
+}
+
+void TestPlotPanel::experimentViewLoadsLabelsFromRun() {
+    QTemporaryDir tmp;
+    QVERIFY(tmp.isValid());
+    const RunDirectory dir =
+        RunDirectory::create(tmp.filePath("runs").toStdString(), "trajectories");
+    PlotLayout layout;
+    layout.panels = {pcaPanel()};
+    layout.series = {trajectory("run_0", "pca", 0), trajectory("run_1", "pca", 1)};
+    dir.writeLayout(layout);
+    const Series a{{0, 1, 0.5}, {0, 1, 2}};
+    const Series b{{3, 2}, {0, -1}};
+    const std::vector<std::string> labels{"epoch 0 · loss 2.1", "epoch 1 · loss 0.8",
+                                          "epoch 2 · loss 0.4 · acc 88.0%"};
+    writeSeriesCsv(dir.seriesPath("run_0"), "pc1", "pc2", a);
+    writeSeriesCsv(dir.seriesPath("run_1"), "pc1", "pc2", b);
+    writeSeriesLabels(dir.labelsPath("run_0"), labels);  // run_1 has none
+
+    ExperimentView view(dir.readLayout());
+    view.loadFromRun(dir);
+    PlotPanel* panel = view.panelFor("pca");
+    QVERIFY(panel);
+    QCOMPARE(panel->pointCount("run_0"), std::size_t(3));
+    QCOMPARE(panel->pointLabels("run_0"), labels);
+    QVERIFY(panel->pointLabels("run_1").empty());
+    QVERIFY(panel->lastPointLabel("run_0")->visible());
+    QCOMPARE(panel->lastPointLabel("run_0")->text(), QString::fromStdString(labels.back()));
+    QCOMPARE(panel->trajectoryArrow("run_0")->end->coords(), QPointF(0.5, 2));
+
+    // setLabels routes by series id
+    view.setLabels("run_1", {"x", "y"});
+    view.setLabels("nope", {"z"});  // ignored
+    QCOMPARE(panel->pointLabels("run_1"), (std::vector<std::string>{"x", "y"}));
+
+    // a visual check: TRAINLAB_TRAJECTORY_PNG=<path> keeps a rendering of two trajectories
+    const QByteArray keep = qgetenv("TRAINLAB_TRAJECTORY_PNG");
+    PlotPanel demo(pcaPanel());
+    for (int r = 0; r < 2; ++r) {
+        const std::string id = "run_" + std::to_string(r);
+        SeriesSpec s = trajectory(id, "pca", r);
+        s.name = r == 0 ? "SGD, lr 0.1" : "Adam, lr 1e-3";
+        demo.addSeries(s);
+        std::vector<double> px, py;
+        std::vector<std::string> pl;
+        for (int e = 0; e < 8; ++e) {
+            const double t = e / 7.0;
+            px.push_back((r == 0 ? 1 : -1) * (3 * t - 1.5 * t * t) + 0.3 * std::sin(3.0 * e));
+            py.push_back((r == 0 ? 2.0 : -1.0) * t + 0.4 * std::cos(2.0 * e + r));
+            pl.push_back("run " + std::to_string(r) + " · epoch " + std::to_string(e * 5) +
+                         " · loss " +
+                         QString::number(2.3 * std::exp(-2.0 * t - r), 'f', 2).toStdString() +
+                         " · acc " + QString::number(10 + 80 * t, 'f', 1).toStdString() + "%");
+        }
+        demo.replaceSeries(id, px, py);
+        demo.setPointLabels(id, pl);
+    }
+    const QString png = keep.isEmpty() ? tmp.filePath("pca.png") : QString::fromLocal8Bit(keep);
+    QString error;
+    QVERIFY2(demo.exportPng(png, 1200, 800, 1.0, &error), qPrintable(error));
+    QCOMPARE(QImage(png).size(), QSize(1200, 800));
 }
 
 void TestPlotPanel::resultsChartExports() {
