@@ -153,7 +153,7 @@ public:
         l.panels.push_back({"ratio", "Final loss vs minimal ratio (one point per run)", "final loss (MSE, log)",
                             "minimal ratio (fraction of eigenvalues > 0)", "", true, false, false});
         l.panels.push_back({"spectrum", "Hessian spectrum of the latest run", "eigenvalue index (ascending)",
-                            "eigenvalue λ", "", false, false, false});
+                            "|λ| (log)", "", false, true, false});
         l.panels.push_back({"grad_norm", "Gradient norm of the latest run (phase 1, then phase 2)", "step",
                             "‖∇L‖₂ (log)", "", false, true, false});
         SeriesSpec ratio;
@@ -170,16 +170,22 @@ public:
         tol.yName = "minimal_ratio_tol";
         tol.color = 1;
         l.series.push_back(tol);
+        // Signed eigenvalues span many decades around zero: |λ| on a log axis, by sign.
         SeriesSpec spectrum;
         spectrum.id = "spectrum_latest";
         spectrum.panel = "spectrum";
-        spectrum.name = "eigenvalues";
+        spectrum.name = "λ > 0";
         spectrum.xName = "index";
-        spectrum.yName = "eigenvalue";
+        spectrum.yName = "abs_eigenvalue";
         spectrum.mode = SeriesMode::Replace;
         spectrum.style = SeriesStyle::Scatter;
         spectrum.color = 2;
         l.series.push_back(spectrum);
+        SeriesSpec negative = spectrum;
+        negative.id = "spectrum_latest_negative";
+        negative.name = "λ < 0";
+        negative.color = 5;
+        l.series.push_back(negative);
         SeriesSpec grad;
         grad.id = "grad_norm_latest";
         grad.panel = "grad_norm";
@@ -275,7 +281,18 @@ public:
             eigenTable.push_back(std::move(row));
             sink.pointsAppended("ratio", {finalLoss}, {s.minimalRatio});
             sink.pointsAppended("ratio_tol", {finalLoss}, {s.minimalRatioTol});
-            sink.seriesReplaced("spectrum_latest", index, eig);
+            std::vector<double> posX, posY, negX, negY;
+            for (size_t i = 0; i < eig.size(); ++i) {
+                if (eig[i] > 0) {
+                    posX.push_back(index[i]);
+                    posY.push_back(eig[i]);
+                } else if (eig[i] < 0) {
+                    negX.push_back(index[i]);
+                    negY.push_back(-eig[i]);
+                }
+            }
+            sink.seriesReplaced("spectrum_latest", posX, posY);
+            sink.seriesReplaced("spectrum_latest_negative", negX, negY);
             sink.seriesReplaced("grad_norm_latest", trace.steps, trace.norms);
             std::vector<std::string> columns{"run", "seed", "phase1_loss", "final_loss", "grad_norm", "phase2_steps",
                                              "phase2_reached_threshold", "minimal_ratio", "minimal_ratio_tol",

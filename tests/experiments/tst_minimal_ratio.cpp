@@ -53,7 +53,9 @@ private slots:
         QVERIFY(eig.rfind("run,lambda_1,", 0) == 0);
         QVERIFY(eig.find("lambda_27") != std::string::npos);
         QCOMPARE(readSeriesCsv(dir.seriesPath("ratio")).x.size(), size_t(3));
-        QCOMPARE(readSeriesCsv(dir.seriesPath("spectrum_latest")).x.size(), size_t(27));
+        QCOMPARE(readSeriesCsv(dir.seriesPath("spectrum_latest")).x.size() +
+                     readSeriesCsv(dir.seriesPath("spectrum_latest_negative")).x.size(),
+                 size_t(27));  // every nonzero eigenvalue, by sign
         // Phase 1 and phase 2 both appear in the gradient-norm trace of the latest run.
         QVERIFY(readSeriesCsv(dir.seriesPath("grad_norm_latest")).x.size() > 200);
     }
