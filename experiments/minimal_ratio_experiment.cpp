@@ -76,8 +76,14 @@ std::vector<ParamSpec> schema(const json&) {
              "Phase 2 ends when the squared gradient norm is below this", true),
         spec("tau", "τ (near-zero band)", "Analysis", ParamType::Double, 0, 1,
              "Eigenvalues with |λ| ≤ τ·max|λ| count as zero in the second ratio", true),
+        choice("analysis", "Hessian analysis", "Analysis", {"auto", "dense", "lanczos"},
+               "dense: the full spectrum and the minimal ratio (up to 5,000 parameters); lanczos: only the "
+               "largest and smallest eigenvalues, from Hessian-vector products (any size); auto: dense when "
+               "it fits"),
     };
 }
+
+constexpr std::int64_t kMaxDense = 5000;
 
 std::vector<std::string> check(const json& c) {
     std::vector<std::string> p;
@@ -85,9 +91,10 @@ std::vector<std::string> check(const json& c) {
     if (w.front() != 1 || w.back() != 1) p.push_back("'widths': the first and last width must be 1");
     MlpSpec s;
     s.widths = w;
-    if (mlpParameterCount(s) > 5000)
+    if (mlpParameterCount(s) > kMaxDense && c["analysis"] == "dense")
         p.push_back("'widths': " + std::to_string(mlpParameterCount(s)) +
-                    " parameters is too many for a dense Hessian per run (at most 5,000)");
+                    " parameters is too many for a dense Hessian per run (at most 5,000): use analysis = lanczos");
+    if (mlpParameterCount(s) > 2'000'000) p.push_back("'widths': at most 2,000,000 parameters");
     try {
         GridSpec g{c["train_grid"]["from"].get<double>(), c["train_grid"]["to"].get<double>(), 0,
                    c["train_grid"]["step"].get<double>()};
@@ -134,6 +141,8 @@ public:
         runs_ = c.at("runs").get<int>();
         seed_ = c.at("seed").get<std::uint64_t>();
         tau_ = c.at("tau").get<double>();
+        const std::string analysis = c.at("analysis").get<std::string>();
+        dense_ = analysis == "dense" || (analysis == "auto" && mlpParameterCount(spec_) <= kMaxDense);
         phase1_.optimizer = optimizerFromName(c.at("phase1").at("optimizer").get<std::string>());
         phase1_.lr = c.at("phase1").at("lr").get<double>();
         phase1_.maxSteps = c.at("phase1").at("max_steps").get<std::int64_t>();
@@ -253,9 +262,23 @@ public:
                 finalLoss = loss.item<double>();
                 gradNorm = gradientNorm(model->parameters());
             }
-            const Eigen::MatrixXd H = mlpMseHessian(model, data.x, data.y);
-            const HessianSpectrum s = hessianSpectrum(H, tau_);
-            std::vector<double> eig(s.eigenvalues.data(), s.eigenvalues.data() + s.eigenvalues.size());
+            HessianSpectrum s;
+            std::vector<double> eig;
+            if (dense_) {
+                const Eigen::MatrixXd H = mlpMseHessian(model, data.x, data.y);
+                s = hessianSpectrum(H, tau_);
+                eig.assign(s.eigenvalues.data(), s.eigenvalues.data() + s.eigenvalues.size());
+            } else {
+                // Too large for a dense Hessian: the extremes from Hessian-vector products.
+                const auto params = model->parameters();
+                const auto hvp = hessianVectorOperator(
+                    params, [&] { return torch::mse_loss(model->forward(data.x), data.y); });
+                const LanczosResult l = lanczosExtremes(hvp, static_cast<int>(mlpParameterCount(spec_)), 200, 1e-6,
+                                                        runSeed);
+                eig = {l.smallest, l.largest};
+                s.minimalRatio = NAN;
+                s.minimalRatioTol = NAN;
+            }
             std::vector<double> index(eig.size());
             for (size_t i = 0; i < index.size(); ++i) index[i] = static_cast<double>(i + 1);
 
@@ -276,11 +299,15 @@ public:
                              gradNorm, static_cast<double>(phase2Enabled_ ? r2.steps : 0),
                              phase2End == "threshold" ? 1.0 : 0.0, s.minimalRatio, s.minimalRatioTol, eig.front(),
                              eig.back()});
-            std::vector<double> row{static_cast<double>(r + 1)};
-            row.insert(row.end(), eig.begin(), eig.end());
-            eigenTable.push_back(std::move(row));
-            sink.pointsAppended("ratio", {finalLoss}, {s.minimalRatio});
-            sink.pointsAppended("ratio_tol", {finalLoss}, {s.minimalRatioTol});
+            if (dense_) {
+                std::vector<double> row{static_cast<double>(r + 1)};
+                row.insert(row.end(), eig.begin(), eig.end());
+                eigenTable.push_back(std::move(row));
+            }
+            if (dense_) {
+                sink.pointsAppended("ratio", {finalLoss}, {s.minimalRatio});
+                sink.pointsAppended("ratio_tol", {finalLoss}, {s.minimalRatioTol});
+            }
             std::vector<double> posX, posY, negX, negY;
             for (size_t i = 0; i < eig.size(); ++i) {
                 if (eig[i] > 0) {
@@ -300,7 +327,9 @@ public:
             sink.tableWritten("runs", columns, table);
             const int finished = ++done;
             sink.logged(name + ": loss " + fmt(finalLoss) + ", ‖∇L‖ " + fmt(gradNorm) + ", phase 2 ended by " +
-                        phase2End + ", minimal ratio " + fmt(s.minimalRatio) + " (τ: " + fmt(s.minimalRatioTol) + ")");
+                        phase2End +
+                        (dense_ ? ", minimal ratio " + fmt(s.minimalRatio) + " (τ: " + fmt(s.minimalRatioTol) + ")"
+                                : ", Lanczos λ_min " + fmt(eig.front()) + ", λ_max " + fmt(eig.back())));
             sink.progressed(static_cast<double>(finished) / runs_,
                             std::to_string(finished) + " / " + std::to_string(runs_) + " runs analysed");
         };
@@ -352,23 +381,28 @@ public:
         for (const auto& r : runResults) {
             if (r.is_null()) continue;
             results["runs"].push_back(r);
-            ratios.push_back(r["minimal_ratio"].get<double>());
-            ratiosTol.push_back(r["minimal_ratio_tol"].get<double>());
+            if (dense_) {
+                ratios.push_back(r["minimal_ratio"].get<double>());
+                ratiosTol.push_back(r["minimal_ratio_tol"].get<double>());
+            }
             losses.push_back(r["final_loss"].get<double>());
             reached += r["phase2_end"] == "threshold" ? 1 : 0;
         }
         results["parameters"] = params;
         results["points"] = data.x.size(0);
         results["tau"] = tau_;
-        results["runs_completed"] = ratios.size();
+        results["runs_completed"] = losses.size();
+        results["analysis"] = dense_ ? "dense" : "lanczos";
         results["phase2_reached_threshold"] = reached;
         results["median_minimal_ratio"] = median(ratios);
         results["median_minimal_ratio_tol"] = median(ratiosTol);
         results["median_final_loss"] = median(losses);
         results["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        results["headline"] = std::to_string(ratios.size()) + " runs: median minimal ratio " + fmt(median(ratios)) +
-                              " (with τ: " + fmt(median(ratiosTol)) + "), median loss " + fmt(median(losses)) + ", " +
-                              std::to_string(reached) + " reached the gradient threshold";
+        results["headline"] =
+            std::to_string(losses.size()) + " runs: " +
+            (dense_ ? "median minimal ratio " + fmt(median(ratios)) + " (with τ: " + fmt(median(ratiosTol)) + "), "
+                    : std::string("Lanczos extremes only, ")) +
+            "median loss " + fmt(median(losses)) + ", " + std::to_string(reached) + " reached the gradient threshold";
         return results;
     }
 
@@ -382,6 +416,7 @@ private:
     double tau_ = 1e-3;
     TrainConfig phase1_, phase2_;
     bool phase2Enabled_ = true;
+    bool dense_ = true;
 };
 
 }  // namespace

@@ -60,6 +60,30 @@ private slots:
         QVERIFY(readSeriesCsv(dir.seriesPath("grad_norm_latest")).x.size() > 200);
     }
 
+    void lanczosGivesTheDenseExtremes() {
+        QTemporaryDir tmp;
+        auto once = [&](const char* analysis) {
+            RunRequest r;
+            r.preset = resolvePreset("2-3-minimal-ratio");
+            r.config = r.preset.config;
+            r.config["runs"] = 1;
+            r.config["train_grid"]["step"] = 0.1;
+            r.config["widths"] = {1, 6, 5, 1};
+            r.config["phase1"]["max_steps"] = 100;
+            r.config["phase2"]["max_steps"] = 0;
+            r.config["analysis"] = analysis;
+            r.runsRoot = tmp.path().toStdString();
+            RunControl control;
+            const RunOutcome out = runExperiment(r, nullptr, control);
+            return out.results["runs"][0];
+        };
+        const auto dense = once("dense"), lanczos = once("lanczos");
+        for (const char* key : {"lambda_min", "lambda_max"}) {
+            const double a = dense[key].get<double>(), b = lanczos[key].get<double>();
+            QVERIFY2(std::abs(a - b) <= 1e-4 * std::max(1.0, std::abs(a)), qPrintable(QString("%1 vs %2").arg(a).arg(b)));
+        }
+    }
+
     void sameSeedSameRatios() {
         QTemporaryDir tmp;
         auto once = [&] {
