@@ -19,6 +19,7 @@
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QRegularExpression>
 #include <QSettings>
 #include <QStyle>
 #include <QStatusBar>
@@ -335,6 +336,7 @@ void MainWindow::startRun() {
     if (!confirmDatasets(request)) return;
     runPresetId_ = currentPresetId_;
     runDir_.clear();
+    selectedRun_ = 0;
     clearPanels();
     updateCard("running…");
     log_->appendPlainText(QDateTime::currentDateTime().toString(Qt::ISODate) + "  starting " + q(p->title));
@@ -397,6 +399,9 @@ void MainWindow::showLayout(const PlotLayout& layout) {
     }
     if (auto* c = panelArea_->centralWidget()) c->hide();
     rebuildPanelExportMenu();
+    for (PlotPanel* panel : view_->panels())
+        connect(panel, &PlotPanel::pointClicked, this,
+                [this](const QString&, int, const QString& label) { showRunDetail(label); });
     // Share the space: the first panel on the left half, the others stacked on the right.
     if (panelDocks_.size() >= 2) {
         const int w = std::max(400, panelArea_->width());
@@ -427,11 +432,45 @@ void MainWindow::rebuildPanelExportMenu() {
     }
 }
 
+void MainWindow::showRunDetail(const QString& label) {
+    // "run 7 · …": show run 7's version of every per-run series, from the run folder.
+    static const QRegularExpression runRe(QStringLiteral("^run (\\d+)\\b"));
+    const auto m = runRe.match(label);
+    if (!m.hasMatch() || !view_ || runDir_.isEmpty()) return;
+    const QString run = m.captured(1);
+    try {
+        RunDirectory dir(runDir_.toStdString());
+        const PlotLayout layout = dir.readLayout();
+        int shown = 0;
+        for (const auto& s : layout.series) {
+            if (!s.perRun) continue;
+            const auto path = dir.seriesPath(s.id + "_run" + run.toStdString());
+            std::error_code ec;
+            if (!std::filesystem::exists(path, ec)) continue;
+            const Series data = readSeriesCsv(path);
+            view_->replace(s.id, data.x, data.y);
+            ++shown;
+        }
+        if (shown > 0) {
+            view_->refresh();
+            statusLabel_->setText("Showing run " + run + " in the per-run panels");
+            selectedRun_ = run.toInt();
+        }
+    } catch (const std::exception& e) {
+        log_->appendPlainText(QString("Cannot show run %1: %2").arg(run, e.what()));
+    }
+}
+
 void MainWindow::drain() {
     PendingData data = controller_->worker()->takePending();
     if (view_) {
         for (const auto& [id, s] : data.appended) view_->append(id, s.x, s.y);
-        for (const auto& [id, s] : data.replaced) view_->replace(id, s.x, s.y);
+        for (const auto& [id, s] : data.replaced) {
+            // While the user looks at a chosen run, live "latest run" curves do not replace it.
+            const SeriesSpec* spec = view_->layout().findSeries(id);
+            if (selectedRun_ > 0 && spec && spec->perRun) continue;
+            view_->replace(id, s.x, s.y);
+        }
         for (const auto& [id, labels] : data.labels) view_->setLabels(id, labels);
         view_->refresh();
     }
@@ -496,6 +535,7 @@ void MainWindow::openRun(const QString& runDir) {
         view_->loadFromRun(dir);
         view_->refresh();
         runDir_ = runDir;
+        selectedRun_ = 0;
         runPresetId_ = q(config.value("preset_id", std::string()));
         const auto results = dir.readResults();
         QString measured = q(runStateName(status.state));

@@ -60,6 +60,9 @@ public slots:
     void openRun(const QString& runDir);
     /// Opens the Datasets window (what is present where, samples, download, import).
     void showDatasets();
+    /// Shows the run named in a point label ("run 7 …") in every per-run series (what a click
+    /// on a point does).
+    void showRunDetail(const QString& label);
 
 signals:
     void phaseChanged(trainlab::RunPhase phase);
@@ -121,6 +124,7 @@ private:
     DatasetsWindow* datasets_ = nullptr;
     Downloader* downloader_ = nullptr;
     QString downloadId_;
+    int selectedRun_ = 0;  ///< run shown in per-run panels (0: the latest)
 };
 
 QString runPhaseName(RunPhase p);

@@ -161,9 +161,9 @@ public:
         PlotLayout l;
         l.panels.push_back({"ratio", "Final loss vs minimal ratio (one point per run)", "final loss (MSE, log)",
                             "minimal ratio (fraction of eigenvalues > 0)", "", true, false, false});
-        l.panels.push_back({"spectrum", "Hessian spectrum of the latest run", "eigenvalue index (ascending)",
+        l.panels.push_back({"spectrum", "Hessian spectrum (latest run; click a point on the left to choose one)", "eigenvalue index (ascending)",
                             "|λ| (log)", "", false, true, false});
-        l.panels.push_back({"grad_norm", "Gradient norm of the latest run (phase 1, then phase 2)", "step",
+        l.panels.push_back({"grad_norm", "Gradient norm of the selected run (phase 1, then phase 2)", "step",
                             "‖∇L‖₂ (log)", "", false, true, false});
         SeriesSpec ratio;
         ratio.id = "ratio";
@@ -189,6 +189,7 @@ public:
         spectrum.mode = SeriesMode::Replace;
         spectrum.style = SeriesStyle::Scatter;
         spectrum.color = 2;
+        spectrum.perRun = true;
         l.series.push_back(spectrum);
         SeriesSpec negative = spectrum;
         negative.id = "spectrum_latest_negative";
@@ -203,6 +204,7 @@ public:
         grad.yName = "grad_norm";
         grad.mode = SeriesMode::Replace;
         grad.color = 3;
+        grad.perRun = true;
         l.series.push_back(grad);
         return l;
     }
@@ -222,6 +224,7 @@ public:
         std::mutex mutex;
         std::vector<json> runResults(static_cast<size_t>(runs_));
         std::vector<std::vector<double>> table, eigenTable;
+        std::vector<std::string> pointLabels;  // one per scatter point, in the order appended
         std::exception_ptr firstError;
         std::atomic<int> next{0}, done{0};
         std::atomic<std::int64_t> stepsDone{0};
@@ -305,8 +308,12 @@ public:
                 eigenTable.push_back(std::move(row));
             }
             if (dense_) {
+                pointLabels.push_back("run " + std::to_string(r + 1) + " · loss " + fmt(finalLoss) + " · ‖∇L‖ " +
+                                      fmt(gradNorm) + " · phase 2: " + phase2End);
                 sink.pointsAppended("ratio", {finalLoss}, {s.minimalRatio});
                 sink.pointsAppended("ratio_tol", {finalLoss}, {s.minimalRatioTol});
+                sink.labelsReplaced("ratio", pointLabels);
+                sink.labelsReplaced("ratio_tol", pointLabels);
             }
             std::vector<double> posX, posY, negX, negY;
             for (size_t i = 0; i < eig.size(); ++i) {
@@ -320,6 +327,17 @@ public:
             }
             sink.seriesReplaced("spectrum_latest", posX, posY);
             sink.seriesReplaced("spectrum_latest_negative", negX, negY);
+            // Every run's curves, so that any run can be shown later (click in the scatter).
+            auto rowsOf = [](const std::vector<double>& x, const std::vector<double>& y) {
+                std::vector<std::vector<double>> rows;
+                rows.reserve(x.size());
+                for (size_t i = 0; i < x.size(); ++i) rows.push_back({x[i], y[i]});
+                return rows;
+            };
+            const std::string runSuffix = "_run" + std::to_string(r + 1);
+            sink.tableWritten("spectrum_latest" + runSuffix, {"index", "abs_eigenvalue"}, rowsOf(posX, posY));
+            sink.tableWritten("spectrum_latest_negative" + runSuffix, {"index", "abs_eigenvalue"}, rowsOf(negX, negY));
+            sink.tableWritten("grad_norm_latest" + runSuffix, {"step", "grad_norm"}, rowsOf(trace.steps, trace.norms));
             sink.seriesReplaced("grad_norm_latest", trace.steps, trace.norms);
             std::vector<std::string> columns{"run", "seed", "phase1_loss", "final_loss", "grad_norm", "phase2_steps",
                                              "phase2_reached_threshold", "minimal_ratio", "minimal_ratio_tol",

@@ -225,6 +225,15 @@ PlotPanel::PlotPanel(const PanelSpec& spec, QWidget* parent) : QWidget(parent), 
     connect(plot_, &QCustomPlot::mouseMove, this, [this](QMouseEvent* e) { onMouseMove(e); });
     connect(plot_, &QCustomPlot::mouseWheel, this, [this](QWheelEvent* e) { onMouseWheel(e); });
     connect(plot_, &QCustomPlot::mouseDoubleClick, this, [this](QMouseEvent*) { resetView(); });
+    connect(plot_, &QCustomPlot::mousePress, this, [this](QMouseEvent* e) {
+        if (e->button() != Qt::LeftButton) return;
+        const SeriesData* best = nullptr;
+        std::size_t i = 0;
+        if (!nearestPoint(e->position(), &best, &i)) return;
+        const QString label =
+            i < best->labels.size() ? QString::fromStdString(best->labels[i]) : QString();
+        emit pointClicked(QString::fromStdString(best->spec.id), static_cast<int>(i), label);
+    });
     plot_->setContextMenuPolicy(Qt::CustomContextMenu);
     connect(plot_, &QWidget::customContextMenuRequested, this,
             [this](const QPoint& pos) { showContextMenu(pos); });
@@ -792,13 +801,7 @@ void PlotPanel::hideHover() {
     hoverText_.clear();
 }
 
-void PlotPanel::onMouseMove(QMouseEvent* event) {
-    if (event->buttons() & (Qt::LeftButton | Qt::MiddleButton)) {
-        userView_ = true;
-        hideHover();
-        return;
-    }
-    const QPointF pos = event->position();
+bool PlotPanel::nearestPoint(const QPointF& pos, const SeriesData** bestOut, std::size_t* indexOut) const {
     const double r2 = double(kHoverRadiusPx) * kHoverRadiusPx;
     const SeriesData* best = nullptr;
     std::size_t bestI = 0;
@@ -843,6 +846,22 @@ void PlotPanel::onMouseMove(QMouseEvent* event) {
             }
         }
     }
+    *bestOut = best;
+    *indexOut = bestI;
+    return best != nullptr;
+}
+
+void PlotPanel::onMouseMove(QMouseEvent* event) {
+    if (event->buttons() & (Qt::LeftButton | Qt::MiddleButton)) {
+        userView_ = true;
+        hideHover();
+        return;
+    }
+    const QPointF pos = event->position();
+    const SeriesData* best = nullptr;
+    std::size_t bestI = 0;
+    nearestPoint(pos, &best, &bestI);
+    QCPAxis* xa = plot_->xAxis;
     if (!best) {
         hideHover();
         return;

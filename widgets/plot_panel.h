@@ -106,7 +106,11 @@ class PlotPanel : public QWidget {
     /// The text of the hover tooltip last shown (empty while no point is hovered).
     QString hoverText() const { return hoverText_; }
 
-  protected:
+  signals:
+    /// A left click on a plotted point: its series, its index in the series and its label.
+    void pointClicked(const QString& seriesId, int index, const QString& label);
+
+protected:
     void changeEvent(QEvent* event) override;
     bool eventFilter(QObject* watched, QEvent* event) override;
 
@@ -128,6 +132,8 @@ class PlotPanel : public QWidget {
     void syncForExport() const;
     void showContextMenu(const QPoint& pos);
     void onMouseMove(QMouseEvent* event);
+    /// The stored point nearest to `pos` (widget pixels) within the hover radius.
+    bool nearestPoint(const QPointF& pos, const SeriesData** best, std::size_t* index) const;
     void onMouseWheel(QWheelEvent* event);
     void onXRangeChanged();
     void hideHover();

@@ -43,6 +43,7 @@ void to_json(json& j, const SeriesSpec& s) {
              {"dashed", s.dashed},
              {"right_axis", s.rightAxis},
              {"mode", s.mode == SeriesMode::Append ? "append" : "replace"},
+             {"per_run", s.perRun},
              {"style", s.style == SeriesStyle::Line      ? "line"
                        : s.style == SeriesStyle::Scatter ? "scatter"
                                                          : "trajectory"}};
@@ -58,6 +59,7 @@ void from_json(const json& j, SeriesSpec& s) {
     s.dashed = j.value("dashed", false);
     s.rightAxis = j.value("right_axis", false);
     s.mode = j.value("mode", "append") == "replace" ? SeriesMode::Replace : SeriesMode::Append;
+    s.perRun = j.value("per_run", false);
     const std::string style = j.value("style", "line");
     s.style = style == "scatter" ? SeriesStyle::Scatter : style == "trajectory" ? SeriesStyle::Trajectory : SeriesStyle::Line;
 }

@@ -42,6 +42,10 @@ struct SeriesSpec {
     bool rightAxis = false;
     SeriesMode mode = SeriesMode::Append;
     SeriesStyle style = SeriesStyle::Line;
+    /// The experiment also records this series for every run as metrics/<id>_run<N>.csv; a
+    /// click on a point labelled "run N …" shows run N's version (e.g. the spectrum of the
+    /// selected run).
+    bool perRun = false;
 };
 
 struct PlotLayout {

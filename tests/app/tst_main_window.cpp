@@ -108,6 +108,37 @@ private slots:
         QCOMPARE(RunDirectory(runDir.toStdString()).readStatus().state, RunState::Cancelled);
     }
 
+    void clickingARunShowsItsSpectrum() {
+        QTemporaryDir tmp;
+        MainWindow w;
+        w.setQuiet(true);
+        w.setRunsRoot(tmp.path());
+        const Preset p = resolvePreset("2-3-minimal-ratio");
+        nlohmann::json config = p.config;
+        config["runs"] = 3;
+        config["train_grid"]["step"] = 0.1;
+        config["widths"] = {1, 4, 3, 1};
+        config["phase1"]["max_steps"] = 50;
+        config["phase2"]["max_steps"] = 10;
+        w.selectPreset("2-3-minimal-ratio");
+        w.configEditor()->setSchema(findExperimentKind(p.kind)->schema(config), config);
+        w.startRun();
+        QTRY_COMPARE_WITH_TIMEOUT(w.phase(), RunPhase::Finished, 60000);
+        PlotPanel* spectrum = w.view()->panelFor("spectrum");
+        PlotPanel* ratio = w.view()->panelFor("ratio");
+        QVERIFY(spectrum && ratio);
+        QCOMPARE(ratio->pointCount("ratio"), size_t(3));
+        QCOMPARE(ratio->pointLabels("ratio").size(), size_t(3));
+        // Choose run 2: the per-run panels show exactly run 2's recorded curves.
+        w.showRunDetail("run 2 · loss 0.1");
+        RunDirectory dir(w.currentRunDir().toStdString());
+        const Series trace = readSeriesCsv(dir.seriesPath("grad_norm_latest_run2"));
+        QVERIFY(trace.x.size() >= 50);
+        QCOMPARE(w.view()->panelFor("grad_norm")->pointCount("grad_norm_latest"), trace.x.size());
+        const Series pos = readSeriesCsv(dir.seriesPath("spectrum_latest_run2"));
+        QCOMPARE(spectrum->pointCount("spectrum_latest"), pos.x.size());
+    }
+
     void theDatasetsWindowOpensFromTheDataMenu() {
         MainWindow w;
         w.setQuiet(true);

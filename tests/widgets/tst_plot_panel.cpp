@@ -97,6 +97,7 @@ class TestPlotPanel : public QObject {
     void decimationKeepsSpikeAndAllPoints();
     void logAxisSkipsNonPositiveForDisplayOnly();
     void hoverMarksNearestStoredPoint();
+    void clickOnAPointReportsItsLabel();
     void experimentViewRoutesAndExportsAll();
     void trajectoryKeepsOrderAndShowsDirection();
     void pointLabelsInHoverPlotAndCsv();
@@ -280,6 +281,38 @@ void TestPlotPanel::hoverMarksNearestStoredPoint() {
                      Qt::NoModifier);
     QApplication::sendEvent(plot, &away);
     QVERIFY(!tracer->visible());
+}
+
+void TestPlotPanel::clickOnAPointReportsItsLabel() {
+    PanelSpec p;
+    p.id = "scatter";
+    PlotPanel panel(p);
+    panel.resize(600, 400);
+    SeriesSpec s = series("pts", "scatter", 0, false);
+    s.style = SeriesStyle::Scatter;
+    panel.addSeries(s);
+    panel.appendPoints("pts", {1, 2, 3}, {5, 1, 4});
+    panel.setPointLabels("pts", {"run 7 · a", "run 2 · b", "run 9 · c"});
+    panel.refresh();
+    panel.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&panel));
+    QCustomPlot* plot = panel.plot();
+    plot->replot(QCustomPlot::rpImmediateRefresh);
+    QSignalSpy clicked(&panel, &PlotPanel::pointClicked);
+    const QPointF at(plot->xAxis->coordToPixel(2), plot->yAxis->coordToPixel(1));
+    QMouseEvent press(QEvent::MouseButtonPress, at, plot->mapToGlobal(at), Qt::LeftButton, Qt::LeftButton,
+                      Qt::NoModifier);
+    QApplication::sendEvent(plot, &press);
+    QCOMPARE(clicked.count(), 1);
+    QCOMPARE(clicked.at(0).at(0).toString(), QString("pts"));
+    QCOMPARE(clicked.at(0).at(1).toInt(), 1);
+    QCOMPARE(clicked.at(0).at(2).toString(), QString("run 2 · b"));
+    // A click far from every point selects nothing.
+    const QPointF empty(plot->xAxis->coordToPixel(1), plot->yAxis->coordToPixel(1));
+    QMouseEvent miss(QEvent::MouseButtonPress, empty, plot->mapToGlobal(empty), Qt::LeftButton,
+                     Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(plot, &miss);
+    QCOMPARE(clicked.count(), 1);
 }
 
 void TestPlotPanel::experimentViewRoutesAndExportsAll() {
