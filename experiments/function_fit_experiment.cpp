@@ -15,6 +15,7 @@
 #include "function_data.h"
 #include "mlp.h"
 #include "mlp_fast.h"
+#include "parallel_runs.h"
 #include "trainer.h"
 
 namespace trainlab {
@@ -335,10 +336,7 @@ public:
         std::vector<json> modelResults(n);
         std::vector<std::atomic<std::int64_t>> progressSteps(n);
         for (auto& s : progressSteps) s = 0;
-        std::mutex errorMutex;
-        std::exception_ptr firstError;
         const auto t0 = std::chrono::steady_clock::now();
-        std::atomic<size_t> nextModel{0};
         std::mutex progressMutex;
         auto lastProgress = std::chrono::steady_clock::now() - std::chrono::seconds(1);
 
@@ -357,7 +355,7 @@ public:
         };
 
         const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-        const size_t workers = parallel_ ? std::min<size_t>(n, std::max<unsigned>(1, cores / std::max(1, threads_))) : 1;
+        const int workers = workerCount(static_cast<int>(n), parallel_, threads_);
         std::vector<int> shardsUsed(n, 1);
 
         auto trainOne = [&](size_t m) {
@@ -415,26 +413,7 @@ public:
                                    {"seconds", r.seconds}};
         };
 
-        auto worker = [&]() {
-            for (;;) {
-                const size_t m = nextModel.fetch_add(1);
-                if (m >= n || control.cancel) return;
-                try {
-                    trainOne(m);
-                } catch (...) {
-                    std::lock_guard<std::mutex> lock(errorMutex);
-                    if (!firstError) firstError = std::current_exception();
-                    control.cancel = true;  // stop the other models: the run has failed
-                    return;
-                }
-            }
-        };
-
-        std::vector<std::thread> pool;
-        for (size_t w = 1; w < workers; ++w) pool.emplace_back(worker);
-        worker();
-        for (auto& t : pool) t.join();
-        if (firstError) std::rethrow_exception(firstError);
+        runJobs(static_cast<int>(n), workers, control, [&](int m) { trainOne(static_cast<size_t>(m)); });
 
         json results;
         results["models"] = json::array();

@@ -17,6 +17,7 @@
 #include "hessian.h"
 #include "mlp.h"
 #include "mlp_fast.h"
+#include "parallel_runs.h"
 #include "trainer.h"
 
 namespace trainlab {
@@ -225,8 +226,7 @@ public:
         std::vector<json> runResults(static_cast<size_t>(runs_));
         std::vector<std::vector<double>> table, eigenTable;
         std::vector<std::string> pointLabels;  // one per scatter point, in the order appended
-        std::exception_ptr firstError;
-        std::atomic<int> next{0}, done{0};
+        std::atomic<int> done{0};
         std::atomic<std::int64_t> stepsDone{0};
         const double stepsPerRun = static_cast<double>(phase1_.maxSteps + (phase2Enabled_ ? phase2_.maxSteps : 0));
 
@@ -352,40 +352,25 @@ public:
                             std::to_string(finished) + " / " + std::to_string(runs_) + " runs analysed");
         };
 
-        auto worker = [&] {
-            for (;;) {
-                const int r = next.fetch_add(1);
-                if (r >= runs_ || control.cancel) return;
-                try {
-                    oneRun(r);
-                } catch (...) {
-                    std::lock_guard<std::mutex> lock(mutex);
-                    if (!firstError) firstError = std::current_exception();
-                    control.cancel = true;
-                    return;
-                }
-            }
-        };
         // Progress between run completions, from the step counter.
         std::atomic<bool> finishedAll{false};
         std::thread ticker([&] {
             while (!finishedAll) {
-                std::this_thread::sleep_for(std::chrono::milliseconds(250));
+                std::this_thread::sleep_for(std::chrono::milliseconds(100));
                 const double f = std::min(0.999, static_cast<double>(stepsDone) / (stepsPerRun * runs_));
                 sink.progressed(f, std::to_string(done.load()) + " / " + std::to_string(runs_) + " runs analysed");
             }
         });
-        const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-        const int workers = config_.at("parallel").get<bool>()
-                                ? std::max(1, std::min<int>(runs_, static_cast<int>(cores) / std::max(1, threads_)))
-                                : 1;
-        std::vector<std::thread> pool;
-        for (int w = 1; w < workers; ++w) pool.emplace_back(worker);
-        worker();
-        for (auto& t : pool) t.join();
+        const int workers = workerCount(runs_, config_.at("parallel").get<bool>(), threads_);
+        try {
+            runJobs(runs_, workers, control, oneRun);
+        } catch (...) {
+            finishedAll = true;
+            ticker.join();
+            throw;
+        }
         finishedAll = true;
         ticker.join();
-        if (firstError) std::rethrow_exception(firstError);
 
         std::sort(eigenTable.begin(), eigenTable.end());
         std::vector<std::string> eigColumns{"run"};

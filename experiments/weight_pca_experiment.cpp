@@ -16,6 +16,7 @@
 #include "data/dataset_catalog.h"
 #include "image_tensors.h"
 #include "mlp.h"
+#include "parallel_runs.h"
 #include "trainer.h"
 #include "weight_pca.h"
 
@@ -266,10 +267,7 @@ public:
             return std::make_pair(lossSum / n, static_cast<double>(correct) / n);
         };
 
-        std::atomic<int> next{0};
         std::atomic<std::int64_t> epochsDone{0};
-        std::mutex errorMutex;
-        std::exception_ptr firstError;
         std::vector<json> runResults(static_cast<size_t>(runs_));
 
         auto oneRun = [&](int r) {
@@ -327,29 +325,7 @@ public:
                                                      {"test_loss", testLoss},
                                                      {"test_accuracy", testAcc}};
         };
-        auto worker = [&] {
-            for (;;) {
-                const int r = next.fetch_add(1);
-                if (r >= runs_ || control.cancel) return;
-                try {
-                    oneRun(r);
-                } catch (...) {
-                    std::lock_guard<std::mutex> lock(errorMutex);
-                    if (!firstError) firstError = std::current_exception();
-                    control.cancel = true;
-                    return;
-                }
-            }
-        };
-        const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-        const int workers = config_.at("parallel").get<bool>()
-                                ? std::max(1, std::min<int>(runs_, static_cast<int>(cores) / std::max(1, threads_)))
-                                : 1;
-        std::vector<std::thread> pool;
-        for (int w = 1; w < workers; ++w) pool.emplace_back(worker);
-        worker();
-        for (auto& t : pool) t.join();
-        if (firstError) std::rethrow_exception(firstError);
+        runJobs(runs_, workerCount(runs_, config_.at("parallel").get<bool>(), threads_), control, oneRun);
         refit(true);
 
         json results;

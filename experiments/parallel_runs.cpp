@@ -1,0 +1,43 @@
+#include "parallel_runs.h"
+
+#include <algorithm>
+#include <atomic>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace trainlab {
+
+int workerCount(int jobs, bool parallel, int threadsPerJob) {
+    if (!parallel || jobs <= 1) return 1;
+    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    return std::max(1, std::min(jobs, cores / std::max(1, threadsPerJob)));
+}
+
+void runJobs(int count, int workers, RunControl& control, const std::function<void(int)>& job) {
+    std::atomic<int> next{0};
+    std::mutex errorMutex;
+    std::exception_ptr firstError;
+    auto worker = [&] {
+        for (;;) {
+            const int i = next.fetch_add(1);
+            if (i >= count || control.cancel) return;
+            try {
+                job(i);
+            } catch (...) {
+                std::lock_guard<std::mutex> lock(errorMutex);
+                if (!firstError) firstError = std::current_exception();
+                control.cancel = true;  // the run has failed: stop the other jobs
+                return;
+            }
+        }
+    };
+    std::vector<std::thread> pool;
+    for (int w = 1; w < workers; ++w) pool.emplace_back(worker);
+    worker();
+    for (auto& t : pool) t.join();
+    if (firstError) std::rethrow_exception(firstError);
+}
+
+}  // namespace trainlab
