@@ -43,15 +43,17 @@ std::string formatDuration(double seconds) {
 
 /// Progress with ETA and log lines on stderr.
 class ConsoleObserver : public RunObserver {
-public:
+  public:
     explicit ConsoleObserver(bool quiet) : quiet_(quiet), tty_(::isatty(STDERR_FILENO)) {}
     void runDirectoryCreated(const std::string& dir) override {
         std::lock_guard<std::mutex> lock(mutex_);
         std::cerr << "trainlab: recording to " << dir << "\n";
     }
     void layoutDeclared(const PlotLayout&) override {}
-    void pointsAppended(const std::string&, const std::vector<double>&, const std::vector<double>&) override {}
-    void seriesReplaced(const std::string&, const std::vector<double>&, const std::vector<double>&) override {}
+    void pointsAppended(const std::string&, const std::vector<double>&,
+                        const std::vector<double>&) override {}
+    void seriesReplaced(const std::string&, const std::vector<double>&,
+                        const std::vector<double>&) override {}
     void progressed(double f, const std::string& message) override {
         if (quiet_) return;
         std::lock_guard<std::mutex> lock(mutex_);
@@ -61,8 +63,9 @@ public:
         const double elapsed = std::chrono::duration<double>(now - t0_).count();
         const double eta = f > 0.001 ? elapsed * (1 - f) / f : -1;
         char line[512];
-        std::snprintf(line, sizeof line, "[%5.1f%%] %s  elapsed %s  ETA %s", 100 * f, message.c_str(),
-                      formatDuration(elapsed).c_str(), formatDuration(eta).c_str());
+        std::snprintf(line, sizeof line, "[%5.1f%%] %s  elapsed %s  ETA %s", 100 * f,
+                      message.c_str(), formatDuration(elapsed).c_str(),
+                      formatDuration(eta).c_str());
         if (tty_)
             std::cerr << "\r\033[K" << line << std::flush;
         else
@@ -74,7 +77,7 @@ public:
         std::cerr << text << "\n";
     }
 
-private:
+  private:
     bool quiet_, tty_;
     std::mutex mutex_;
     std::chrono::steady_clock::time_point t0_ = std::chrono::steady_clock::now();
@@ -88,20 +91,23 @@ void printList() {
             group = p.group;
             std::cout << group << ":\n";
         }
-        std::cout << "  " << p.id << std::string(p.id.size() < 32 ? 32 - p.id.size() : 1, ' ') << p.title
-                  << "\n";
+        std::cout << "  " << p.id << std::string(p.id.size() < 32 ? 32 - p.id.size() : 1, ' ')
+                  << p.title << "\n";
     }
 }
 
 void printSettings(const Preset& p) {
     const ExperimentKind* kind = findExperimentKind(p.kind);
-    std::cout << p.title << " (" << p.id << ", kind " << p.kind << ")\n\n" << p.description << "\n\nExpected: "
-              << p.expected << "\n\nSettings (--set key=value):\n";
+    std::cout << p.title << " (" << p.id << ", kind " << p.kind << ")\n\n"
+              << p.description << "\n\nExpected: " << p.expected
+              << "\n\nSettings (--set key=value):\n";
     for (const auto& s : kind->schema(p.config)) {
         const auto ptr = keyToPointer(s.key);
-        std::cout << "  " << s.key << " = " << (p.config.contains(ptr) ? p.config.at(ptr).dump() : "?") << "  ("
+        std::cout << "  " << s.key << " = "
+                  << (p.config.contains(ptr) ? p.config.at(ptr).dump() : "?") << "  ("
                   << paramTypeName(s.type);
-        if (s.type == ParamType::Int || s.type == ParamType::Double) std::cout << " in [" << s.min << ", " << s.max << "]";
+        if (s.type == ParamType::Int || s.type == ParamType::Double)
+            std::cout << " in [" << s.min << ", " << s.max << "]";
         if (s.type == ParamType::Choice) {
             std::cout << ":";
             for (const auto& c : s.choices) std::cout << " " << c;
@@ -128,14 +134,15 @@ int runDataCommand(const QStringList& args, const std::string& dataDir, bool qui
     const auto roots = datasetSearchRoots(dataDir);
     if (sub == "list" || sub.isEmpty()) {
         std::cout << "Searched, in order:\n";
-        for (const auto& r : roots) std::cout << "  " << r.path.string() << "  (" << r.origin << ")\n";
+        for (const auto& r : roots)
+            std::cout << "  " << r.path.string() << "  (" << r.origin << ")\n";
         std::cout << "\n";
         for (const auto& spec : knownDatasets()) {
             const auto loc = locateDataset(spec.id, roots);
             std::cout << spec.id << std::string(16 - std::min<size_t>(15, spec.id.size()), ' ');
             if (loc)
-                std::cout << "present  " << loc->path.string() << " (" << loc->root.origin << "; " << loc->detail
-                          << "; " << humanBytes(loc->bytes) << ")\n";
+                std::cout << "present  " << loc->path.string() << " (" << loc->root.origin << "; "
+                          << loc->detail << "; " << humanBytes(loc->bytes) << ")\n";
             else
                 std::cout << "absent   download " << humanBytes(spec.downloadBytes())
                           << ": trainlab-cli data download " << spec.id << "\n";
@@ -145,7 +152,8 @@ int runDataCommand(const QStringList& args, const std::string& dataDir, bool qui
     const std::string id = args.value(1).toStdString();
     const DatasetSpec* spec = findDatasetSpec(id);
     if (!spec) {
-        std::cerr << "trainlab-cli: dataset '" << id << "' is unknown (mnist, fashion-mnist or cifar10)\n";
+        std::cerr << "trainlab-cli: dataset '" << id
+                  << "' is unknown (mnist, fashion-mnist or cifar10)\n";
         return 2;
     }
     const fs::path root = dataDir.empty() ? userDataDir() : fs::path(dataDir);
@@ -154,11 +162,12 @@ int runDataCommand(const QStringList& args, const std::string& dataDir, bool qui
         std::error_code ec;
         fs::create_directories(dest, ec);
         if (ec) {
-            std::cerr << "trainlab-cli: cannot create " << dest.string() << ": " << ec.message() << "\n";
+            std::cerr << "trainlab-cli: cannot create " << dest.string() << ": " << ec.message()
+                      << "\n";
             return 1;
         }
-        std::cerr << "trainlab: downloading " << spec->title << " (" << humanBytes(spec->downloadBytes())
-                  << ") to " << dest.string() << "\n";
+        std::cerr << "trainlab: downloading " << spec->title << " ("
+                  << humanBytes(spec->downloadBytes()) << ") to " << dest.string() << "\n";
         const bool tty = ::isatty(STDERR_FILENO);
         auto last = std::chrono::steady_clock::now() - std::chrono::seconds(10);
         QString error;
@@ -170,9 +179,11 @@ int runDataCommand(const QStringList& args, const std::string& dataDir, bool qui
                 if (now - last < std::chrono::milliseconds(tty ? 200 : 2000)) return;
                 last = now;
                 char line[256];
-                std::snprintf(line, sizeof line, "%s  %s / %s  %s/s  ETA %s", file.toStdString().c_str(),
-                              humanBytes(got).c_str(), humanBytes(total).c_str(),
-                              humanBytes(static_cast<std::int64_t>(speed)).c_str(), formatDuration(eta).c_str());
+                std::snprintf(line, sizeof line, "%s  %s / %s  %s/s  ETA %s",
+                              file.toStdString().c_str(), humanBytes(got).c_str(),
+                              humanBytes(total).c_str(),
+                              humanBytes(static_cast<std::int64_t>(speed)).c_str(),
+                              formatDuration(eta).c_str());
                 if (tty)
                     std::cerr << "\r\033[K" << line << std::flush;
                 else
@@ -185,7 +196,8 @@ int runDataCommand(const QStringList& args, const std::string& dataDir, bool qui
         }
         const auto loc = locateDataset(id, {{root, "download"}});
         if (!loc) {
-            std::cerr << "trainlab-cli: downloaded files in " << dest.string() << " were not recognised\n";
+            std::cerr << "trainlab-cli: downloaded files in " << dest.string()
+                      << " were not recognised\n";
             return 1;
         }
         loadRawDataset(*loc);  // verifies the contents, not only the checksums
@@ -202,7 +214,8 @@ int runDataCommand(const QStringList& args, const std::string& dataDir, bool qui
         std::cout << loc.path.string() << "\n";
         return 0;
     }
-    std::cerr << "trainlab-cli: unknown data command '" << sub.toStdString() << "' (list, download, import)\n";
+    std::cerr << "trainlab-cli: unknown data command '" << sub.toStdString()
+              << "' (list, download, import)\n";
     return 2;
 }
 
@@ -247,18 +260,24 @@ int runCommandLine(const QStringList& arguments) {
     parser.addVersionOption();
     parser.addPositionalArgument("command", "list | show | validate | run | render");
     parser.addPositionalArgument("target", "preset id, preset file or run folder", "[target]");
-    QCommandLineOption setOpt("set", "Override one setting, e.g. --set lr=0.001 (repeatable).", "key=value");
+    QCommandLineOption setOpt("set", "Override one setting, e.g. --set lr=0.001 (repeatable).",
+                              "key=value");
     QCommandLineOption seedOpt("seed", "Random seed (overrides the preset's).", "N");
-    QCommandLineOption threadsOpt("threads", "Intra-op threads for libtorch (default 1).", "N", "1");
-    QCommandLineOption outOpt("out", "Folder in which the run folder is created (default: " +
-                                         QString::fromStdString(defaultRunsRoot().string()) + ").",
+    QCommandLineOption threadsOpt("threads", "Intra-op threads for libtorch (default 1).", "N",
+                                  "1");
+    QCommandLineOption outOpt("out",
+                              "Folder in which the run folder is created (default: " +
+                                  QString::fromStdString(defaultRunsRoot().string()) + ").",
                               "DIR");
     QCommandLineOption quietOpt({"q", "quiet"}, "No progress lines.");
-    QCommandLineOption dataDirOpt("data-dir", "Folder searched first for datasets (and where 'data download' puts them).", "DIR");
+    QCommandLineOption dataDirOpt(
+        "data-dir", "Folder searched first for datasets (and where 'data download' puts them).",
+        "DIR");
     QCommandLineOption noPlotsOpt("no-plots", "Do not render PNG/SVG plots at the end.");
     parser.addOptions({setOpt, seedOpt, threadsOpt, outOpt, quietOpt, noPlotsOpt, dataDirOpt});
     if (!parser.parse(arguments)) {
-        std::cerr << "trainlab-cli: " << parser.errorText().toStdString() << "\n(see trainlab-cli --help)\n";
+        std::cerr << "trainlab-cli: " << parser.errorText().toStdString()
+                  << "\n(see trainlab-cli --help)\n";
         return 2;
     }
     if (parser.isSet("help")) {
@@ -281,9 +300,11 @@ int runCommandLine(const QStringList& arguments) {
             return 0;
         }
         if (command == "data")
-            return runDataCommand(pos.mid(1), parser.value(dataDirOpt).toStdString(), parser.isSet(quietOpt));
+            return runDataCommand(pos.mid(1), parser.value(dataDirOpt).toStdString(),
+                                  parser.isSet(quietOpt));
         if (pos.size() < 2) {
-            std::cerr << "trainlab-cli: '" << command.toStdString() << "' needs a target (see --help)\n";
+            std::cerr << "trainlab-cli: '" << command.toStdString()
+                      << "' needs a target (see --help)\n";
             return 2;
         }
         const std::string target = pos.at(1).toStdString();
@@ -307,7 +328,8 @@ int runCommandLine(const QStringList& arguments) {
             return 0;
         }
         if (command != "run") {
-            std::cerr << "trainlab-cli: unknown command '" << command.toStdString() << "' (see --help)\n";
+            std::cerr << "trainlab-cli: unknown command '" << command.toStdString()
+                      << "' (see --help)\n";
             return 2;
         }
         RunRequest request;
@@ -323,7 +345,8 @@ int runCommandLine(const QStringList& arguments) {
         }
         if (parser.isSet(seedOpt)) {
             try {
-                applyOverride(request.preset.kind, request.config, "seed=" + parser.value(seedOpt).toStdString());
+                applyOverride(request.preset.kind, request.config,
+                              "seed=" + parser.value(seedOpt).toStdString());
             } catch (const ConfigError& e) {
                 problems.push_back("--seed: " + e.problems().front());
             }
@@ -331,11 +354,13 @@ int runCommandLine(const QStringList& arguments) {
         bool ok = false;
         request.threads = parser.value(threadsOpt).toInt(&ok);
         if (!ok || request.threads < 1 || request.threads > 256)
-            problems.push_back("--threads '" + parser.value(threadsOpt).toStdString() + "' must be an integer in [1, 256]");
+            problems.push_back("--threads '" + parser.value(threadsOpt).toStdString() +
+                               "' must be an integer in [1, 256]");
         if (!problems.empty()) throw ConfigError(problems);
         request.dataDir = parser.value(dataDirOpt).toStdString();
-        request.runsRoot = parser.isSet(outOpt) ? std::filesystem::path(parser.value(outOpt).toStdString())
-                                                : defaultRunsRoot();
+        request.runsRoot = parser.isSet(outOpt)
+                               ? std::filesystem::path(parser.value(outOpt).toStdString())
+                               : defaultRunsRoot();
 
         RunControl control;
         gControl = &control;
@@ -351,14 +376,18 @@ int runCommandLine(const QStringList& arguments) {
         if (!outcome.runDir.empty() && !parser.isSet(noPlotsOpt)) {
             QString error;
             renderRunPlots(QString::fromStdString(outcome.runDir.string()), &error);
-            if (!error.isEmpty()) std::cerr << "trainlab: plots not rendered: " << error.toStdString() << "\n";
+            if (!error.isEmpty())
+                std::cerr << "trainlab: plots not rendered: " << error.toStdString() << "\n";
         }
         std::cerr << "trainlab: " << runStateName(outcome.state) << ": " << outcome.message << "\n";
         if (!outcome.runDir.empty()) std::cout << outcome.runDir.string() << "\n";
         switch (outcome.state) {
-            case RunState::Finished: return 0;
-            case RunState::Cancelled: return 130;
-            default: return 1;
+            case RunState::Finished:
+                return 0;
+            case RunState::Cancelled:
+                return 130;
+            default:
+                return 1;
         }
     } catch (const std::exception& e) {
         std::cerr << "trainlab-cli: " << e.what() << "\n";

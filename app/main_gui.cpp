@@ -31,20 +31,26 @@ int main(int argc, char** argv) {
     QApplication::setWindowIcon(QIcon(":/trainlab/trainlab.svg"));
 
     QCommandLineParser parser;
-    parser.setApplicationDescription("trainlab: a workbench for the experiments that explain how deep networks learn.");
+    parser.setApplicationDescription(
+        "trainlab: a workbench for the experiments that explain how deep networks learn.");
     parser.addHelpOption();
     parser.addVersionOption();
     QCommandLineOption presetOpt("preset", "Select this preset at start.", "id");
     QCommandLineOption runOpt("run", "Start the selected preset at once.");
     QCommandLineOption runsOpt("runs", "Folder of recorded runs.", "dir");
     QCommandLineOption dataOpt("data-dir", "Folder searched first for datasets.", "dir");
-    QCommandLineOption shotOpt("screenshot", "Save a picture of the window to FILE after --screenshot-after seconds, then quit.", "file");
-    QCommandLineOption shotAfterOpt("screenshot-after", "Seconds before the screenshot (default 5).", "s", "5");
+    QCommandLineOption shotOpt(
+        "screenshot",
+        "Save a picture of the window to FILE after --screenshot-after seconds, then quit.",
+        "file");
+    QCommandLineOption shotAfterOpt("screenshot-after",
+                                    "Seconds before the screenshot (default 5).", "s", "5");
     parser.addOptions({presetOpt, runOpt, runsOpt, dataOpt, shotOpt, shotAfterOpt});
     parser.process(app);
 
     if (headless) {
-        const std::string preset = parser.isSet(presetOpt) ? parser.value(presetOpt).toStdString() : "1-1-sinc-patience";
+        const std::string preset =
+            parser.isSet(presetOpt) ? parser.value(presetOpt).toStdString() : "1-1-sinc-patience";
         std::fprintf(stderr,
                      "trainlab: no display found; running the preset '%s' headless "
                      "(trainlab-cli runs any preset: trainlab-cli --help).\n",
@@ -63,10 +69,13 @@ int main(int argc, char** argv) {
     if (parser.isSet(runOpt)) QTimer::singleShot(0, &window, &trainlab::MainWindow::startRun);
     if (parser.isSet(shotOpt)) {
         const QString file = parser.value(shotOpt);
-        QTimer::singleShot(static_cast<int>(parser.value(shotAfterOpt).toDouble() * 1000), &window, [&window, file] {
-            if (!window.grab().save(file)) std::fprintf(stderr, "trainlab: cannot write %s\n", qPrintable(file));
-            window.close();
-        });
+        QTimer::singleShot(static_cast<int>(parser.value(shotAfterOpt).toDouble() * 1000), &window,
+                           [&window, file] {
+                               if (!window.grab().save(file))
+                                   std::fprintf(stderr, "trainlab: cannot write %s\n",
+                                                qPrintable(file));
+                               window.close();
+                           });
     }
     return QApplication::exec();
 }

@@ -21,17 +21,17 @@
 #include <QPushButton>
 #include <QRegularExpression>
 #include <QSettings>
-#include <QStyle>
 #include <QStatusBar>
+#include <QStyle>
 #include <QToolBar>
 #include <QUrl>
 #include <QVBoxLayout>
 
 #include "bridge/downloader.h"
 #include "config_editor.h"
+#include "core/errors.h"
 #include "data/dataset_catalog.h"
 #include "datasets_window.h"
-#include "core/errors.h"
 #include "experiment_view.h"
 #include "plot_panel.h"
 #include "preset_browser.h"
@@ -42,26 +42,39 @@ namespace trainlab {
 
 QString runPhaseName(RunPhase p) {
     switch (p) {
-        case RunPhase::Idle: return "Ready";
-        case RunPhase::Starting: return "Starting";
-        case RunPhase::Running: return "Running";
-        case RunPhase::Paused: return "Paused";
-        case RunPhase::Stopping: return "Stopping";
-        case RunPhase::Finished: return "Finished";
-        case RunPhase::Failed: return "Failed";
-        case RunPhase::Cancelled: return "Cancelled";
+        case RunPhase::Idle:
+            return "Ready";
+        case RunPhase::Starting:
+            return "Starting";
+        case RunPhase::Running:
+            return "Running";
+        case RunPhase::Paused:
+            return "Paused";
+        case RunPhase::Stopping:
+            return "Stopping";
+        case RunPhase::Finished:
+            return "Finished";
+        case RunPhase::Failed:
+            return "Failed";
+        case RunPhase::Cancelled:
+            return "Cancelled";
     }
     return {};
 }
 
 namespace {
-QString q(const std::string& s) { return QString::fromStdString(s); }
+QString q(const std::string& s) {
+    return QString::fromStdString(s);
+}
 
 QString formatDuration(double seconds) {
     if (!(seconds >= 0) || seconds > 1e7) return "--:--";
     const qint64 s = static_cast<qint64>(seconds + 0.5);
     if (s >= 3600)
-        return QString("%1:%2:%3").arg(s / 3600).arg((s / 60) % 60, 2, 10, QChar('0')).arg(s % 60, 2, 10, QChar('0'));
+        return QString("%1:%2:%3")
+            .arg(s / 3600)
+            .arg((s / 60) % 60, 2, 10, QChar('0'))
+            .arg(s % 60, 2, 10, QChar('0'));
     return QString("%1:%2").arg(s / 60).arg(s % 60, 2, 10, QChar('0'));
 }
 }  // namespace
@@ -103,21 +116,26 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     connect(&drainTimer_, &QTimer::timeout, this, &MainWindow::drain);
 
     EngineWorker* w = controller_->worker();
-    connect(w, &EngineWorker::runStarted, this, [this](const QString& dir, const PlotLayout& layout) {
-        runDir_ = dir;
-        showLayout(layout);
-        if (phase_ == RunPhase::Starting) setPhase(RunPhase::Running);
-        log_->appendPlainText("Recording to " + dir);
-    });
+    connect(w, &EngineWorker::runStarted, this,
+            [this](const QString& dir, const PlotLayout& layout) {
+                runDir_ = dir;
+                showLayout(layout);
+                if (phase_ == RunPhase::Starting) setPhase(RunPhase::Running);
+                log_->appendPlainText("Recording to " + dir);
+            });
     connect(w, &EngineWorker::dataAvailable, this, [this] {
         if (!drainTimer_.isActive()) drainTimer_.start();
     });
     connect(w, &EngineWorker::runFinished, this,
-            [this](const QString& dir, const QString& headline) { finishRun(dir, RunPhase::Finished, headline); });
-    connect(w, &EngineWorker::runFailed, this,
-            [this](const QString& dir, const QString& message) { finishRun(dir, RunPhase::Failed, message); });
-    connect(w, &EngineWorker::runCancelled, this,
-            [this](const QString& dir) { finishRun(dir, RunPhase::Cancelled, "Cancelled: partial results kept"); });
+            [this](const QString& dir, const QString& headline) {
+                finishRun(dir, RunPhase::Finished, headline);
+            });
+    connect(w, &EngineWorker::runFailed, this, [this](const QString& dir, const QString& message) {
+        finishRun(dir, RunPhase::Failed, message);
+    });
+    connect(w, &EngineWorker::runCancelled, this, [this](const QString& dir) {
+        finishRun(dir, RunPhase::Cancelled, "Cancelled: partial results kept");
+    });
 
     QVector<PresetEntry> entries;
     for (const auto& p : presets_)
@@ -197,7 +215,8 @@ void MainWindow::buildDocks() {
 
 void MainWindow::buildActions() {
     auto* file = menuBar()->addMenu("&File");
-    auto* openPreset = file->addAction("Open preset file…", this, &MainWindow::loadPresetFileInteractive);
+    auto* openPreset =
+        file->addAction("Open preset file…", this, &MainWindow::loadPresetFileInteractive);
     openPreset->setShortcut(QKeySequence::Open);
     file->addAction("Open run folder…", this, [this] {
         const QString dir = QFileDialog::getExistingDirectory(this, "Open run", runsRoot_);
@@ -217,13 +236,17 @@ void MainWindow::buildActions() {
     quit->setShortcut(QKeySequence("Ctrl+Q"));
 
     auto* run = menuBar()->addMenu("&Run");
-    runAct_ = run->addAction(style()->standardIcon(QStyle::SP_MediaPlay), "&Run", this, &MainWindow::startRun);
+    runAct_ = run->addAction(style()->standardIcon(QStyle::SP_MediaPlay), "&Run", this,
+                             &MainWindow::startRun);
     runAct_->setShortcut(QKeySequence("Ctrl+R"));
-    pauseAct_ = run->addAction(style()->standardIcon(QStyle::SP_MediaPause), "&Pause", this, &MainWindow::togglePause);
+    pauseAct_ = run->addAction(style()->standardIcon(QStyle::SP_MediaPause), "&Pause", this,
+                               &MainWindow::togglePause);
     pauseAct_->setShortcut(QKeySequence(Qt::Key_Space));
-    stopAct_ = run->addAction(style()->standardIcon(QStyle::SP_MediaStop), "&Stop", this, &MainWindow::stopRun);
+    stopAct_ = run->addAction(style()->standardIcon(QStyle::SP_MediaStop), "&Stop", this,
+                              &MainWindow::stopRun);
     stopAct_->setShortcut(QKeySequence(Qt::Key_Escape));
-    for (QAction* a : {runAct_, pauseAct_, stopAct_}) a->setShortcutContext(Qt::ApplicationShortcut);
+    for (QAction* a : {runAct_, pauseAct_, stopAct_})
+        a->setShortcutContext(Qt::ApplicationShortcut);
 
     auto* view = menuBar()->addMenu("&View");
     for (QDockWidget* d : findChildren<QDockWidget*>()) view->addAction(d->toggleViewAction());
@@ -289,15 +312,16 @@ void MainWindow::updateCard(const QString& measured) {
         card_->setText("No preset selected.");
         return;
     }
-    QString html = "<b>" + q(p->title).toHtmlEscaped() + "</b><br><i>Expected:</i> " + q(p->expected).toHtmlEscaped();
+    QString html = "<b>" + q(p->title).toHtmlEscaped() + "</b><br><i>Expected:</i> " +
+                   q(p->expected).toHtmlEscaped();
     if (!measured.isEmpty()) html += "<br><i>Measured:</i> " + measured.toHtmlEscaped();
     card_->setText(html);
 }
 
 void MainWindow::setPhase(RunPhase p) {
     phase_ = p;
-    const bool active = p == RunPhase::Starting || p == RunPhase::Running || p == RunPhase::Paused ||
-                        p == RunPhase::Stopping;
+    const bool active = p == RunPhase::Starting || p == RunPhase::Running ||
+                        p == RunPhase::Paused || p == RunPhase::Stopping;
     runAct_->setEnabled(!active);
     pauseAct_->setEnabled(p == RunPhase::Running || p == RunPhase::Paused);
     pauseAct_->setText(p == RunPhase::Paused ? "Resume" : "Pause");
@@ -339,7 +363,8 @@ void MainWindow::startRun() {
     selectedRun_ = 0;
     clearPanels();
     updateCard("running…");
-    log_->appendPlainText(QDateTime::currentDateTime().toString(Qt::ISODate) + "  starting " + q(p->title));
+    log_->appendPlainText(QDateTime::currentDateTime().toString(Qt::ISODate) + "  starting " +
+                          q(p->title));
     progress_->setValue(0);
     runClock_.start();
     pausedMs_ = 0;
@@ -392,7 +417,8 @@ void MainWindow::showLayout(const PlotLayout& layout) {
         if (!previous)
             panelArea_->addDockWidget(Qt::TopDockWidgetArea, dock);
         else
-            panelArea_->splitDockWidget(previous, dock, index % 2 == 1 ? Qt::Horizontal : Qt::Vertical);
+            panelArea_->splitDockWidget(previous, dock,
+                                        index % 2 == 1 ? Qt::Horizontal : Qt::Vertical);
         previous = dock;
         panelDocks_.push_back(dock);
         ++index;
@@ -418,7 +444,8 @@ void MainWindow::rebuildPanelExportMenu() {
         QMenu* sub = panelExportMenu_->addMenu(q(panel->spec().title));
         const QString base = q(panel->spec().id);
         auto exportAs = [this, panel, base](const QString& suffix) {
-            const QString path = QFileDialog::getSaveFileName(this, "Export panel", QDir::homePath() + "/" + base + suffix);
+            const QString path = QFileDialog::getSaveFileName(
+                this, "Export panel", QDir::homePath() + "/" + base + suffix);
             if (path.isEmpty()) return;
             QString error;
             const bool ok = suffix == ".png"   ? panel->exportPng(path, 1600, 1000, 2.0, &error)
@@ -479,9 +506,10 @@ void MainWindow::drain() {
         progress_->setValue(static_cast<int>(data.progress * 1000));
         progress_->setFormat(QString("%1%").arg(data.progress * 100, 0, 'f', 1));
         const double elapsed = (runClock_.elapsed() - pausedMs_) / 1000.0;
-        const double eta = data.progress > 0.001 ? elapsed * (1 - data.progress) / data.progress : -1;
-        etaLabel_->setText(q(data.progressMessage) + "   elapsed " + formatDuration(elapsed) + "   ETA " +
-                           formatDuration(eta));
+        const double eta =
+            data.progress > 0.001 ? elapsed * (1 - data.progress) / data.progress : -1;
+        etaLabel_->setText(q(data.progressMessage) + "   elapsed " + formatDuration(elapsed) +
+                           "   ETA " + formatDuration(eta));
     }
 }
 
@@ -515,7 +543,8 @@ void MainWindow::showResults(const QString& runDir) {
             names << q(m.value("name", std::string("?")));
             values << m.value("final_loss", 0.0);
         }
-        resultsChart_->setResults("Final training loss per model", "loss (MSE)", names, values, true);
+        resultsChart_->setResults("Final training loss per model", "loss (MSE)", names, values,
+                                  true);
     } catch (const std::exception& e) {
         log_->appendPlainText(QString("Results not shown: ") + e.what());
     }
@@ -539,8 +568,10 @@ void MainWindow::openRun(const QString& runDir) {
         runPresetId_ = q(config.value("preset_id", std::string()));
         const auto results = dir.readResults();
         QString measured = q(runStateName(status.state));
-        if (results) measured += ": " + q(results->value("headline", std::string()));
-        else if (!status.message.empty()) measured += ": " + q(status.message);
+        if (results)
+            measured += ": " + q(results->value("headline", std::string()));
+        else if (!status.message.empty())
+            measured += ": " + q(status.message);
         setPhase(RunPhase::Idle);
         updateCard(measured);
         showResults(runDir);
@@ -576,12 +607,14 @@ bool MainWindow::exportRunTo(const QString& folder) {
 
 void MainWindow::exportRunInteractive() {
     if (!view_) return;
-    const QString dir = QFileDialog::getExistingDirectory(this, "Export run to folder", QDir::homePath());
+    const QString dir =
+        QFileDialog::getExistingDirectory(this, "Export run to folder", QDir::homePath());
     if (!dir.isEmpty()) exportRunTo(dir);
 }
 
 void MainWindow::loadPresetFileInteractive() {
-    const QString path = QFileDialog::getOpenFileName(this, "Open preset", QDir::homePath(), "Presets (*.json)");
+    const QString path =
+        QFileDialog::getOpenFileName(this, "Open preset", QDir::homePath(), "Presets (*.json)");
     if (path.isEmpty()) return;
     try {
         Preset p = loadPresetFile(path.toStdString());
@@ -602,7 +635,8 @@ void MainWindow::showDatasets() {
     if (!datasets_) {
         datasets_ = new DatasetsWindow(dataDir_, this);
         datasets_->setModal(false);
-        downloader_ = new Downloader(this);  // owned by the window: closing the dialog keeps it going
+        downloader_ =
+            new Downloader(this);  // owned by the window: closing the dialog keeps it going
         connect(datasets_, &DatasetsWindow::downloadRequested, this, [this](const QString& id) {
             const DatasetSpec* spec = findDatasetSpec(id.toStdString());
             if (!spec) return;
@@ -610,7 +644,8 @@ void MainWindow::showDatasets() {
             if (!downloader_->start(spec->downloads, DatasetsWindow::downloadFolder(id)))
                 datasets_->setDownloadFinished(id, false, "another download is running");
         });
-        connect(datasets_, &DatasetsWindow::downloadCancelRequested, downloader_, &Downloader::cancel);
+        connect(datasets_, &DatasetsWindow::downloadCancelRequested, downloader_,
+                &Downloader::cancel);
         connect(downloader_, &Downloader::progressed, this,
                 [this](qint64 got, qint64 total, double speed, double eta, const QString&) {
                     datasets_->setDownloadProgress(downloadId_, got, total, speed, eta);
@@ -625,9 +660,10 @@ void MainWindow::showDatasets() {
         });
         connect(downloader_, &Downloader::cancelled, this,
                 [this] { datasets_->setDownloadFinished(downloadId_, false, "cancelled"); });
-        connect(datasets_, &DatasetsWindow::datasetImported, this, [this](const QString& id, const QString& path) {
-            log_->appendPlainText("Imported " + id + " from " + path);
-        });
+        connect(datasets_, &DatasetsWindow::datasetImported, this,
+                [this](const QString& id, const QString& path) {
+                    log_->appendPlainText("Imported " + id + " from " + path);
+                });
     }
     datasets_->refresh();
     datasets_->show();
@@ -636,20 +672,24 @@ void MainWindow::showDatasets() {
 }
 
 bool MainWindow::confirmDatasets(RunRequest& request) {
-    const auto missing = missingDatasets(request.preset.kind, request.config, dataDir_.toStdString());
+    const auto missing =
+        missingDatasets(request.preset.kind, request.config, dataDir_.toStdString());
     if (missing.empty()) return true;
     const MissingDataset& m = missing.front();
     if (quiet_) {
         report("Dataset missing", q(m.message), true);
         return false;
     }
-    QMessageBox box(QMessageBox::Warning, "Dataset missing", q(m.message), QMessageBox::NoButton, this);
-    QPushButton* download = box.addButton(QString("Download (%1 MB)").arg((m.downloadBytes + 500000) / 1000000),
-                                          QMessageBox::AcceptRole);
+    QMessageBox box(QMessageBox::Warning, "Dataset missing", q(m.message), QMessageBox::NoButton,
+                    this);
+    QPushButton* download =
+        box.addButton(QString("Download (%1 MB)").arg((m.downloadBytes + 500000) / 1000000),
+                      QMessageBox::AcceptRole);
     QPushButton* choose = box.addButton("Choose folder…", QMessageBox::ActionRole);
     QPushButton* substitute =
-        m.substitute.empty() ? nullptr
-                             : box.addButton("Run on " + q(m.substitute) + " instead", QMessageBox::ActionRole);
+        m.substitute.empty()
+            ? nullptr
+            : box.addButton("Run on " + q(m.substitute) + " instead", QMessageBox::ActionRole);
     box.addButton(QMessageBox::Cancel);
     box.exec();
     if (box.clickedButton() == download) {
@@ -659,7 +699,8 @@ bool MainWindow::confirmDatasets(RunRequest& request) {
         return false;
     }
     if (box.clickedButton() == choose) {
-        const QString dir = QFileDialog::getExistingDirectory(this, "Folder holding " + q(m.title), QDir::homePath());
+        const QString dir = QFileDialog::getExistingDirectory(this, "Folder holding " + q(m.title),
+                                                              QDir::homePath());
         if (dir.isEmpty()) return false;
         try {
             importDataset(m.id, dir.toStdString());

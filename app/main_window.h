@@ -32,7 +32,7 @@ enum class RunPhase { Idle, Starting, Running, Paused, Stopping, Finished, Faile
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
-public:
+  public:
     explicit MainWindow(QWidget* parent = nullptr);
     ~MainWindow() override;
 
@@ -50,7 +50,7 @@ public:
     /// Folder searched first for datasets (--data-dir).
     void setDataDir(const QString& dir) { dataDir_ = dir; }
 
-public slots:
+  public slots:
     void selectPreset(const QString& id);
     void startRun();
     void togglePause();
@@ -64,13 +64,13 @@ public slots:
     /// on a point does).
     void showRunDetail(const QString& label);
 
-signals:
+  signals:
     void phaseChanged(trainlab::RunPhase phase);
 
-protected:
+  protected:
     void closeEvent(QCloseEvent* event) override;
 
-private:
+  private:
     void buildActions();
     void buildDocks();
     void setPhase(RunPhase p);

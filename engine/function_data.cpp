@@ -8,9 +8,12 @@ namespace trainlab {
 
 std::string targetFunctionName(TargetFunction f) {
     switch (f) {
-        case TargetFunction::SinPlusCos: return "sin_cos";
-        case TargetFunction::Sinc: return "sinc";
-        case TargetFunction::TwoCosh: return "two_cosh";
+        case TargetFunction::SinPlusCos:
+            return "sin_cos";
+        case TargetFunction::Sinc:
+            return "sinc";
+        case TargetFunction::TwoCosh:
+            return "two_cosh";
     }
     return "?";
 }
@@ -24,9 +27,12 @@ TargetFunction targetFunctionFromName(const std::string& n) {
 
 std::string targetFunctionFormula(TargetFunction f) {
     switch (f) {
-        case TargetFunction::SinPlusCos: return "sin(x) + cos(x)";
-        case TargetFunction::Sinc: return "sin(5πx) / (5πx)";
-        case TargetFunction::TwoCosh: return "exp(x) + exp(−x)";
+        case TargetFunction::SinPlusCos:
+            return "sin(x) + cos(x)";
+        case TargetFunction::Sinc:
+            return "sin(5πx) / (5πx)";
+        case TargetFunction::TwoCosh:
+            return "exp(x) + exp(−x)";
     }
     return "?";
 }
@@ -42,7 +48,8 @@ std::int64_t gridPointCount(const GridSpec& g) {
         n = g.count;
     } else if (g.step > 0 && problems.empty()) {
         const double steps = std::ceil((g.to - g.from) / g.step - 1e-9);
-        n = steps > static_cast<double>(kMaxPoints) ? kMaxPoints + 1 : static_cast<std::int64_t>(steps);
+        n = steps > static_cast<double>(kMaxPoints) ? kMaxPoints + 1
+                                                    : static_cast<std::int64_t>(steps);
     } else if (problems.empty()) {
         problems.push_back("grid: needs a point count > 0 or a step > 0");
     }
@@ -68,13 +75,17 @@ torch::Tensor evaluateTarget(TargetFunction f, const torch::Tensor& x) {
     const auto xd = x.to(torch::kFloat64);
     torch::Tensor y;
     switch (f) {
-        case TargetFunction::SinPlusCos: y = torch::sin(xd) + torch::cos(xd); break;
+        case TargetFunction::SinPlusCos:
+            y = torch::sin(xd) + torch::cos(xd);
+            break;
         case TargetFunction::Sinc: {
             const auto t = xd * (5.0 * M_PI);
             y = torch::where(t.abs() < 1e-12, torch::ones_like(t), torch::sin(t) / t);
             break;
         }
-        case TargetFunction::TwoCosh: y = torch::exp(xd) + torch::exp(-xd); break;
+        case TargetFunction::TwoCosh:
+            y = torch::exp(xd) + torch::exp(-xd);
+            break;
     }
     return y.to(torch::kFloat32);
 }

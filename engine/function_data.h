@@ -14,9 +14,9 @@ enum class TargetFunction {
     TwoCosh,     ///< f(x) = exp(x) + exp(-x)
 };
 
-std::string targetFunctionName(TargetFunction f);       ///< "sin_cos", "sinc", "two_cosh"
+std::string targetFunctionName(TargetFunction f);           ///< "sin_cos", "sinc", "two_cosh"
 TargetFunction targetFunctionFromName(const std::string&);  ///< throws ConfigError
-std::string targetFunctionFormula(TargetFunction f);    ///< "sin(x) + cos(x)" ...
+std::string targetFunctionFormula(TargetFunction f);        ///< "sin(x) + cos(x)" ...
 
 /// How the inputs are laid out: `linspace` includes both ends (count points); `arange` is
 /// [from, to) with `step` (the point count follows).

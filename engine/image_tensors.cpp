@@ -12,7 +12,8 @@ namespace trainlab {
 ImageTensors toTensors(const RawImages& raw) {
     ImageTensors t;
     t.images = torch::empty({raw.n, raw.c, raw.h, raw.w}, torch::kUInt8);
-    if (!raw.pixels.empty()) std::memcpy(t.images.data_ptr<std::uint8_t>(), raw.pixels.data(), raw.pixels.size());
+    if (!raw.pixels.empty())
+        std::memcpy(t.images.data_ptr<std::uint8_t>(), raw.pixels.data(), raw.pixels.size());
     t.labels = torch::empty({raw.n}, torch::kInt64);
     auto* l = t.labels.data_ptr<std::int64_t>();
     for (std::int64_t i = 0; i < raw.n; ++i) l[i] = raw.labels[static_cast<size_t>(i)];
@@ -24,7 +25,8 @@ ImageTensors toTensors(RawImages&& raw) {
     ImageTensors t;
     auto* bytes = new std::vector<std::uint8_t>(std::move(raw.pixels));
     t.images = torch::from_blob(
-        bytes->data(), {raw.n, raw.c, raw.h, raw.w}, [bytes](void*) { delete bytes; }, torch::kUInt8);
+        bytes->data(), {raw.n, raw.c, raw.h, raw.w}, [bytes](void*) { delete bytes; },
+        torch::kUInt8);
     t.labels = torch::empty({raw.n}, torch::kInt64);
     auto* l = t.labels.data_ptr<std::int64_t>();
     for (std::int64_t i = 0; i < raw.n; ++i) l[i] = raw.labels[static_cast<size_t>(i)];
@@ -34,9 +36,10 @@ ImageTensors toTensors(RawImages&& raw) {
     return t;
 }
 
-torch::Tensor corruptLabels(const torch::Tensor& labels, double p, std::int64_t numClasses, std::uint64_t seed,
-                            std::int64_t* replaced) {
-    if (!(p >= 0 && p <= 1)) throw ConfigError({"label corruption p = " + std::to_string(p) + " must be in [0, 1]"});
+torch::Tensor corruptLabels(const torch::Tensor& labels, double p, std::int64_t numClasses,
+                            std::uint64_t seed, std::int64_t* replaced) {
+    if (!(p >= 0 && p <= 1))
+        throw ConfigError({"label corruption p = " + std::to_string(p) + " must be in [0, 1]"});
     if (numClasses < 2) throw ConfigError({"label corruption needs at least 2 classes"});
     const std::int64_t n = labels.size(0);
     const auto k = static_cast<std::int64_t>(std::llround(p * static_cast<double>(n)));
@@ -59,8 +62,9 @@ torch::Tensor normaliseImages(const torch::Tensor& bytes, const std::vector<floa
 
 namespace {
 // Vectorised at O3 (GCC's -O2 leaves this loop scalar): bytes → floats, 8 or 16 per instruction.
-__attribute__((optimize("O3"))) void scaleBytes(const std::uint8_t* __restrict s, float* __restrict d,
-                                                std::int64_t n, float scale, float shift) {
+__attribute__((optimize("O3"))) void scaleBytes(const std::uint8_t* __restrict s,
+                                                float* __restrict d, std::int64_t n, float scale,
+                                                float shift) {
     for (std::int64_t k = 0; k < n; ++k) d[k] = static_cast<float>(s[k]) * scale + shift;
 }
 
@@ -69,12 +73,15 @@ ImageTensors take(const ImageTensors& t, const torch::Tensor& idx) {
 }
 }  // namespace
 
-ImageDataset makeImageDataset(const RawDataset& raw, const DatasetSpec& spec, const ImageDatasetOptions& o) {
+ImageDataset makeImageDataset(const RawDataset& raw, const DatasetSpec& spec,
+                              const ImageDatasetOptions& o) {
     std::vector<std::string> problems;
     if (!(o.validationFraction >= 0 && o.validationFraction <= 0.5))
-        problems.push_back("validation fraction " + std::to_string(o.validationFraction) + " must be in [0, 0.5]");
+        problems.push_back("validation fraction " + std::to_string(o.validationFraction) +
+                           " must be in [0, 0.5]");
     if (!(o.labelCorruption >= 0 && o.labelCorruption <= 1))
-        problems.push_back("label corruption " + std::to_string(o.labelCorruption) + " must be in [0, 1]");
+        problems.push_back("label corruption " + std::to_string(o.labelCorruption) +
+                           " must be in [0, 1]");
     if (!problems.empty()) throw ConfigError(problems);
     ImageDataset d;
     d.id = raw.id;
@@ -89,7 +96,8 @@ ImageDataset makeImageDataset(const RawDataset& raw, const DatasetSpec& spec, co
     if (o.validationFraction > 0) {
         auto gen = at::make_generator<at::CPUGeneratorImpl>(o.seed ^ 0x5851f42d4c957f2dULL);
         const auto perm = torch::randperm(all.size(), gen, torch::kLong);
-        const auto nVal = static_cast<std::int64_t>(std::llround(o.validationFraction * static_cast<double>(all.size())));
+        const auto nVal = static_cast<std::int64_t>(
+            std::llround(o.validationFraction * static_cast<double>(all.size())));
         // Sorted indices keep the subsets in file order, which keeps them easy to inspect.
         d.validation = take(all, std::get<0>(perm.narrow(0, 0, nVal).sort()));
         d.train = take(all, std::get<0>(perm.narrow(0, nVal, all.size() - nVal).sort()));
@@ -98,19 +106,27 @@ ImageDataset makeImageDataset(const RawDataset& raw, const DatasetSpec& spec, co
     }
     if (o.labelCorruption > 0)
         d.train.labels = corruptLabels(d.train.labels, o.labelCorruption,
-                                       static_cast<std::int64_t>(spec.classNames.size()), o.seed, &d.corruptedLabels);
+                                       static_cast<std::int64_t>(spec.classNames.size()), o.seed,
+                                       &d.corruptedLabels);
     return d;
 }
 
-BatchIterator::BatchIterator(const ImageTensors& data, std::vector<float> mean, std::vector<float> std,
-                             std::int64_t batchSize, bool shuffle, std::uint64_t seed, bool dropLast)
-    : data_(data), mean_(std::move(mean)), std_(std::move(std)), batchSize_(batchSize), shuffle_(shuffle),
-      dropLast_(dropLast), seed_(seed) {
-    if (batchSize < 1) throw ConfigError({"batch size " + std::to_string(batchSize) + " must be >= 1"});
+BatchIterator::BatchIterator(const ImageTensors& data, std::vector<float> mean,
+                             std::vector<float> std, std::int64_t batchSize, bool shuffle,
+                             std::uint64_t seed, bool dropLast)
+    : data_(data),
+      mean_(std::move(mean)),
+      std_(std::move(std)),
+      batchSize_(batchSize),
+      shuffle_(shuffle),
+      dropLast_(dropLast),
+      seed_(seed) {
+    if (batchSize < 1)
+        throw ConfigError({"batch size " + std::to_string(batchSize) + " must be >= 1"});
     const auto c = data.images.size(1);
     if (static_cast<std::int64_t>(mean_.size()) != c || static_cast<std::int64_t>(std_.size()) != c)
-        throw ConfigError({"normalisation has " + std::to_string(mean_.size()) + " channels, the images " +
-                           std::to_string(c)});
+        throw ConfigError({"normalisation has " + std::to_string(mean_.size()) +
+                           " channels, the images " + std::to_string(c)});
     // (x/255 − m)/s = x·(1/(255 s)) + (−m/s): one multiply-add per pixel.
     std::vector<float> scale(c), shift(c);
     for (std::int64_t i = 0; i < c; ++i) {
@@ -127,7 +143,8 @@ BatchIterator::BatchIterator(const ImageTensors& data, std::vector<float> mean, 
 void BatchIterator::startEpoch(std::int64_t epoch) {
     const auto n = data_.size();
     if (shuffle_) {
-        auto gen = at::make_generator<at::CPUGeneratorImpl>(seed_ + 0x9e3779b97f4a7c15ULL * static_cast<std::uint64_t>(epoch + 1));
+        auto gen = at::make_generator<at::CPUGeneratorImpl>(
+            seed_ + 0x9e3779b97f4a7c15ULL * static_cast<std::uint64_t>(epoch + 1));
         order_ = torch::randperm(n, gen, torch::kLong);
     } else {
         order_ = torch::arange(n, torch::kLong);
@@ -171,13 +188,16 @@ bool BatchIterator::next(torch::Tensor& x, torch::Tensor& y) {
     const std::int64_t imageBytes = c * plane;
     constexpr std::int64_t kAhead = 4;  // images are scattered: fetch a few ahead
     for (std::int64_t i = 0; i < std::min(b, kAhead); ++i)
-        for (std::int64_t o = 0; o < imageBytes; o += 64) __builtin_prefetch(src + idx[i] * imageBytes + o);
+        for (std::int64_t o = 0; o < imageBytes; o += 64)
+            __builtin_prefetch(src + idx[i] * imageBytes + o);
     for (std::int64_t i = 0; i < b; ++i) {
         if (i + kAhead < b)
-            for (std::int64_t o = 0; o < imageBytes; o += 64) __builtin_prefetch(src + idx[i + kAhead] * imageBytes + o);
+            for (std::int64_t o = 0; o < imageBytes; o += 64)
+                __builtin_prefetch(src + idx[i + kAhead] * imageBytes + o);
         const std::uint8_t* s = src + idx[i] * imageBytes;
         for (std::int64_t ch = 0; ch < c; ++ch) {
-            scaleBytes(s, dst, plane, scale_[static_cast<size_t>(ch)], shift_[static_cast<size_t>(ch)]);
+            scaleBytes(s, dst, plane, scale_[static_cast<size_t>(ch)],
+                       shift_[static_cast<size_t>(ch)]);
             s += plane;
             dst += plane;
         }
@@ -185,7 +205,8 @@ bool BatchIterator::next(torch::Tensor& x, torch::Tensor& y) {
     }
     // Start fetching the next batch's first images while the caller trains on this one.
     for (std::int64_t i = b; i < std::min(b + kAhead, n - cursor_ + b); ++i)
-        for (std::int64_t o = 0; o < imageBytes; o += 64) __builtin_prefetch(src + idx[i] * imageBytes + o);
+        for (std::int64_t o = 0; o < imageBytes; o += 64)
+            __builtin_prefetch(src + idx[i] * imageBytes + o);
     return true;
 }
 

@@ -61,7 +61,7 @@ torch::Tensor normaliseImages(const torch::Tensor& bytes, const std::vector<floa
 /// partial batch kept unless dropLast. Each batch is gathered from the uint8 tensor and
 /// normalised in one vectorised pass into reused buffers: no full float copy of the data.
 class BatchIterator {
-public:
+  public:
     BatchIterator(const ImageTensors& data, std::vector<float> mean, std::vector<float> std,
                   std::int64_t batchSize, bool shuffle, std::uint64_t seed, bool dropLast = false);
     /// Starts epoch `epoch` (0-based); its order depends only on (seed, epoch).
@@ -70,7 +70,7 @@ public:
     bool next(torch::Tensor& x, torch::Tensor& y);
     std::int64_t batchesPerEpoch() const;
 
-private:
+  private:
     ImageTensors data_;  // tensors share storage: a cheap copy, no dangling reference
     std::vector<float> mean_, std_;
     std::vector<float> scale_, shift_;  ///< per channel: x·scale + shift normalises byte x

@@ -10,9 +10,12 @@ namespace trainlab {
 
 std::string activationName(Activation a) {
     switch (a) {
-        case Activation::LeakyReLU: return "leaky_relu";
-        case Activation::ReLU: return "relu";
-        case Activation::Tanh: return "tanh";
+        case Activation::LeakyReLU:
+            return "leaky_relu";
+        case Activation::ReLU:
+            return "relu";
+        case Activation::Tanh:
+            return "tanh";
     }
     return "?";
 }
@@ -26,7 +29,8 @@ Activation activationFromName(const std::string& n) {
 
 std::int64_t mlpParameterCount(const MlpSpec& s) {
     std::int64_t n = 0;
-    for (size_t i = 0; i + 1 < s.widths.size(); ++i) n += s.widths[i] * s.widths[i + 1] + s.widths[i + 1];
+    for (size_t i = 0; i + 1 < s.widths.size(); ++i)
+        n += s.widths[i] * s.widths[i + 1] + s.widths[i + 1];
     return n;
 }
 
@@ -66,9 +70,15 @@ torch::Tensor MlpImpl::forward(const torch::Tensor& input) {
         h = layers_[i]->forward(h);
         if (i + 1 == layers_.size()) break;
         switch (spec_.activation) {
-            case Activation::LeakyReLU: h = torch::leaky_relu(h, spec_.negativeSlope); break;
-            case Activation::ReLU: h = torch::relu(h); break;
-            case Activation::Tanh: h = torch::tanh(h); break;
+            case Activation::LeakyReLU:
+                h = torch::leaky_relu(h, spec_.negativeSlope);
+                break;
+            case Activation::ReLU:
+                h = torch::relu(h);
+                break;
+            case Activation::Tanh:
+                h = torch::tanh(h);
+                break;
         }
     }
     return h;

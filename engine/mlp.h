@@ -30,7 +30,7 @@ std::int64_t mlpParameterCount(const MlpSpec& spec);
 void validateMlpSpec(const MlpSpec& spec, const std::string& where);
 
 class MlpImpl : public torch::nn::Module {
-public:
+  public:
     /// Parameters are initialised like PyTorch's nn.Linear (U(-1/sqrt(fan_in), 1/sqrt(fan_in))
     /// for weights and biases) from a private generator seeded with `seed`, so models built in
     /// parallel threads are reproducible.
@@ -42,7 +42,7 @@ public:
     const std::vector<torch::nn::Linear>& layers() const { return layers_; }
     std::int64_t parameterCount() const;
 
-private:
+  private:
     MlpSpec spec_;
     std::vector<torch::nn::Linear> layers_;
 };

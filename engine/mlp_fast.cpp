@@ -131,7 +131,9 @@ torch::Tensor rowView(const float* p, std::int64_t rows, std::int64_t cols, std:
                             torch::TensorOptions().dtype(torch::kFloat32));
 }
 
-void* findSymbol(const char* name) { return dlsym(RTLD_DEFAULT, name); }
+void* findSymbol(const char* name) {
+    return dlsym(RTLD_DEFAULT, name);
+}
 
 }  // namespace
 
@@ -161,8 +163,9 @@ int suggestedShards(const MlpSpec& spec, std::int64_t rows, int maxShards) {
 FusedMlpLossGrad::FusedMlpLossGrad(Mlp model, int shards, LossKind loss)
     : model_(std::move(model)), shards_(shards) {
     if (loss != LossKind::MSE)
-        throw ConfigError({"the fused MLP gradient supports only the MSE loss (use autograd for "
-                           "cross-entropy)"});
+        throw ConfigError(
+            {"the fused MLP gradient supports only the MSE loss (use autograd for "
+             "cross-entropy)"});
     if (shards < 1 || shards > 64)
         throw ConfigError({"fused MLP shards = " + std::to_string(shards) + " must be in [1, 64]"});
     const auto& spec = model_->spec();
@@ -208,8 +211,9 @@ void FusedMlpLossGrad::bindParameters() {
         for (const auto* t : {&lin->weight, &lin->bias}) {
             if (!t->defined() || t->scalar_type() != torch::kFloat32 || !t->device().is_cpu() ||
                 !t->is_contiguous())
-                throw ConfigError({"the fused MLP gradient needs contiguous float32 CPU "
-                                   "parameters with biases"});
+                throw ConfigError(
+                    {"the fused MLP gradient needs contiguous float32 CPU "
+                     "parameters with biases"});
         }
         weights_.push_back(lin->weight);
         biases_.push_back(lin->bias);
@@ -237,7 +241,8 @@ void FusedMlpLossGrad::gemm(bool transA, bool transB, std::int64_t m, std::int64
     if (sgemm_) {
         const char ta = transA ? 'T' : 'N', tb = transB ? 'T' : 'N';
         const int im = static_cast<int>(m), in = static_cast<int>(n), ik = static_cast<int>(k);
-        const int ia = static_cast<int>(lda), ib = static_cast<int>(ldb), ic = static_cast<int>(ldc);
+        const int ia = static_cast<int>(lda), ib = static_cast<int>(ldb),
+                  ic = static_cast<int>(ldc);
         const float one = 1.f, zero = 0.f;
         sgemm_(&ta, &tb, &im, &in, &ik, &one, a, &ia, b, &ib, &zero, c, &ic);
         return;
@@ -249,8 +254,7 @@ void FusedMlpLossGrad::gemm(bool transA, bool transB, std::int64_t m, std::int64
     at::mm_out(ct, bt, at);
 }
 
-void FusedMlpLossGrad::runShard(int index, const float* x, const float* y,
-                                std::int64_t totalRows) {
+void FusedMlpLossGrad::runShard(int index, const float* x, const float* y, std::int64_t totalRows) {
     Shard& s = shardState_[static_cast<size_t>(index)];
     for (auto& v : s.gB) std::fill(v.begin(), v.end(), 0.0);
     std::fill(s.gW0.begin(), s.gW0.end(), 0.0);
@@ -277,8 +281,10 @@ void FusedMlpLossGrad::runShard(int index, const float* x, const float* y,
             outerBias(z, h, w, b, rows, out, hidden && leaky, slope_);
         } else {
             gemm(true, false, out, rows, in, w, in, h, in, z, out);  // Z = H W^T
-            if (hidden && leaky) biasLeaky(z, b, rows, out, slope_);
-            else biasOnly(z, b, rows, out);
+            if (hidden && leaky)
+                biasLeaky(z, b, rows, out, slope_);
+            else
+                biasOnly(z, b, rows, out);
         }
         if (hidden && !leaky) {
             // tanh in place with ATen's vectorised kernel, in chunks below its parallel grain
@@ -312,8 +318,10 @@ void FusedMlpLossGrad::runShard(int index, const float* x, const float* y,
         gemm(false, false, in, rows, out, weights_[i].data_ptr<float>(), in, dz, out, da,
              in);  // DH = DZ W
         const float* a = s.act[i - 1].data_ptr<float>();
-        if (leaky) leakyBackward(da, a, rows * in, slope_);
-        else tanhBackward(da, a, rows * in);
+        if (leaky)
+            leakyBackward(da, a, rows * in, slope_);
+        else
+            tanhBackward(da, a, rows * in);
         columnSums(da, nullptr, rows, in, s.gB[i - 1].data());
     }
 }
@@ -342,8 +350,7 @@ void FusedMlpLossGrad::workerLoop(int index) {
 double FusedMlpLossGrad::operator()(const torch::Tensor& xbIn, const torch::Tensor& ybIn) {
     const std::int64_t inW = widths_.front(), outW = widths_.back();
     if (!xbIn.defined() || !ybIn.defined() || xbIn.scalar_type() != torch::kFloat32 ||
-        ybIn.scalar_type() != torch::kFloat32 || !xbIn.device().is_cpu() ||
-        !ybIn.device().is_cpu())
+        ybIn.scalar_type() != torch::kFloat32 || !xbIn.device().is_cpu() || !ybIn.device().is_cpu())
         throw ConfigError({"the fused MLP gradient needs float32 CPU inputs and targets"});
     const std::int64_t n = xbIn.dim() >= 1 ? xbIn.size(0) : 0;
     if (n < 1 || n > std::numeric_limits<int>::max() / std::max<std::int64_t>(1, inW) ||

@@ -34,7 +34,7 @@ namespace trainlab {
 /// limited to one thread (see setBlasThreads); with more BLAS threads the shards oversubscribe.
 /// Not re-entrant: one call at a time per object.
 class FusedMlpLossGrad {
-public:
+  public:
     FusedMlpLossGrad(Mlp model, int shards, LossKind loss = LossKind::MSE);
     ~FusedMlpLossGrad();
     FusedMlpLossGrad(const FusedMlpLossGrad&) = delete;
@@ -54,17 +54,18 @@ public:
     bool directBlas() const { return sgemm_ != nullptr; }
     void useDirectBlas(bool on);
 
-private:
+  private:
     using SgemmFn = void (*)(const char*, const char*, const int*, const int*, const int*,
                              const float*, const float*, const int*, const float*, const int*,
                              const float*, float*, const int*);
     struct Shard {
         std::int64_t row0 = 0, rows = 0, capacity = 0;
-        std::vector<torch::Tensor> act;   ///< [cap, w_{i+1}] per layer: post-activation (last: output, then dLoss/dout)
-        std::vector<torch::Tensor> dact;  ///< [cap, w_{i+1}] per hidden layer: dLoss/dz
-        std::vector<torch::Tensor> gW;    ///< weight gradients (shards > 0 only)
+        std::vector<torch::Tensor>
+            act;  ///< [cap, w_{i+1}] per layer: post-activation (last: output, then dLoss/dout)
+        std::vector<torch::Tensor> dact;      ///< [cap, w_{i+1}] per hidden layer: dLoss/dz
+        std::vector<torch::Tensor> gW;        ///< weight gradients (shards > 0 only)
         std::vector<std::vector<double>> gB;  ///< bias gradient accumulators per layer
-        std::vector<double> gW0;          ///< first-layer weight gradient when widths[0] == 1
+        std::vector<double> gW0;              ///< first-layer weight gradient when widths[0] == 1
         double lossSum = 0;
     };
 

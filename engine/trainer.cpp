@@ -14,10 +14,14 @@ namespace trainlab {
 
 std::string stopKindName(StopKind k) {
     switch (k) {
-        case StopKind::None: return "none";
-        case StopKind::Plateau: return "plateau";
-        case StopKind::Patience: return "patience";
-        case StopKind::Target: return "target";
+        case StopKind::None:
+            return "none";
+        case StopKind::Plateau:
+            return "plateau";
+        case StopKind::Patience:
+            return "patience";
+        case StopKind::Target:
+            return "target";
     }
     return "none";
 }
@@ -30,7 +34,9 @@ StopKind stopKindFromName(const std::string& n) {
     throw ConfigError({"stop rule '" + n + "' is unknown (none, plateau, patience or target)"});
 }
 
-std::string optimizerName(OptimizerKind k) { return k == OptimizerKind::SGD ? "sgd" : "adam"; }
+std::string optimizerName(OptimizerKind k) {
+    return k == OptimizerKind::SGD ? "sgd" : "adam";
+}
 
 OptimizerKind optimizerFromName(const std::string& n) {
     if (n == "sgd") return OptimizerKind::SGD;
@@ -40,14 +46,16 @@ OptimizerKind optimizerFromName(const std::string& n) {
 
 void validateTrainConfig(const TrainConfig& c) {
     std::vector<std::string> p;
-    if (!(c.lr > 0 && c.lr <= 100)) p.push_back("learning rate " + std::to_string(c.lr) + " must be in (0, 100]");
+    if (!(c.lr > 0 && c.lr <= 100))
+        p.push_back("learning rate " + std::to_string(c.lr) + " must be in (0, 100]");
     if (!(c.momentum >= 0 && c.momentum < 1)) p.push_back("momentum must be in [0, 1)");
     if (c.maxSteps < 1 || c.maxSteps > 100'000'000)
         p.push_back("max steps " + std::to_string(c.maxSteps) + " must be in [1, 100,000,000]");
     if (c.batchSize < 0) p.push_back("batch size must be >= 0 (0 = full batch)");
     if (c.stop.kind == StopKind::Plateau && !(c.stop.tolerance > 0))
         p.push_back("plateau tolerance must be > 0");
-    if (c.stop.kind == StopKind::Patience && (c.stop.patience < 1 || !(c.stop.minDelta >= 0 && c.stop.minDelta < 1)))
+    if (c.stop.kind == StopKind::Patience &&
+        (c.stop.patience < 1 || !(c.stop.minDelta >= 0 && c.stop.minDelta < 1)))
         p.push_back("patience must be >= 1 and its relative min delta in [0, 1)");
     if (c.stop.kind == StopKind::Target && !(c.stop.target >= 0))
         p.push_back("loss target must be >= 0");
@@ -56,7 +64,8 @@ void validateTrainConfig(const TrainConfig& c) {
 
 LossGradFn autogradLossGrad(std::function<torch::Tensor(const torch::Tensor&)> forward,
                             LossKind lossKind) {
-    return [forward = std::move(forward), lossKind](const torch::Tensor& xb, const torch::Tensor& yb) {
+    return [forward = std::move(forward), lossKind](const torch::Tensor& xb,
+                                                    const torch::Tensor& yb) {
         const auto out = forward(xb);
         const auto loss = lossKind == LossKind::MSE ? torch::mse_loss(out, yb)
                                                     : torch::nn::functional::cross_entropy(out, yb);
@@ -68,7 +77,8 @@ LossGradFn autogradLossGrad(std::function<torch::Tensor(const torch::Tensor&)> f
 TrainResult trainModel(torch::nn::Module& module,
                        const std::function<torch::Tensor(const torch::Tensor&)>& forward,
                        const torch::Tensor& x, const torch::Tensor& y, const TrainConfig& c,
-                       TrainObserver* observer, const RunControl* control, const std::string& name) {
+                       TrainObserver* observer, const RunControl* control,
+                       const std::string& name) {
     module.train();
     return trainLoop(module.parameters(), autogradLossGrad(forward, c.loss), x, y, c, observer,
                      control, name);
@@ -81,7 +91,8 @@ TrainResult trainLoop(const std::vector<torch::Tensor>& params, const LossGradFn
     const auto t0 = std::chrono::steady_clock::now();
     std::unique_ptr<torch::optim::Optimizer> opt;
     if (c.optimizer == OptimizerKind::SGD) {
-        opt = std::make_unique<torch::optim::SGD>(params, torch::optim::SGDOptions(c.lr).momentum(c.momentum));
+        opt = std::make_unique<torch::optim::SGD>(
+            params, torch::optim::SGDOptions(c.lr).momentum(c.momentum));
     } else {
         opt = std::make_unique<torch::optim::Adam>(
             params, torch::optim::AdamOptions(c.lr).betas({c.beta1, c.beta2}).eps(c.eps));
@@ -137,7 +148,8 @@ TrainResult trainLoop(const std::vector<torch::Tensor>& params, const LossGradFn
 
         bool stop = false;
         switch (c.stop.kind) {
-            case StopKind::None: break;
+            case StopKind::None:
+                break;
             case StopKind::Plateau:
                 stop = std::isfinite(prevLoss) && std::abs(lossValue - prevLoss) < c.stop.tolerance;
                 if (stop) result.stopReason = "plateau";

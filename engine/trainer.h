@@ -20,7 +20,8 @@ enum class StopKind {
     None,      ///< run maxSteps
     Plateau,   ///< the original rule: |loss_t - loss_{t-1}| < tolerance
     Patience,  ///< no relative improvement of the best loss by minDelta within `patience` steps
-    Target,    ///< loss <= target (checked before the update: the result is the model that reached it)
+    Target,    ///< loss <= target (checked before the update: the result is the model that reached
+               ///< it)
 };
 
 struct StopRule {
@@ -31,7 +32,7 @@ struct StopRule {
     double target = 0;
 };
 
-std::string stopKindName(StopKind k);         ///< "none", "plateau", "patience", "target"
+std::string stopKindName(StopKind k);           ///< "none", "plateau", "patience", "target"
 StopKind stopKindFromName(const std::string&);  ///< throws ConfigError
 std::string optimizerName(OptimizerKind k);
 OptimizerKind optimizerFromName(const std::string&);
@@ -39,13 +40,13 @@ OptimizerKind optimizerFromName(const std::string&);
 struct TrainConfig {
     OptimizerKind optimizer = OptimizerKind::SGD;
     double lr = 1e-2;
-    double momentum = 0;  ///< SGD only
+    double momentum = 0;                            ///< SGD only
     double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;  ///< Adam only
     LossKind loss = LossKind::MSE;
     std::int64_t batchSize = 0;  ///< 0 or >= N: full batch (one step = one pass)
     std::int64_t maxSteps = 15000;
     StopRule stop;
-    std::uint64_t seed = 0;  ///< mini-batch shuffling
+    std::uint64_t seed = 0;         ///< mini-batch shuffling
     double divergenceLimit = 1e15;  ///< a loss above this counts as diverged
 };
 
@@ -67,11 +68,10 @@ struct TrainResult {
 
 /// Receives every step. Called on the training thread.
 class TrainObserver {
-public:
+  public:
     virtual ~TrainObserver() = default;
     virtual void onStep(const StepRecord& r) = 0;
 };
-
 
 /// Computes the loss of one batch (inputs xb, targets yb) and leaves d loss / d p in the
 /// .grad() of every trained parameter p. Returns the loss value.

@@ -18,7 +18,7 @@ namespace trainlab {
 /// Where a running experiment sends its data. Implementations must be thread-safe: an
 /// experiment may train several models concurrently and report from each thread.
 class ExperimentSink {
-public:
+  public:
     virtual ~ExperimentSink() = default;
     /// Called once, before any data, with every panel and series of the run.
     virtual void layoutDeclared(const PlotLayout& layout) = 0;
@@ -34,7 +34,8 @@ public:
     virtual void logged(const std::string& line) = 0;
     /// Per-point labels of a series (label i describes point i), e.g. for hover text.
     /// Replaced wholesale. Default: ignored.
-    virtual void labelsReplaced(const std::string& seriesId, const std::vector<std::string>& labels) {}
+    virtual void labelsReplaced(const std::string& seriesId,
+                                const std::vector<std::string>& labels) {}
     /// A whole table (e.g. one row per run), recorded as metrics/<name>.csv. Rewritten in
     /// full at each call, so it always holds every row so far. Default: ignored.
     virtual void tableWritten(const std::string& name, const std::vector<std::string>& columns,
@@ -43,7 +44,7 @@ public:
 
 /// One experiment, configured. `run` may be called once.
 class Experiment {
-public:
+  public:
     virtual ~Experiment() = default;
     virtual PlotLayout layout() const = 0;
     /// Trains and measures, reporting through `sink`; returns the results (results.json),
@@ -69,7 +70,8 @@ struct ExperimentKind {
     /// synthetic data. May be left unset.
     std::function<std::vector<std::string>(const nlohmann::json& config)> datasets;
     /// Builds the experiment.
-    std::function<std::unique_ptr<Experiment>(const nlohmann::json& config, const ExperimentContext& context)>
+    std::function<std::unique_ptr<Experiment>(const nlohmann::json& config,
+                                              const ExperimentContext& context)>
         create;
 };
 
@@ -85,9 +87,9 @@ void registerExperimentKind(ExperimentKind kind);
 struct MissingDataset {
     std::string id;
     std::string title;
-    std::string substitute;     ///< a present dataset the experiment can run on instead, or ""
+    std::string substitute;  ///< a present dataset the experiment can run on instead, or ""
     std::int64_t downloadBytes = 0;
-    std::string message;        ///< "CIFAR-10 colour images not found in …: …"
+    std::string message;  ///< "CIFAR-10 colour images not found in …: …"
 };
 
 /// The datasets `config` of `kind` needs that are absent from every search root

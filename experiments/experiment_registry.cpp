@@ -9,7 +9,8 @@ namespace trainlab {
 
 namespace {
 std::vector<ExperimentKind>& kinds() {
-    static std::vector<ExperimentKind> all = {functionFitKind(), weightPcaKind(), minimalRatioKind()};
+    static std::vector<ExperimentKind> all = {functionFitKind(), weightPcaKind(),
+                                              minimalRatioKind()};
     return all;
 }
 
@@ -36,7 +37,8 @@ std::vector<MissingDataset> missingDatasets(const std::string& kindId, const nlo
     for (const auto& id : kind->datasets(config)) {
         const DatasetSpec* spec = findDatasetSpec(id);
         if (!spec) {
-            out.push_back({id, id, "", 0, "dataset '" + id + "' is unknown (mnist, fashion-mnist or cifar10)"});
+            out.push_back({id, id, "", 0,
+                           "dataset '" + id + "' is unknown (mnist, fashion-mnist or cifar10)"});
             continue;
         }
         if (locateDataset(id, roots)) continue;
@@ -44,13 +46,19 @@ std::vector<MissingDataset> missingDatasets(const std::string& kindId, const nlo
         m.id = id;
         m.title = spec->title;
         m.downloadBytes = spec->downloadBytes();
-        if (!spec->substitute.empty() && locateDataset(spec->substitute, roots)) m.substitute = spec->substitute;
+        if (!spec->substitute.empty() && locateDataset(spec->substitute, roots))
+            m.substitute = spec->substitute;
         std::string where;
         for (const auto& r : roots) where += (where.empty() ? "" : ", ") + r.path.string();
-        m.message = spec->title + " not found in " + where + ". Get it with 'trainlab-cli data download " + id +
-                    "' (" + megabytes(m.downloadBytes) + ") or the Datasets window, or import a copy with "
-                    "'trainlab-cli data import " + id + " <folder>'";
-        if (!m.substitute.empty()) m.message += ", or run on " + m.substitute + " instead (--set dataset=" + m.substitute + ")";
+        m.message = spec->title + " not found in " + where +
+                    ". Get it with 'trainlab-cli data download " + id + "' (" +
+                    megabytes(m.downloadBytes) +
+                    ") or the Datasets window, or import a copy with "
+                    "'trainlab-cli data import " +
+                    id + " <folder>'";
+        if (!m.substitute.empty())
+            m.message +=
+                ", or run on " + m.substitute + " instead (--set dataset=" + m.substitute + ")";
         m.message += ".";
         out.push_back(std::move(m));
     }

@@ -5,9 +5,9 @@
 
 #include <chrono>
 #include <iomanip>
-#include <sstream>
 #include <map>
 #include <mutex>
+#include <sstream>
 
 #include "core/errors.h"
 #include "mlp_fast.h"
@@ -16,13 +16,15 @@ namespace trainlab {
 
 using nlohmann::json;
 
-std::string trainlabVersion() { return TRAINLAB_VERSION; }
+std::string trainlabVersion() {
+    return TRAINLAB_VERSION;
+}
 
 namespace {
 
 /// Records every series to the run directory and forwards everything to the observer.
 class RecordingSink : public ExperimentSink {
-public:
+  public:
     RecordingSink(const RunDirectory& dir, const PlotLayout& layout, RunObserver* next)
         : dir_(dir), layout_(layout), next_(next) {
         for (const auto& s : layout.series)
@@ -99,7 +101,7 @@ public:
         return log_;
     }
 
-private:
+  private:
     const RunDirectory& dir_;
     PlotLayout layout_;
     RunObserver* next_;
@@ -112,7 +114,9 @@ private:
 
 json resolvedConfig(const RunRequest& r) {
     return json{{"trainlab_version", trainlabVersion()},
-                {"libtorch_version", std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." + std::to_string(TORCH_VERSION_PATCH)},
+                {"libtorch_version", std::to_string(TORCH_VERSION_MAJOR) + "." +
+                                         std::to_string(TORCH_VERSION_MINOR) + "." +
+                                         std::to_string(TORCH_VERSION_PATCH)},
                 {"preset_id", r.preset.id},
                 {"title", r.preset.title},
                 {"group", r.preset.group},
@@ -139,7 +143,8 @@ void applyOverride(const std::string& kindId, json& config, const std::string& a
     if (!spec) {
         std::string known;
         for (const auto& s : specs) known += (known.empty() ? "" : ", ") + s.key;
-        throw ConfigError({"'" + key + "' is not a setting of this preset (settings: " + known + ")"});
+        throw ConfigError(
+            {"'" + key + "' is not a setting of this preset (settings: " + known + ")"});
     }
     setParamFromString(config, *spec, assignment.substr(eq + 1));
 }
@@ -158,12 +163,14 @@ RunOutcome runExperiment(const RunRequest& request, RunObserver* observer, RunCo
         status.state = state;
         status.message = out.message;
         status.endedAt = isoTimestampUtc();
-        status.elapsedSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        status.elapsedSeconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         if (dir) {
             try {
                 dir->writeStatus(status);
             } catch (const std::exception& e) {
-                out.message += std::string(" (and the final status could not be saved: ") + e.what() + ")";
+                out.message +=
+                    std::string(" (and the final status could not be saved: ") + e.what() + ")";
             }
         }
         return out;
@@ -172,19 +179,23 @@ RunOutcome runExperiment(const RunRequest& request, RunObserver* observer, RunCo
         const auto problems = validateExperimentConfig(request.preset.kind, request.config);
         if (!problems.empty()) throw ConfigError(problems);
         if (request.threads < 1 || request.threads > 256)
-            throw ConfigError({"threads = " + std::to_string(request.threads) + " must be in [1, 256]"});
+            throw ConfigError(
+                {"threads = " + std::to_string(request.threads) + " must be in [1, 256]"});
         // A missing dataset is reported before anything starts: never half-way.
         std::string missing;
-        for (const auto& m : missingDatasets(request.preset.kind, request.config, request.dataDir.string()))
+        for (const auto& m :
+             missingDatasets(request.preset.kind, request.config, request.dataDir.string()))
             missing += (missing.empty() ? "" : "\n") + m.message;
         if (!missing.empty()) throw Error(missing);
         torch::set_num_threads(request.threads);
         setBlasThreads(request.threads);  // torch's setting does not reach OpenBLAS
         const ExperimentKind* kind = findExperimentKind(request.preset.kind);
-        auto experiment = kind->create(request.config, ExperimentContext{request.threads, request.dataDir.string()});
+        auto experiment = kind->create(
+            request.config, ExperimentContext{request.threads, request.dataDir.string()});
         const PlotLayout layout = experiment->layout();
 
-        dir = std::make_unique<RunDirectory>(RunDirectory::create(request.runsRoot, request.preset.id));
+        dir = std::make_unique<RunDirectory>(
+            RunDirectory::create(request.runsRoot, request.preset.id));
         out.runDir = dir->path();
         dir->writeConfig(resolvedConfig(request));
         dir->writeLayout(layout);
@@ -206,11 +217,14 @@ RunOutcome runExperiment(const RunRequest& request, RunObserver* observer, RunCo
         sink.writeReplaced();
         results["log"] = sink.logLines();
         const bool cancelled = control.cancel.load();
-        if (cancelled) results["headline"] = "cancelled: " + results.value("headline", std::string("no result"));
+        if (cancelled)
+            results["headline"] =
+                "cancelled: " + results.value("headline", std::string("no result"));
         dir->writeResults(results);
         out.results = results;
         return finish(cancelled ? RunState::Cancelled : RunState::Finished,
-                      cancelled ? "cancelled by the user" : results.value("headline", std::string("finished")));
+                      cancelled ? "cancelled by the user"
+                                : results.value("headline", std::string("finished")));
     } catch (const std::exception& e) {
         return finish(RunState::Failed, e.what());
     } catch (...) {

@@ -16,16 +16,16 @@ namespace trainlab {
 
 /// An ExperimentSink that is also told where the run is being recorded.
 class RunObserver : public ExperimentSink {
-public:
+  public:
     /// Called once, after the run folder and config.json exist and before any data.
     virtual void runDirectoryCreated(const std::string& runDir) = 0;
 };
 
 struct RunRequest {
-    Preset preset;           ///< id, title, kind (its config is ignored: see `config`)
-    nlohmann::json config;   ///< the resolved config to run (validated again here)
+    Preset preset;                   ///< id, title, kind (its config is ignored: see `config`)
+    nlohmann::json config;           ///< the resolved config to run (validated again here)
     std::filesystem::path runsRoot;  ///< the run folder is created inside
-    int threads = 1;         ///< intra-op threads for libtorch (1 is fastest for small nets)
+    int threads = 1;                ///< intra-op threads for libtorch (1 is fastest for small nets)
     std::filesystem::path dataDir;  ///< searched first for datasets (--data-dir); may be empty
 };
 

@@ -72,7 +72,8 @@ std::vector<ParamSpec> schema(const json& config) {
         c("function", "Target function", "Data", {"sin_cos", "sinc", "two_cosh"},
           "sin_cos: sin(x)+cos(x); sinc: sin(5πx)/(5πx); two_cosh: exp(x)+exp(−x)"),
         d("train_grid.from", "Training x from", "Data", -1000, 1000, "", "First training input"),
-        d("train_grid.to", "Training x to", "Data", -1000, 1000, "", "Last training input (excluded with a step)"),
+        d("train_grid.to", "Training x to", "Data", -1000, 1000, "",
+          "Last training input (excluded with a step)"),
         i("train_grid.count", "Training points", "Data", 0, 10'000'000, "points",
           "linspace(from, to, count); 0 = use the step instead"),
         d("train_grid.step", "Training step", "Data", 0, 1000, "",
@@ -86,21 +87,27 @@ std::vector<ParamSpec> schema(const json& config) {
         c("activation", "Activation", "Model", {"leaky_relu", "relu", "tanh"},
           "Applied after every hidden layer; the output is linear"),
         d("negative_slope", "LeakyReLU slope", "Model", 0, 1, "", "Negative slope of LeakyReLU"),
-        c("optimizer", "Optimizer", "Training", {"sgd", "adam"}, "SGD (with optional momentum) or Adam"),
+        c("optimizer", "Optimizer", "Training", {"sgd", "adam"},
+          "SGD (with optional momentum) or Adam"),
         d("lr", "Learning rate", "Training", 1e-8, 10, "", "Step size", true),
         d("momentum", "Momentum", "Training", 0, 0.999, "", "SGD momentum (0 = plain SGD)"),
         i("batch_size", "Batch size", "Training", 0, 10'000'000, "points",
           "0 = full batch: one step is one pass over every point (the original's 'epoch')"),
         i("max_steps", "Max steps", "Training", 1, 10'000'000, "steps", "Step limit"),
         c("stop.rule", "Stop rule", "Stopping", {"none", "plateau", "patience", "target"},
-          "plateau: the original |Δloss| < tolerance; patience: no relative improvement of the best "
+          "plateau: the original |Δloss| < tolerance; patience: no relative improvement of the "
+          "best "
           "loss within the window; target: loss ≤ target"),
-        d("stop.tolerance", "Plateau tolerance", "Stopping", 1e-15, 1, "", "|loss_t − loss_t−1| below this stops", true),
-        i("stop.patience", "Patience", "Stopping", 1, 10'000'000, "steps", "Window without improvement"),
+        d("stop.tolerance", "Plateau tolerance", "Stopping", 1e-15, 1, "",
+          "|loss_t − loss_t−1| below this stops", true),
+        i("stop.patience", "Patience", "Stopping", 1, 10'000'000, "steps",
+          "Window without improvement"),
         d("stop.min_delta", "Min. relative improvement", "Stopping", 0, 0.99, "",
           "An improvement counts when the best loss drops by this fraction"),
-        d("stop.target", "Loss target", "Stopping", 0, 1e6, "", "Stop once the loss is at or below this", true),
-        i("seed", "Seed", "Run", 0, 2147483647, "", "Seeds every model's initialisation and the batch order"),
+        d("stop.target", "Loss target", "Stopping", 0, 1e6, "",
+          "Stop once the loss is at or below this", true),
+        i("seed", "Seed", "Run", 0, 2147483647, "",
+          "Seeds every model's initialisation and the batch order"),
         b("parallel", "Train models concurrently", "Run",
           "Train the models at the same time, one per core, each single-threaded"),
         i("fit_every", "Update fit every", "Run", 1, 1'000'000, "steps",
@@ -108,7 +115,8 @@ std::vector<ParamSpec> schema(const json& config) {
         b("show_gradient_norm", "Gradient-norm panel", "Run",
           "Show the gradient norm with the loss on a shared step axis"),
         c("engine", "Gradient engine", "Run", {"fused", "autograd"},
-          "fused: trainlab's allocation-free MLP backward pass; autograd: libtorch's (same numbers)"),
+          "fused: trainlab's allocation-free MLP backward pass; autograd: libtorch's (same "
+          "numbers)"),
     };
     const int models = config.contains("models") && config["models"].is_array()
                            ? static_cast<int>(std::min<size_t>(config["models"].size(), kMaxModels))
@@ -170,8 +178,9 @@ std::vector<std::string> check(const json& config) {
         for (const auto& x : w) units += x.get<std::int64_t>();
         // Activations of one forward pass, forward and backward, must fit comfortably.
         if (points > 0 && static_cast<double>(points) * units * 4 * 3 > 4e9)
-            p.push_back(key + ": " + std::to_string(points) + " points x " + std::to_string(units) +
-                        " units needs more than 4 GB of activations; use fewer points or a batch size");
+            p.push_back(
+                key + ": " + std::to_string(points) + " points x " + std::to_string(units) +
+                " units needs more than 4 GB of activations; use fewer points or a batch size");
     }
     const auto batch = config["batch_size"].get<std::int64_t>();
     if (points > 0 && batch > points)
@@ -183,7 +192,7 @@ std::vector<std::string> check(const json& config) {
 /// Collects the per-step values of one model and hands them to the sink in chunks, so the
 /// sink's lock is taken ~20 times a second, not at every step.
 class ModelReporter : public TrainObserver {
-public:
+  public:
     ModelReporter(ExperimentSink& sink, std::string lossId, std::string gradId)
         : sink_(sink), lossId_(std::move(lossId)), gradId_(std::move(gradId)) {}
     void onStep(const StepRecord& r) override {
@@ -208,7 +217,7 @@ public:
     std::function<void(const StepRecord&)> onEveryStep;
     std::atomic<std::int64_t> lastStep{0};
 
-private:
+  private:
     ExperimentSink& sink_;
     std::string lossId_, gradId_;
     std::vector<double> steps_, loss_, grad_;
@@ -227,7 +236,7 @@ std::string fmt(double v, int precision = 4) {
 }
 
 class FunctionFitExperiment : public Experiment {
-public:
+  public:
     FunctionFitExperiment(const json& config, int threads) : config_(config), threads_(threads) {
         function_ = targetFunctionFromName(config.at("function").get<std::string>());
         for (const auto& m : config.at("models")) {
@@ -261,15 +270,19 @@ public:
     PlotLayout layout() const override {
         PlotLayout l;
         const std::string formula = targetFunctionFormula(function_);
-        l.panels.push_back({"fit", "Function fit: f(x) = " + formula, "x", "f(x)", "", false, false, false});
-        const std::string lossUnits = config_.at("normalise").get<bool>() ? "MSE, standardised" : "MSE";
+        l.panels.push_back(
+            {"fit", "Function fit: f(x) = " + formula, "x", "f(x)", "", false, false, false});
+        const std::string lossUnits =
+            config_.at("normalise").get<bool>() ? "MSE, standardised" : "MSE";
         if (showGrad_) {
             l.panels.push_back({"grad_norm", "Gradient norm and loss", "step",
-                                "gradient norm ‖∇L‖₂ (log)", "loss (" + lossUnits + ", log)", false, true, true});
+                                "gradient norm ‖∇L‖₂ (log)", "loss (" + lossUnits + ", log)", false,
+                                true, true});
         } else {
-            l.panels.push_back({"loss", "Loss", "step", "loss (" + lossUnits + ", log)", "", false, true, false});
-            l.panels.push_back({"grad_norm", "Gradient norm", "step", "gradient norm ‖∇L‖₂ (log)", "",
-                                false, true, false});
+            l.panels.push_back(
+                {"loss", "Loss", "step", "loss (" + lossUnits + ", log)", "", false, true, false});
+            l.panels.push_back({"grad_norm", "Gradient norm", "step", "gradient norm ‖∇L‖₂ (log)",
+                                "", false, true, false});
         }
         SeriesSpec target;
         target.id = "target";
@@ -328,9 +341,11 @@ public:
     json run(ExperimentSink& sink, RunControl& control) override {
         GridSpec trainGrid = gridFrom(config_.at("train_grid"));
         GridSpec valGrid = gridFrom(config_.at("val_grid"));
-        const auto data = makeFunctionDataset(function_, trainGrid, valGrid, config_.at("normalise").get<bool>());
+        const auto data =
+            makeFunctionDataset(function_, trainGrid, valGrid, config_.at("normalise").get<bool>());
         const auto xValRaw = data.xVal * data.xStd + data.xMean;
-        sink.seriesReplaced("target", toVector(xValRaw), toVector(data.yVal * data.yStd + data.yMean));
+        sink.seriesReplaced("target", toVector(xValRaw),
+                            toVector(data.yVal * data.yStd + data.yMean));
 
         const size_t n = specs_.size();
         std::vector<json> modelResults(n);
@@ -350,8 +365,8 @@ public:
             for (size_t k = 0; k < n; ++k) done += static_cast<double>(progressSteps[k]);
             const double total = static_cast<double>(train_.maxSteps) * static_cast<double>(n);
             sink.progressed(std::min(1.0, done / total),
-                            names_[m] + ": step " + std::to_string(progressSteps[m].load()) + " / " +
-                                std::to_string(train_.maxSteps));
+                            names_[m] + ": step " + std::to_string(progressSteps[m].load()) +
+                                " / " + std::to_string(train_.maxSteps));
         };
 
         const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
@@ -371,8 +386,10 @@ public:
                 torch::NoGradGuard noGrad;
                 const auto pred = model->forward(data.xVal);
                 const double vl = torch::mse_loss(pred, data.yVal).item<double>();
-                sink.seriesReplaced("pred" + suffix, toVector(xValRaw), toVector(pred * data.yStd + data.yMean));
-                if (!showGrad_) sink.pointsAppended("val_loss" + suffix, {static_cast<double>(step)}, {vl});
+                sink.seriesReplaced("pred" + suffix, toVector(xValRaw),
+                                    toVector(pred * data.yStd + data.yMean));
+                if (!showGrad_)
+                    sink.pointsAppended("val_loss" + suffix, {static_cast<double>(step)}, {vl});
                 return vl;
             };
             reporter.onEveryStep = [&](const StepRecord& r) {
@@ -383,14 +400,19 @@ public:
             evaluate(0);
             // A model training alone may split its batch across the cores; models trained
             // side by side each keep to one core.
-            const int shards = workers > 1 ? 1 : suggestedShards(specs_[m], data.x.size(0), std::max(1, static_cast<int>(cores) / threads_));
+            const int shards =
+                workers > 1 ? 1
+                            : suggestedShards(specs_[m], data.x.size(0),
+                                              std::max(1, static_cast<int>(cores) / threads_));
             shardsUsed[m] = fused_ ? shards : 1;
             const LossGradFn lossGrad =
                 fused_ ? makeFusedMlpLossGrad(model, shards)
-                       : autogradLossGrad([&](const torch::Tensor& x) { return model->forward(x); }, LossKind::MSE);
+                       : autogradLossGrad([&](const torch::Tensor& x) { return model->forward(x); },
+                                          LossKind::MSE);
             TrainResult r;
             try {
-                r = trainLoop(model->parameters(), lossGrad, data.x, data.y, tc, &reporter, &control, names_[m]);
+                r = trainLoop(model->parameters(), lossGrad, data.x, data.y, tc, &reporter,
+                              &control, names_[m]);
             } catch (...) {
                 reporter.flush();
                 throw;
@@ -398,8 +420,9 @@ public:
             reporter.flush();
             const double valLossFinal = evaluate(r.steps);
             progressSteps[m] = train_.maxSteps;
-            sink.logged(names_[m] + ": stopped at step " + std::to_string(r.steps) + " (" + r.stopReason +
-                        "), training MSE " + fmt(r.finalLoss) + ", validation MSE " + fmt(valLossFinal));
+            sink.logged(names_[m] + ": stopped at step " + std::to_string(r.steps) + " (" +
+                        r.stopReason + "), training MSE " + fmt(r.finalLoss) + ", validation MSE " +
+                        fmt(valLossFinal));
             modelResults[m] = json{{"name", names_[m]},
                                    {"widths", specs_[m].widths},
                                    {"parameters", mlpParameterCount(specs_[m])},
@@ -413,7 +436,8 @@ public:
                                    {"seconds", r.seconds}};
         };
 
-        runJobs(static_cast<int>(n), workers, control, [&](int m) { trainOne(static_cast<size_t>(m)); });
+        runJobs(static_cast<int>(n), workers, control,
+                [&](int m) { trainOne(static_cast<size_t>(m)); });
 
         json results;
         results["models"] = json::array();
@@ -421,14 +445,16 @@ public:
         for (size_t m = 0; m < n; ++m) {
             results["models"].push_back(modelResults[m]);
             if (!modelResults[m].is_null() && !modelResults[best].is_null() &&
-                modelResults[m]["final_loss"].get<double>() < modelResults[best]["final_loss"].get<double>())
+                modelResults[m]["final_loss"].get<double>() <
+                    modelResults[best]["final_loss"].get<double>())
                 best = m;
         }
         results["function"] = targetFunctionName(function_);
         results["training_points"] = data.x.size(0);
         results["normalised"] = config_.at("normalise").get<bool>();
         results["concurrent_workers"] = workers;
-        results["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        results["seconds"] =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         if (!modelResults[best].is_null()) {
             const auto& b = modelResults[best];
             std::string headline = "best: " + b["name"].get<std::string>() + ", MSE " +
@@ -440,7 +466,7 @@ public:
         return results;
     }
 
-private:
+  private:
     json config_;
     int threads_ = 1;
     TargetFunction function_;
@@ -461,7 +487,8 @@ ExperimentKind functionFitKind() {
     k.id = "function_fit";
     k.schema = schema;
     k.check = check;
-    k.create = [](const json& config, const ExperimentContext& context) -> std::unique_ptr<Experiment> {
+    k.create = [](const json& config,
+                  const ExperimentContext& context) -> std::unique_ptr<Experiment> {
         return std::make_unique<FunctionFitExperiment>(config, context.threads);
     };
     return k;

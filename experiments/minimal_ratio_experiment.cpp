@@ -26,8 +26,8 @@ using nlohmann::json;
 
 namespace {
 
-ParamSpec spec(std::string key, std::string label, std::string group, ParamType type, double lo, double hi,
-               std::string help, bool log = false) {
+ParamSpec spec(std::string key, std::string label, std::string group, ParamType type, double lo,
+               double hi, std::string help, bool log = false) {
     ParamSpec s;
     s.key = std::move(key);
     s.label = std::move(label);
@@ -40,9 +40,10 @@ ParamSpec spec(std::string key, std::string label, std::string group, ParamType 
     return s;
 }
 
-ParamSpec choice(std::string key, std::string label, std::string group, std::vector<std::string> choices,
-                 std::string help) {
-    ParamSpec s = spec(std::move(key), std::move(label), std::move(group), ParamType::Choice, 0, 0, std::move(help));
+ParamSpec choice(std::string key, std::string label, std::string group,
+                 std::vector<std::string> choices, std::string help) {
+    ParamSpec s = spec(std::move(key), std::move(label), std::move(group), ParamType::Choice, 0, 0,
+                       std::move(help));
     s.choices = std::move(choices);
     return s;
 }
@@ -53,33 +54,47 @@ std::vector<ParamSpec> schema(const json&) {
     widths.minItems = 2;
     widths.maxItems = 16;
     return {
-        choice("function", "Target function", "Data", {"two_cosh", "sin_cos", "sinc"}, "exp(x)+exp(−x) by default"),
+        choice("function", "Target function", "Data", {"two_cosh", "sin_cos", "sinc"},
+               "exp(x)+exp(−x) by default"),
         spec("train_grid.from", "x from", "Data", ParamType::Double, -100, 100, "First input"),
-        spec("train_grid.to", "x to", "Data", ParamType::Double, -100, 100, "End of the inputs (excluded)"),
-        spec("train_grid.step", "x step", "Data", ParamType::Double, 1e-5, 10, "arange(from, to, step)"),
-        spec("normalise", "Standardise x and y", "Data", ParamType::Bool, 0, 0, "Train on standardised data"),
+        spec("train_grid.to", "x to", "Data", ParamType::Double, -100, 100,
+             "End of the inputs (excluded)"),
+        spec("train_grid.step", "x step", "Data", ParamType::Double, 1e-5, 10,
+             "arange(from, to, step)"),
+        spec("normalise", "Standardise x and y", "Data", ParamType::Bool, 0, 0,
+             "Train on standardised data"),
         widths,
-        choice("activation", "Activation", "Model", {"leaky_relu", "relu", "tanh"},
-               "leaky_relu and relu use trainlab's closed-form Hessian; tanh the slower autograd one"),
-        spec("negative_slope", "LeakyReLU slope", "Model", ParamType::Double, 0, 1, "Negative slope"),
-        spec("runs", "Runs", "Run", ParamType::Int, 1, 10000, "Independent trainings, each from a fresh seeded initialisation"),
-        spec("seed", "Seed", "Run", ParamType::Int, 0, 2147483647, "Run r is initialised from seed·1000003 + r"),
+        choice(
+            "activation", "Activation", "Model", {"leaky_relu", "relu", "tanh"},
+            "leaky_relu and relu use trainlab's closed-form Hessian; tanh the slower autograd one"),
+        spec("negative_slope", "LeakyReLU slope", "Model", ParamType::Double, 0, 1,
+             "Negative slope"),
+        spec("runs", "Runs", "Run", ParamType::Int, 1, 10000,
+             "Independent trainings, each from a fresh seeded initialisation"),
+        spec("seed", "Seed", "Run", ParamType::Int, 0, 2147483647,
+             "Run r is initialised from seed·1000003 + r"),
         spec("parallel", "Runs concurrently", "Run", ParamType::Bool, 0, 0, "One run per core"),
-        choice("phase1.optimizer", "Phase 1 optimizer", "Phase 1: loss", {"adam", "sgd"}, "Minimises the MSE"),
-        spec("phase1.lr", "Phase 1 learning rate", "Phase 1: loss", ParamType::Double, 1e-8, 10, "Step size", true),
-        spec("phase1.max_steps", "Phase 1 steps", "Phase 1: loss", ParamType::Int, 1, 10'000'000, "Full-batch steps"),
+        choice("phase1.optimizer", "Phase 1 optimizer", "Phase 1: loss", {"adam", "sgd"},
+               "Minimises the MSE"),
+        spec("phase1.lr", "Phase 1 learning rate", "Phase 1: loss", ParamType::Double, 1e-8, 10,
+             "Step size", true),
+        spec("phase1.max_steps", "Phase 1 steps", "Phase 1: loss", ParamType::Int, 1, 10'000'000,
+             "Full-batch steps"),
         choice("phase2.optimizer", "Phase 2 optimizer", "Phase 2: gradient norm", {"adam", "sgd"},
                "Minimises ‖∇L‖² by double back-propagation"),
-        spec("phase2.lr", "Phase 2 learning rate", "Phase 2: gradient norm", ParamType::Double, 1e-10, 10, "Step size", true),
-        spec("phase2.max_steps", "Phase 2 step cap", "Phase 2: gradient norm", ParamType::Int, 0, 10'000'000,
-             "Phase 2 ends here if the threshold was not reached (0 = no phase 2)"),
-        spec("phase2.threshold", "‖∇L‖² threshold", "Phase 2: gradient norm", ParamType::Double, 0, 1e6,
-             "Phase 2 ends when the squared gradient norm is below this", true),
+        spec("phase2.lr", "Phase 2 learning rate", "Phase 2: gradient norm", ParamType::Double,
+             1e-10, 10, "Step size", true),
+        spec("phase2.max_steps", "Phase 2 step cap", "Phase 2: gradient norm", ParamType::Int, 0,
+             10'000'000, "Phase 2 ends here if the threshold was not reached (0 = no phase 2)"),
+        spec("phase2.threshold", "‖∇L‖² threshold", "Phase 2: gradient norm", ParamType::Double, 0,
+             1e6, "Phase 2 ends when the squared gradient norm is below this", true),
         spec("tau", "τ (near-zero band)", "Analysis", ParamType::Double, 0, 1,
              "Eigenvalues with |λ| ≤ τ·max|λ| count as zero in the second ratio", true),
         choice("analysis", "Hessian analysis", "Analysis", {"auto", "dense", "lanczos"},
-               "dense: the full spectrum and the minimal ratio (up to 5,000 parameters); lanczos: only the "
-               "largest and smallest eigenvalues, from Hessian-vector products (any size); auto: dense when "
+               "dense: the full spectrum and the minimal ratio (up to 5,000 parameters); lanczos: "
+               "only the "
+               "largest and smallest eigenvalues, from Hessian-vector products (any size); auto: "
+               "dense when "
                "it fits"),
     };
 }
@@ -89,12 +104,14 @@ constexpr std::int64_t kMaxDense = 5000;
 std::vector<std::string> check(const json& c) {
     std::vector<std::string> p;
     const auto w = c["widths"].get<std::vector<std::int64_t>>();
-    if (w.front() != 1 || w.back() != 1) p.push_back("'widths': the first and last width must be 1");
+    if (w.front() != 1 || w.back() != 1)
+        p.push_back("'widths': the first and last width must be 1");
     MlpSpec s;
     s.widths = w;
     if (mlpParameterCount(s) > kMaxDense && c["analysis"] == "dense")
         p.push_back("'widths': " + std::to_string(mlpParameterCount(s)) +
-                    " parameters is too many for a dense Hessian per run (at most 5,000): use analysis = lanczos");
+                    " parameters is too many for a dense Hessian per run (at most 5,000): use "
+                    "analysis = lanczos");
     if (mlpParameterCount(s) > 2'000'000) p.push_back("'widths': at most 2,000,000 parameters");
     try {
         GridSpec g{c["train_grid"]["from"].get<double>(), c["train_grid"]["to"].get<double>(), 0,
@@ -132,7 +149,7 @@ struct GradTrace : TrainObserver {
 };
 
 class MinimalRatioExperiment : public Experiment {
-public:
+  public:
     MinimalRatioExperiment(const json& c, int threads) : config_(c), threads_(threads) {
         function_ = targetFunctionFromName(c.at("function").get<std::string>());
         spec_.widths = c.at("widths").get<std::vector<std::int64_t>>();
@@ -143,13 +160,15 @@ public:
         seed_ = c.at("seed").get<std::uint64_t>();
         tau_ = c.at("tau").get<double>();
         const std::string analysis = c.at("analysis").get<std::string>();
-        dense_ = analysis == "dense" || (analysis == "auto" && mlpParameterCount(spec_) <= kMaxDense);
+        dense_ =
+            analysis == "dense" || (analysis == "auto" && mlpParameterCount(spec_) <= kMaxDense);
         phase1_.optimizer = optimizerFromName(c.at("phase1").at("optimizer").get<std::string>());
         phase1_.lr = c.at("phase1").at("lr").get<double>();
         phase1_.maxSteps = c.at("phase1").at("max_steps").get<std::int64_t>();
         phase2_.optimizer = optimizerFromName(c.at("phase2").at("optimizer").get<std::string>());
         phase2_.lr = c.at("phase2").at("lr").get<double>();
-        phase2_.maxSteps = std::max<std::int64_t>(1, c.at("phase2").at("max_steps").get<std::int64_t>());
+        phase2_.maxSteps =
+            std::max<std::int64_t>(1, c.at("phase2").at("max_steps").get<std::int64_t>());
         phase2Enabled_ = c.at("phase2").at("max_steps").get<std::int64_t>() > 0;
         phase2_.stop.kind = StopKind::Target;
         phase2_.stop.target = c.at("phase2").at("threshold").get<double>();
@@ -160,11 +179,14 @@ public:
 
     PlotLayout layout() const override {
         PlotLayout l;
-        l.panels.push_back({"ratio", "Final loss vs minimal ratio (one point per run)", "final loss (MSE, log)",
-                            "minimal ratio (fraction of eigenvalues > 0)", "", true, false, false});
-        l.panels.push_back({"spectrum", "Hessian spectrum (latest run; click a point on the left to choose one)", "eigenvalue index (ascending)",
-                            "|λ| (log)", "", false, true, false});
-        l.panels.push_back({"grad_norm", "Gradient norm of the selected run (phase 1, then phase 2)", "step",
+        l.panels.push_back({"ratio", "Final loss vs minimal ratio (one point per run)",
+                            "final loss (MSE, log)", "minimal ratio (fraction of eigenvalues > 0)",
+                            "", true, false, false});
+        l.panels.push_back(
+            {"spectrum", "Hessian spectrum (latest run; click a point on the left to choose one)",
+             "eigenvalue index (ascending)", "|λ| (log)", "", false, true, false});
+        l.panels.push_back({"grad_norm",
+                            "Gradient norm of the selected run (phase 1, then phase 2)", "step",
                             "‖∇L‖₂ (log)", "", false, true, false});
         SeriesSpec ratio;
         ratio.id = "ratio";
@@ -218,8 +240,8 @@ public:
         const auto data = makeFunctionDataset(function_, grid, {grid.from, grid.to, 100, 0},
                                               config_.at("normalise").get<bool>());
         const std::int64_t params = mlpParameterCount(spec_);
-        sink.logged(std::to_string(runs_) + " runs of a " + std::to_string(params) + "-parameter net on " +
-                    std::to_string(data.x.size(0)) + " points; Hessian: " +
+        sink.logged(std::to_string(runs_) + " runs of a " + std::to_string(params) +
+                    "-parameter net on " + std::to_string(data.x.size(0)) + " points; Hessian: " +
                     (mlpMseHessianIsClosedForm(spec_) ? "closed form" : "double back-propagation"));
 
         std::mutex mutex;
@@ -228,7 +250,8 @@ public:
         std::vector<std::string> pointLabels;  // one per scatter point, in the order appended
         std::atomic<int> done{0};
         std::atomic<std::int64_t> stepsDone{0};
-        const double stepsPerRun = static_cast<double>(phase1_.maxSteps + (phase2Enabled_ ? phase2_.maxSteps : 0));
+        const double stepsPerRun =
+            static_cast<double>(phase1_.maxSteps + (phase2Enabled_ ? phase2_.maxSteps : 0));
 
         auto oneRun = [&](int r) {
             const std::uint64_t runSeed = seed_ * 1000003ULL + static_cast<std::uint64_t>(r);
@@ -238,11 +261,13 @@ public:
             TrainConfig p1 = phase1_;
             p1.seed = runSeed;
             const std::string name = "run " + std::to_string(r + 1);
-            const LossGradFn lossGrad = spec_.activation == Activation::Tanh
-                                            ? autogradLossGrad([&](const torch::Tensor& x) { return model->forward(x); },
-                                                               LossKind::MSE)
-                                            : makeFusedMlpLossGrad(model, 1);
-            const TrainResult r1 = trainLoop(model->parameters(), lossGrad, data.x, data.y, p1, &trace, &control, name);
+            const LossGradFn lossGrad =
+                spec_.activation == Activation::Tanh
+                    ? autogradLossGrad([&](const torch::Tensor& x) { return model->forward(x); },
+                                       LossKind::MSE)
+                    : makeFusedMlpLossGrad(model, 1);
+            const TrainResult r1 = trainLoop(model->parameters(), lossGrad, data.x, data.y, p1,
+                                             &trace, &control, name);
             TrainResult r2;
             std::string phase2End = "skipped";
             if (phase2Enabled_ && !control.cancel) {
@@ -251,10 +276,13 @@ public:
                 TrainConfig p2 = phase2_;
                 p2.seed = runSeed;
                 r2 = trainLoop(model->parameters(),
-                               gradNormSquaredLossGrad([&](const torch::Tensor& x) { return model->forward(x); },
-                                                       model->parameters()),
+                               gradNormSquaredLossGrad(
+                                   [&](const torch::Tensor& x) { return model->forward(x); },
+                                   model->parameters()),
                                data.x, data.y, p2, &trace, &control, name + " phase 2");
-                phase2End = r2.cancelled ? "cancelled" : r2.stopReason == "target" ? "threshold" : "step cap";
+                phase2End = r2.cancelled                ? "cancelled"
+                            : r2.stopReason == "target" ? "threshold"
+                                                        : "step cap";
             }
             if (control.cancel) return;
             double finalLoss = 0, gradNorm = 0;
@@ -276,8 +304,8 @@ public:
                 const auto params = model->parameters();
                 const auto hvp = hessianVectorOperator(
                     params, [&] { return torch::mse_loss(model->forward(data.x), data.y); });
-                const LanczosResult l = lanczosExtremes(hvp, static_cast<int>(mlpParameterCount(spec_)), 200, 1e-6,
-                                                        runSeed);
+                const LanczosResult l = lanczosExtremes(
+                    hvp, static_cast<int>(mlpParameterCount(spec_)), 200, 1e-6, runSeed);
                 eig = {l.smallest, l.largest};
                 s.minimalRatio = NAN;
                 s.minimalRatioTol = NAN;
@@ -286,30 +314,32 @@ public:
             for (size_t i = 0; i < index.size(); ++i) index[i] = static_cast<double>(i + 1);
 
             std::lock_guard<std::mutex> lock(mutex);
-            runResults[static_cast<size_t>(r)] = json{{"run", r + 1},
-                                                     {"seed", runSeed},
-                                                     {"phase1_steps", r1.steps},
-                                                     {"phase1_loss", r1.finalLoss},
-                                                     {"phase2_steps", phase2Enabled_ ? r2.steps : 0},
-                                                     {"phase2_end", phase2End},
-                                                     {"final_loss", finalLoss},
-                                                     {"grad_norm", gradNorm},
-                                                     {"minimal_ratio", s.minimalRatio},
-                                                     {"minimal_ratio_tol", s.minimalRatioTol},
-                                                     {"lambda_min", eig.front()},
-                                                     {"lambda_max", eig.back()}};
-            table.push_back({static_cast<double>(r + 1), static_cast<double>(runSeed), r1.finalLoss, finalLoss,
-                             gradNorm, static_cast<double>(phase2Enabled_ ? r2.steps : 0),
-                             phase2End == "threshold" ? 1.0 : 0.0, s.minimalRatio, s.minimalRatioTol, eig.front(),
-                             eig.back()});
+            runResults[static_cast<size_t>(r)] =
+                json{{"run", r + 1},
+                     {"seed", runSeed},
+                     {"phase1_steps", r1.steps},
+                     {"phase1_loss", r1.finalLoss},
+                     {"phase2_steps", phase2Enabled_ ? r2.steps : 0},
+                     {"phase2_end", phase2End},
+                     {"final_loss", finalLoss},
+                     {"grad_norm", gradNorm},
+                     {"minimal_ratio", s.minimalRatio},
+                     {"minimal_ratio_tol", s.minimalRatioTol},
+                     {"lambda_min", eig.front()},
+                     {"lambda_max", eig.back()}};
+            table.push_back({static_cast<double>(r + 1), static_cast<double>(runSeed), r1.finalLoss,
+                             finalLoss, gradNorm,
+                             static_cast<double>(phase2Enabled_ ? r2.steps : 0),
+                             phase2End == "threshold" ? 1.0 : 0.0, s.minimalRatio,
+                             s.minimalRatioTol, eig.front(), eig.back()});
             if (dense_) {
                 std::vector<double> row{static_cast<double>(r + 1)};
                 row.insert(row.end(), eig.begin(), eig.end());
                 eigenTable.push_back(std::move(row));
             }
             if (dense_) {
-                pointLabels.push_back("run " + std::to_string(r + 1) + " · loss " + fmt(finalLoss) + " · ‖∇L‖ " +
-                                      fmt(gradNorm) + " · phase 2: " + phase2End);
+                pointLabels.push_back("run " + std::to_string(r + 1) + " · loss " + fmt(finalLoss) +
+                                      " · ‖∇L‖ " + fmt(gradNorm) + " · phase 2: " + phase2End);
                 sink.pointsAppended("ratio", {finalLoss}, {s.minimalRatio});
                 sink.pointsAppended("ratio_tol", {finalLoss}, {s.minimalRatioTol});
                 sink.labelsReplaced("ratio", pointLabels);
@@ -335,21 +365,35 @@ public:
                 return rows;
             };
             const std::string runSuffix = "_run" + std::to_string(r + 1);
-            sink.tableWritten("spectrum_latest" + runSuffix, {"index", "abs_eigenvalue"}, rowsOf(posX, posY));
-            sink.tableWritten("spectrum_latest_negative" + runSuffix, {"index", "abs_eigenvalue"}, rowsOf(negX, negY));
-            sink.tableWritten("grad_norm_latest" + runSuffix, {"step", "grad_norm"}, rowsOf(trace.steps, trace.norms));
+            sink.tableWritten("spectrum_latest" + runSuffix, {"index", "abs_eigenvalue"},
+                              rowsOf(posX, posY));
+            sink.tableWritten("spectrum_latest_negative" + runSuffix, {"index", "abs_eigenvalue"},
+                              rowsOf(negX, negY));
+            sink.tableWritten("grad_norm_latest" + runSuffix, {"step", "grad_norm"},
+                              rowsOf(trace.steps, trace.norms));
             sink.seriesReplaced("grad_norm_latest", trace.steps, trace.norms);
-            std::vector<std::string> columns{"run", "seed", "phase1_loss", "final_loss", "grad_norm", "phase2_steps",
-                                             "phase2_reached_threshold", "minimal_ratio", "minimal_ratio_tol",
-                                             "lambda_min", "lambda_max"};
+            std::vector<std::string> columns{"run",
+                                             "seed",
+                                             "phase1_loss",
+                                             "final_loss",
+                                             "grad_norm",
+                                             "phase2_steps",
+                                             "phase2_reached_threshold",
+                                             "minimal_ratio",
+                                             "minimal_ratio_tol",
+                                             "lambda_min",
+                                             "lambda_max"};
             sink.tableWritten("runs", columns, table);
             const int finished = ++done;
-            sink.logged(name + ": loss " + fmt(finalLoss) + ", ‖∇L‖ " + fmt(gradNorm) + ", phase 2 ended by " +
-                        phase2End +
-                        (dense_ ? ", minimal ratio " + fmt(s.minimalRatio) + " (τ: " + fmt(s.minimalRatioTol) + ")"
-                                : ", Lanczos λ_min " + fmt(eig.front()) + ", λ_max " + fmt(eig.back())));
-            sink.progressed(static_cast<double>(finished) / runs_,
-                            std::to_string(finished) + " / " + std::to_string(runs_) + " runs analysed");
+            sink.logged(
+                name + ": loss " + fmt(finalLoss) + ", ‖∇L‖ " + fmt(gradNorm) +
+                ", phase 2 ended by " + phase2End +
+                (dense_ ? ", minimal ratio " + fmt(s.minimalRatio) +
+                              " (τ: " + fmt(s.minimalRatioTol) + ")"
+                        : ", Lanczos λ_min " + fmt(eig.front()) + ", λ_max " + fmt(eig.back())));
+            sink.progressed(
+                static_cast<double>(finished) / runs_,
+                std::to_string(finished) + " / " + std::to_string(runs_) + " runs analysed");
         };
 
         // Progress between run completions, from the step counter.
@@ -357,8 +401,10 @@ public:
         std::thread ticker([&] {
             while (!finishedAll) {
                 std::this_thread::sleep_for(std::chrono::milliseconds(100));
-                const double f = std::min(0.999, static_cast<double>(stepsDone) / (stepsPerRun * runs_));
-                sink.progressed(f, std::to_string(done.load()) + " / " + std::to_string(runs_) + " runs analysed");
+                const double f =
+                    std::min(0.999, static_cast<double>(stepsDone) / (stepsPerRun * runs_));
+                sink.progressed(f, std::to_string(done.load()) + " / " + std::to_string(runs_) +
+                                       " runs analysed");
             }
         });
         const int workers = workerCount(runs_, config_.at("parallel").get<bool>(), threads_);
@@ -374,7 +420,8 @@ public:
 
         std::sort(eigenTable.begin(), eigenTable.end());
         std::vector<std::string> eigColumns{"run"};
-        for (std::int64_t i = 1; i <= params; ++i) eigColumns.push_back("lambda_" + std::to_string(i));
+        for (std::int64_t i = 1; i <= params; ++i)
+            eigColumns.push_back("lambda_" + std::to_string(i));
         if (!eigenTable.empty()) sink.tableWritten("eigenvalues", eigColumns, eigenTable);
 
         json results;
@@ -400,16 +447,18 @@ public:
         results["median_minimal_ratio"] = median(ratios);
         results["median_minimal_ratio_tol"] = median(ratiosTol);
         results["median_final_loss"] = median(losses);
-        results["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        results["headline"] =
-            std::to_string(losses.size()) + " runs: " +
-            (dense_ ? "median minimal ratio " + fmt(median(ratios)) + " (with τ: " + fmt(median(ratiosTol)) + "), "
-                    : std::string("Lanczos extremes only, ")) +
-            "median loss " + fmt(median(losses)) + ", " + std::to_string(reached) + " reached the gradient threshold";
+        results["seconds"] =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        results["headline"] = std::to_string(losses.size()) + " runs: " +
+                              (dense_ ? "median minimal ratio " + fmt(median(ratios)) +
+                                            " (with τ: " + fmt(median(ratiosTol)) + "), "
+                                      : std::string("Lanczos extremes only, ")) +
+                              "median loss " + fmt(median(losses)) + ", " +
+                              std::to_string(reached) + " reached the gradient threshold";
         return results;
     }
 
-private:
+  private:
     json config_;
     int threads_;
     TargetFunction function_;

@@ -33,7 +33,8 @@ Preset parsePreset(const std::string& text, const std::string& source) {
             return {};
         }
         if (!j[key].is_string()) {
-            problems.push_back(source + ": '" + key + "' must be text (found " + j[key].dump() + ")");
+            problems.push_back(source + ": '" + key + "' must be text (found " + j[key].dump() +
+                               ")");
             return {};
         }
         return j[key].get<std::string>();
@@ -47,7 +48,8 @@ Preset parsePreset(const std::string& text, const std::string& source) {
     p.description = str("description", false);
     p.expected = str("expected", false);
     if (!p.id.empty() && !isSafeId(p.id))
-        problems.push_back(source + ": 'id' \"" + p.id + "\" may only use letters, digits, '-', '_', '.'");
+        problems.push_back(source + ": 'id' \"" + p.id +
+                           "\" may only use letters, digits, '-', '_', '.'");
     if (!p.group.empty()) {
         bool known = false;
         for (const auto& g : presetGroups()) known = known || g == p.group;
@@ -59,7 +61,8 @@ Preset parsePreset(const std::string& text, const std::string& source) {
     if (!p.kind.empty() && !kind) {
         std::string known;
         for (const auto& k : experimentKindIds()) known += (known.empty() ? "" : ", ") + k;
-        problems.push_back(source + ": 'kind' \"" + p.kind + "\" is unknown (known: " + known + ")");
+        problems.push_back(source + ": 'kind' \"" + p.kind + "\" is unknown (known: " + known +
+                           ")");
     }
     if (!j.contains("config") || !j["config"].is_object()) {
         problems.push_back(source + ": 'config' must be an object");
@@ -97,8 +100,8 @@ Preset resolvePreset(const std::string& idOrPath) {
     if (std::filesystem::is_regular_file(idOrPath, ec)) return loadPresetFile(idOrPath);
     std::string known;
     for (const auto& p : builtinPresets()) known += (known.empty() ? "" : ", ") + p.id;
-    throw ConfigError({"'" + idOrPath + "' is neither a preset id nor a preset file (presets: " +
-                       known + ")"});
+    throw ConfigError(
+        {"'" + idOrPath + "' is neither a preset id nor a preset file (presets: " + known + ")"});
 }
 
 }  // namespace trainlab

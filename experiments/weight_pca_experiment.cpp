@@ -28,8 +28,8 @@ namespace {
 
 constexpr int kVarianceComponents = 5;  // shown in the explained-variance panel
 
-ParamSpec param(std::string key, std::string label, std::string group, ParamType type, double lo, double hi,
-                std::string help, bool log = false) {
+ParamSpec param(std::string key, std::string label, std::string group, ParamType type, double lo,
+                double hi, std::string help, bool log = false) {
     ParamSpec s;
     s.key = std::move(key);
     s.label = std::move(label);
@@ -46,11 +46,13 @@ std::vector<ParamSpec> schema(const json&) {
     ParamSpec dataset = param("dataset", "Dataset", "Data", ParamType::Choice, 0, 0,
                               "MNIST as in the original; Fashion-MNIST is installed with trainlab");
     dataset.choices = {"mnist", "fashion-mnist"};
-    ParamSpec widths = param("hidden", "Hidden widths", "Model", ParamType::IntList, 1, 4096,
-                             "Hidden layer widths between the 784 inputs and 10 outputs (128, 64: 109,386 parameters)");
+    ParamSpec widths = param(
+        "hidden", "Hidden widths", "Model", ParamType::IntList, 1, 4096,
+        "Hidden layer widths between the 784 inputs and 10 outputs (128, 64: 109,386 parameters)");
     widths.minItems = 1;
     widths.maxItems = 8;
-    ParamSpec opt = param("optimizer", "Optimizer", "Training", ParamType::Choice, 0, 0, "SGD as in the original");
+    ParamSpec opt = param("optimizer", "Optimizer", "Training", ParamType::Choice, 0, 0,
+                          "SGD as in the original");
     opt.choices = {"sgd", "adam"};
     return {
         dataset,
@@ -59,13 +61,17 @@ std::vector<ParamSpec> schema(const json&) {
         opt,
         param("lr", "Learning rate", "Training", ParamType::Double, 1e-8, 10, "Step size", true),
         param("momentum", "Momentum", "Training", ParamType::Double, 0, 0.999, "SGD momentum"),
-        param("batch_size", "Batch size", "Training", ParamType::Int, 1, 60000, "Shuffled mini-batches"),
+        param("batch_size", "Batch size", "Training", ParamType::Int, 1, 60000,
+              "Shuffled mini-batches"),
         param("epochs", "Epochs", "Training", ParamType::Int, 1, 10000, "Per run"),
-        param("runs", "Runs", "Run", ParamType::Int, 1, 64, "Independent trainings (one colour each)"),
-        param("snapshot_every", "Snapshot every", "Run", ParamType::Int, 1, 10000, "Epochs between weight snapshots"),
+        param("runs", "Runs", "Run", ParamType::Int, 1, 64,
+              "Independent trainings (one colour each)"),
+        param("snapshot_every", "Snapshot every", "Run", ParamType::Int, 1, 10000,
+              "Epochs between weight snapshots"),
         param("include_initial", "Include initial weights", "Run", ParamType::Bool, 0, 0,
               "Also snapshot each run's weights before training"),
-        param("seed", "Seed", "Run", ParamType::Int, 0, 2147483647, "Run r is initialised from seed·1000003 + r"),
+        param("seed", "Seed", "Run", ParamType::Int, 0, 2147483647,
+              "Run r is initialised from seed·1000003 + r"),
         param("parallel", "Runs concurrently", "Run", ParamType::Bool, 0, 0, "One run per core"),
     };
 }
@@ -76,16 +82,19 @@ std::vector<std::string> check(const json& c) {
     const auto every = c["snapshot_every"].get<std::int64_t>();
     const auto runs = c["runs"].get<std::int64_t>();
     const std::int64_t perRun = epochs / every + (c["include_initial"].get<bool>() ? 1 : 0);
-    if (perRun < 1) p.push_back("'snapshot_every': " + std::to_string(every) + " is more than the " +
-                                std::to_string(epochs) + " epochs: no snapshot would be taken");
+    if (perRun < 1)
+        p.push_back("'snapshot_every': " + std::to_string(every) + " is more than the " +
+                    std::to_string(epochs) + " epochs: no snapshot would be taken");
     std::vector<std::int64_t> widths{784};
     for (const auto& w : c["hidden"]) widths.push_back(w.get<std::int64_t>());
     widths.push_back(10);
     MlpSpec s;
     s.widths = widths;
-    const double bytes = 4.0 * static_cast<double>(mlpParameterCount(s)) * static_cast<double>(perRun * runs);
+    const double bytes =
+        4.0 * static_cast<double>(mlpParameterCount(s)) * static_cast<double>(perRun * runs);
     if (bytes > 4e9)
-        p.push_back("'runs' × snapshots × parameters needs " + std::to_string(static_cast<long long>(bytes / 1e9)) +
+        p.push_back("'runs' × snapshots × parameters needs " +
+                    std::to_string(static_cast<long long>(bytes / 1e9)) +
                     " GB of snapshots (at most 4 GB)");
     return p;
 }
@@ -107,7 +116,7 @@ std::vector<float> flatten(Mlp& model) {
 }
 
 class WeightPcaExperiment : public Experiment {
-public:
+  public:
     WeightPcaExperiment(const json& c, int threads) : config_(c), threads_(threads) {
         spec_.widths = {784};
         for (const auto& w : c.at("hidden")) spec_.widths.push_back(w.get<std::int64_t>());
@@ -127,18 +136,19 @@ public:
 
     PlotLayout layout() const override {
         PlotLayout l;
-        l.panels.push_back({"pca_all", "Weight trajectories: PCA of the whole model", "PC 1", "PC 2", "", false,
-                            false, false});
-        l.panels.push_back({"pca_first", "Weight trajectories: PCA of the first layer", "PC 1", "PC 2", "", false,
-                            false, false});
-        l.panels.push_back({"variance", "Explained variance per component", "component", "fraction of variance", "",
-                            false, false, false});
-        l.panels.push_back({"loss", "Training loss per epoch", "epoch", "cross-entropy (log)", "", false, true, false});
+        l.panels.push_back({"pca_all", "Weight trajectories: PCA of the whole model", "PC 1",
+                            "PC 2", "", false, false, false});
+        l.panels.push_back({"pca_first", "Weight trajectories: PCA of the first layer", "PC 1",
+                            "PC 2", "", false, false, false});
+        l.panels.push_back({"variance", "Explained variance per component", "component",
+                            "fraction of variance", "", false, false, false});
+        l.panels.push_back({"loss", "Training loss per epoch", "epoch", "cross-entropy (log)", "",
+                            false, true, false});
         for (int r = 0; r < runs_; ++r) {
             for (const char* panel : {"pca_all", "pca_first"}) {
                 SeriesSpec s;
-                s.id = std::string(panel == std::string("pca_all") ? "traj_all" : "traj_first") + "_r" +
-                       std::to_string(r + 1);
+                s.id = std::string(panel == std::string("pca_all") ? "traj_all" : "traj_first") +
+                       "_r" + std::to_string(r + 1);
                 s.panel = panel;
                 s.name = "run " + std::to_string(r + 1);
                 s.xName = "pc1";
@@ -193,7 +203,8 @@ public:
         const std::int64_t firstLayer = spec_.widths[0] * spec_.widths[1];
         SnapshotStore store(params);
         sink.logged(std::to_string(runs_) + " runs × " + std::to_string(epochs_) + " epochs on " +
-                    std::to_string(data.train.size()) + " images; " + std::to_string(params) + " parameters");
+                    std::to_string(data.train.size()) + " images; " + std::to_string(params) +
+                    " parameters");
 
         std::mutex fitMutex;
         PcaResult lastAll, lastFirst;
@@ -201,8 +212,10 @@ public:
         // Refits the joint PCA on every snapshot so far and redraws every run's trajectory.
         auto refit = [&](bool force) {
             std::unique_lock<std::mutex> lock(fitMutex, std::defer_lock);
-            if (force) lock.lock();
-            else if (!lock.try_lock()) return;  // another thread is fitting: it will include ours
+            if (force)
+                lock.lock();
+            else if (!lock.try_lock())
+                return;  // another thread is fitting: it will include ours
             const auto now = std::chrono::steady_clock::now();
             if (!force && now - lastFit < std::chrono::milliseconds(700)) return;
             lastFit = now;
@@ -212,7 +225,8 @@ public:
             PcaResult first = store.fitColumns(0, firstLayer, std::max(2, kVarianceComponents));
             if (lastAll.scores.rows() > 0) alignSigns(all, lastAll);
             if (lastFirst.scores.rows() > 0) alignSigns(first, lastFirst);
-            const auto rows = static_cast<size_t>(std::min<Eigen::Index>(all.scores.rows(), first.scores.rows()));
+            const auto rows =
+                static_cast<size_t>(std::min<Eigen::Index>(all.scores.rows(), first.scores.rows()));
             for (int r = 0; r < runs_; ++r) {
                 std::vector<std::pair<int, size_t>> points;  // (snapshot index, row)
                 for (size_t i = 0; i < std::min(rows, meta.size()); ++i)
@@ -226,8 +240,9 @@ public:
                     ay.push_back(all.scores(row, 1));
                     fx.push_back(first.scores(row, 0));
                     fy.push_back(first.scores(row, 1));
-                    labels.push_back("run " + std::to_string(r + 1) + " · epoch " + std::to_string(epoch) +
-                                     " · loss " + fmt(meta[i].loss) + " · acc " + fmt(100 * meta[i].accuracy, 3) + "%");
+                    labels.push_back("run " + std::to_string(r + 1) + " · epoch " +
+                                     std::to_string(epoch) + " · loss " + fmt(meta[i].loss) +
+                                     " · acc " + fmt(100 * meta[i].accuracy, 3) + "%");
                 }
                 const std::string suffix = "_r" + std::to_string(r + 1);
                 sink.seriesReplaced("traj_all" + suffix, ax, ay);
@@ -236,7 +251,9 @@ public:
                 sink.labelsReplaced("traj_first" + suffix, labels);
             }
             std::vector<double> k, va, vf;
-            for (int c = 0; c < std::min<int>(kVarianceComponents, static_cast<int>(all.explainedVarianceRatio.size())); ++c) {
+            for (int c = 0; c < std::min<int>(kVarianceComponents,
+                                              static_cast<int>(all.explainedVarianceRatio.size()));
+                 ++c) {
                 k.push_back(c + 1);
                 va.push_back(all.explainedVarianceRatio[c]);
                 vf.push_back(first.explainedVarianceRatio[c]);
@@ -257,9 +274,11 @@ public:
             std::int64_t correct = 0;
             while (it.next(x, y)) {
                 const auto out = model->forward(x.view({x.size(0), -1}));
-                lossSum += torch::nn::functional::cross_entropy(
-                               out, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
-                               .item<double>();
+                lossSum +=
+                    torch::nn::functional::cross_entropy(
+                        out, y,
+                        torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+                        .item<double>();
                 correct += out.argmax(1).eq(y).sum().item<std::int64_t>();
             }
             model->train();
@@ -274,10 +293,12 @@ public:
             const std::uint64_t runSeed = seed_ * 1000003ULL + static_cast<std::uint64_t>(r);
             Mlp model(spec_, runSeed);
             std::unique_ptr<torch::optim::Optimizer> opt;
-            if (adam_) opt = std::make_unique<torch::optim::Adam>(model->parameters(), torch::optim::AdamOptions(lr_));
+            if (adam_)
+                opt = std::make_unique<torch::optim::Adam>(model->parameters(),
+                                                           torch::optim::AdamOptions(lr_));
             else
-                opt = std::make_unique<torch::optim::SGD>(model->parameters(),
-                                                          torch::optim::SGDOptions(lr_).momentum(momentum_));
+                opt = std::make_unique<torch::optim::SGD>(
+                    model->parameters(), torch::optim::SGDOptions(lr_).momentum(momentum_));
             BatchIterator it(data.train, data.mean, data.std, batch_, true, runSeed);
             const std::string suffix = "_r" + std::to_string(r + 1);
             if (includeInitial_) {
@@ -292,10 +313,12 @@ public:
                 double sum = 0;
                 std::int64_t seen = 0;
                 while (it.next(x, y)) {
-                    while (control.pause && !control.cancel) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+                    while (control.pause && !control.cancel)
+                        std::this_thread::sleep_for(std::chrono::milliseconds(10));
                     if (control.cancel) return;
                     opt->zero_grad();
-                    const auto loss = torch::nn::functional::cross_entropy(model->forward(x.view({x.size(0), -1})), y);
+                    const auto loss = torch::nn::functional::cross_entropy(
+                        model->forward(x.view({x.size(0), -1})), y);
                     loss.backward();
                     opt->step();
                     const double v = loss.item<double>();
@@ -309,23 +332,26 @@ public:
                 sink.pointsAppended("loss" + suffix, {static_cast<double>(e)}, {trainLoss});
                 sink.pointsAppended("test_loss" + suffix, {static_cast<double>(e)}, {testLoss});
                 const std::int64_t doneEpochs = ++epochsDone;
-                sink.progressed(static_cast<double>(doneEpochs) / (static_cast<double>(runs_) * epochs_),
-                                "run " + std::to_string(r + 1) + ": epoch " + std::to_string(e) + " / " +
-                                    std::to_string(epochs_));
+                sink.progressed(
+                    static_cast<double>(doneEpochs) / (static_cast<double>(runs_) * epochs_),
+                    "run " + std::to_string(r + 1) + ": epoch " + std::to_string(e) + " / " +
+                        std::to_string(epochs_));
                 if (e % every_ == 0) {
                     store.add(r, e, flatten(model), trainLoss, testAcc);
                     refit(false);
                 }
             }
-            sink.logged("run " + std::to_string(r + 1) + ": train loss " + fmt(trainLoss) + ", test loss " +
-                        fmt(testLoss) + ", test accuracy " + fmt(100 * testAcc) + "%");
+            sink.logged("run " + std::to_string(r + 1) + ": train loss " + fmt(trainLoss) +
+                        ", test loss " + fmt(testLoss) + ", test accuracy " + fmt(100 * testAcc) +
+                        "%");
             runResults[static_cast<size_t>(r)] = json{{"run", r + 1},
-                                                     {"seed", runSeed},
-                                                     {"train_loss", trainLoss},
-                                                     {"test_loss", testLoss},
-                                                     {"test_accuracy", testAcc}};
+                                                      {"seed", runSeed},
+                                                      {"train_loss", trainLoss},
+                                                      {"test_loss", testLoss},
+                                                      {"test_accuracy", testAcc}};
         };
-        runJobs(runs_, workerCount(runs_, config_.at("parallel").get<bool>(), threads_), control, oneRun);
+        runJobs(runs_, workerCount(runs_, config_.at("parallel").get<bool>(), threads_), control,
+                oneRun);
         refit(true);
 
         json results;
@@ -343,26 +369,32 @@ public:
         results["parameters"] = params;
         results["snapshots"] = store.size();
         if (lastAll.explainedVarianceRatio.size() >= 2) {
-            results["explained_variance_whole"] = {lastAll.explainedVarianceRatio[0], lastAll.explainedVarianceRatio[1]};
+            results["explained_variance_whole"] = {lastAll.explainedVarianceRatio[0],
+                                                   lastAll.explainedVarianceRatio[1]};
             results["explained_variance_first_layer"] = {lastFirst.explainedVarianceRatio[0],
                                                          lastFirst.explainedVarianceRatio[1]};
         }
-        results["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        std::string headline = std::to_string(completed) + " runs, " + std::to_string(store.size()) + " snapshots";
-        if (completed > 0) headline += ", mean test accuracy " + fmt(100 * accSum / completed) + "%";
+        results["seconds"] =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        std::string headline =
+            std::to_string(completed) + " runs, " + std::to_string(store.size()) + " snapshots";
+        if (completed > 0)
+            headline += ", mean test accuracy " + fmt(100 * accSum / completed) + "%";
         if (lastAll.explainedVarianceRatio.size() >= 2)
-            headline += "; PC1+PC2 explain " +
-                        fmt(100 * (lastAll.explainedVarianceRatio[0] + lastAll.explainedVarianceRatio[1])) +
-                        "% (whole model), " +
-                        fmt(100 * (lastFirst.explainedVarianceRatio[0] + lastFirst.explainedVarianceRatio[1])) +
-                        "% (first layer)";
+            headline +=
+                "; PC1+PC2 explain " +
+                fmt(100 * (lastAll.explainedVarianceRatio[0] + lastAll.explainedVarianceRatio[1])) +
+                "% (whole model), " +
+                fmt(100 *
+                    (lastFirst.explainedVarianceRatio[0] + lastFirst.explainedVarianceRatio[1])) +
+                "% (first layer)";
         results["headline"] = headline;
         return results;
     }
 
     std::string dataDir_;
 
-private:
+  private:
     json config_;
     int threads_;
     MlpSpec spec_;
@@ -380,7 +412,9 @@ ExperimentKind weightPcaKind() {
     k.id = "weight_pca";
     k.schema = schema;
     k.check = check;
-    k.datasets = [](const json& c) { return std::vector<std::string>{c.at("dataset").get<std::string>()}; };
+    k.datasets = [](const json& c) {
+        return std::vector<std::string>{c.at("dataset").get<std::string>()};
+    };
     k.create = [](const json& c, const ExperimentContext& context) -> std::unique_ptr<Experiment> {
         auto e = std::make_unique<WeightPcaExperiment>(c, context.threads);
         e->dataDir_ = context.dataDir;

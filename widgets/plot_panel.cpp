@@ -801,7 +801,8 @@ void PlotPanel::hideHover() {
     hoverText_.clear();
 }
 
-bool PlotPanel::nearestPoint(const QPointF& pos, const SeriesData** bestOut, std::size_t* indexOut) const {
+bool PlotPanel::nearestPoint(const QPointF& pos, const SeriesData** bestOut,
+                             std::size_t* indexOut) const {
     const double r2 = double(kHoverRadiusPx) * kHoverRadiusPx;
     const SeriesData* best = nullptr;
     std::size_t bestI = 0;

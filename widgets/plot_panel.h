@@ -110,7 +110,7 @@ class PlotPanel : public QWidget {
     /// A left click on a plotted point: its series, its index in the series and its label.
     void pointClicked(const QString& seriesId, int index, const QString& label);
 
-protected:
+  protected:
     void changeEvent(QEvent* event) override;
     bool eventFilter(QObject* watched, QEvent* event) override;
 

@@ -46,15 +46,25 @@ void EngineWorker::start(const RunRequest& request) {
     const QString message = QString::fromStdString(outcome.message);
     --outstanding_;  // before the signal, so a slot may start the next run at once
     switch (outcome.state) {
-        case RunState::Finished: emit runFinished(dir, message); break;
-        case RunState::Cancelled: emit runCancelled(dir); break;
-        default: emit runFailed(dir, message); break;
+        case RunState::Finished:
+            emit runFinished(dir, message);
+            break;
+        case RunState::Cancelled:
+            emit runCancelled(dir);
+            break;
+        default:
+            emit runFailed(dir, message);
+            break;
     }
 }
 
-void EngineWorker::runDirectoryCreated(const std::string& runDir) { runDir_ = QString::fromStdString(runDir); }
+void EngineWorker::runDirectoryCreated(const std::string& runDir) {
+    runDir_ = QString::fromStdString(runDir);
+}
 
-void EngineWorker::layoutDeclared(const PlotLayout& layout) { emit runStarted(runDir_, layout); }
+void EngineWorker::layoutDeclared(const PlotLayout& layout) {
+    emit runStarted(runDir_, layout);
+}
 
 void EngineWorker::pointsAppended(const std::string& id, const std::vector<double>& x,
                                   const std::vector<double>& y) {

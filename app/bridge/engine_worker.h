@@ -23,24 +23,28 @@ namespace trainlab {
 
 /// Everything produced since the last takePending().
 struct PendingData {
-    std::vector<std::pair<std::string, Series>> appended;  ///< in arrival order per series
-    std::map<std::string, Series> replaced;                 ///< latest curve per series
-    std::map<std::string, std::vector<std::string>> labels; ///< latest point labels per series
-    double progress = -1;                                   ///< < 0: unchanged
+    std::vector<std::pair<std::string, Series>> appended;    ///< in arrival order per series
+    std::map<std::string, Series> replaced;                  ///< latest curve per series
+    std::map<std::string, std::vector<std::string>> labels;  ///< latest point labels per series
+    double progress = -1;                                    ///< < 0: unchanged
     std::string progressMessage;
     std::vector<std::string> log;
     bool empty() const {
-        return appended.empty() && replaced.empty() && labels.empty() && progress < 0 && log.empty();
+        return appended.empty() && replaced.empty() && labels.empty() && progress < 0 &&
+               log.empty();
     }
 };
 
 class EngineWorker : public QObject, public RunObserver {
     Q_OBJECT
-public:
+  public:
     explicit EngineWorker(QObject* parent = nullptr);
 
     /// Any thread. Takes effect before the next training step.
-    void requestStop() { control_.cancel = true; control_.pause = false; }
+    void requestStop() {
+        control_.cancel = true;
+        control_.pause = false;
+    }
     void setPaused(bool paused) { control_.pause = paused; }
     bool isPaused() const { return control_.pause; }
     /// True from prepareRun() until the run's final signal has been emitted.
@@ -56,19 +60,19 @@ public:
     /// GUI thread: everything buffered since the last call.
     PendingData takePending();
 
-public slots:
+  public slots:
     /// Runs `request` to the end on this (worker) thread. Emits runStarted, then
     /// dataAvailable as data comes, then exactly one of runFinished/runFailed/runCancelled.
     void start(const trainlab::RunRequest& request);
 
-signals:
+  signals:
     void runStarted(const QString& runDir, const trainlab::PlotLayout& layout);
     void dataAvailable();
     void runFinished(const QString& runDir, const QString& headline);
     void runFailed(const QString& runDir, const QString& message);
     void runCancelled(const QString& runDir);
 
-private:
+  private:
     // RunObserver, called on training threads.
     void runDirectoryCreated(const std::string& runDir) override;
     void layoutDeclared(const PlotLayout& layout) override;
@@ -93,7 +97,7 @@ private:
 /// Owns the worker thread (the Qt worker-object pattern). GUI thread only.
 class RunController : public QObject {
     Q_OBJECT
-public:
+  public:
     explicit RunController(QObject* parent = nullptr);
     /// Stops a running experiment and joins the thread (waits at most `timeoutMs`).
     ~RunController() override;
@@ -107,7 +111,7 @@ public:
     /// Requests a stop and waits until the worker is idle; true if it stopped in time.
     bool stopAndWait(int timeoutMs);
 
-private:
+  private:
     QThread thread_;
     EngineWorker* worker_;
 };

@@ -25,8 +25,7 @@ std::string divergenceMessage(const std::string& model, std::int64_t step, doubl
 ConfigError::ConfigError(std::vector<std::string> problems)
     : Error(joinProblems(problems)), problems_(std::move(problems)) {}
 
-DivergenceError::DivergenceError(std::string model, std::int64_t step, double loss,
-                                 double gradNorm)
+DivergenceError::DivergenceError(std::string model, std::int64_t step, double loss, double gradNorm)
     : Error(divergenceMessage(model, step, loss, gradNorm)), step_(step), loss_(loss) {}
 
 }  // namespace trainlab

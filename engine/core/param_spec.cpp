@@ -33,12 +33,18 @@ json::json_pointer keyToPointer(const std::string& key) {
 
 std::string paramTypeName(ParamType t) {
     switch (t) {
-        case ParamType::Int: return "integer";
-        case ParamType::Double: return "number";
-        case ParamType::Bool: return "true/false";
-        case ParamType::Choice: return "choice";
-        case ParamType::IntList: return "list of integers";
-        case ParamType::String: return "text";
+        case ParamType::Int:
+            return "integer";
+        case ParamType::Double:
+            return "number";
+        case ParamType::Bool:
+            return "true/false";
+        case ParamType::Choice:
+            return "choice";
+        case ParamType::IntList:
+            return "list of integers";
+        case ParamType::String:
+            return "text";
     }
     return "?";
 }
@@ -106,8 +112,8 @@ std::string checkValue(const ParamSpec& s, const json& v) {
 std::vector<std::string> validateParams(const std::vector<ParamSpec>& specs, const json& config) {
     std::vector<std::string> problems;
     if (!config.is_object()) {
-        problems.push_back("config must be a JSON object (found " + std::string(config.type_name()) +
-                           ")");
+        problems.push_back("config must be a JSON object (found " +
+                           std::string(config.type_name()) + ")");
         return problems;
     }
     for (const auto& s : specs) {
@@ -160,7 +166,9 @@ void setParamFromString(json& config, const ParamSpec& spec, const std::string& 
                 fail("not true/false");
             break;
         case ParamType::Choice:
-        case ParamType::String: v = text; break;
+        case ParamType::String:
+            v = text;
+            break;
         case ParamType::IntList: {
             v = json::array();
             std::istringstream in(text);

@@ -17,9 +17,9 @@ const PanelSpec* PlotLayout::findPanel(const std::string& id) const {
 }
 
 void to_json(json& j, const PanelSpec& p) {
-    j = json{{"id", p.id},       {"title", p.title}, {"x_label", p.xLabel},
+    j = json{{"id", p.id},          {"title", p.title},      {"x_label", p.xLabel},
              {"y_label", p.yLabel}, {"y2_label", p.y2Label}, {"log_x", p.logX},
-             {"log_y", p.logY},  {"log_y2", p.logY2}};
+             {"log_y", p.logY},     {"log_y2", p.logY2}};
 }
 
 void from_json(const json& j, PanelSpec& p) {
@@ -61,10 +61,14 @@ void from_json(const json& j, SeriesSpec& s) {
     s.mode = j.value("mode", "append") == "replace" ? SeriesMode::Replace : SeriesMode::Append;
     s.perRun = j.value("per_run", false);
     const std::string style = j.value("style", "line");
-    s.style = style == "scatter" ? SeriesStyle::Scatter : style == "trajectory" ? SeriesStyle::Trajectory : SeriesStyle::Line;
+    s.style = style == "scatter"      ? SeriesStyle::Scatter
+              : style == "trajectory" ? SeriesStyle::Trajectory
+                                      : SeriesStyle::Line;
 }
 
-void to_json(json& j, const PlotLayout& l) { j = json{{"panels", l.panels}, {"series", l.series}}; }
+void to_json(json& j, const PlotLayout& l) {
+    j = json{{"panels", l.panels}, {"series", l.series}};
+}
 
 void from_json(const json& j, PlotLayout& l) {
     l.panels = j.at("panels").get<std::vector<PanelSpec>>();
@@ -74,8 +78,8 @@ void from_json(const json& j, PlotLayout& l) {
 bool isSafeId(const std::string& id) {
     if (id.empty() || id.size() > 120 || id.front() == '.') return false;
     for (char c : id) {
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                        c == '_' || c == '-' || c == '.';
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                        (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
         if (!ok) return false;
     }
     return true;

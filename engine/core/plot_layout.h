@@ -10,7 +10,7 @@ namespace trainlab {
 
 /// One plot panel. Axes titles include units where there are any.
 struct PanelSpec {
-    std::string id;       ///< file-name safe, unique within a run
+    std::string id;  ///< file-name safe, unique within a run
     std::string title;
     std::string xLabel;
     std::string yLabel;

@@ -22,11 +22,16 @@ using nlohmann::json;
 
 std::string runStateName(RunState s) {
     switch (s) {
-        case RunState::Running: return "running";
-        case RunState::Finished: return "finished";
-        case RunState::Failed: return "failed";
-        case RunState::Cancelled: return "cancelled";
-        case RunState::Interrupted: return "interrupted";
+        case RunState::Running:
+            return "running";
+        case RunState::Finished:
+            return "finished";
+        case RunState::Failed:
+            return "failed";
+        case RunState::Cancelled:
+            return "cancelled";
+        case RunState::Interrupted:
+            return "interrupted";
     }
     return "interrupted";
 }
@@ -121,7 +126,9 @@ CsvSeriesWriter::CsvSeriesWriter(const fs::path& path, const std::string& xName,
     flush();
 }
 
-void CsvSeriesWriter::append(double x, double y) { out_ << x << ',' << y << '\n'; }
+void CsvSeriesWriter::append(double x, double y) {
+    out_ << x << ',' << y << '\n';
+}
 
 void CsvSeriesWriter::flush() {
     out_.flush();
@@ -192,7 +199,8 @@ RunDirectory RunDirectory::create(const fs::path& root, const std::string& name)
             if (ec) throw IoError("cannot create '" + dir.string() + "': " + ec.message());
             return RunDirectory(dir);
         }
-        if (ec) throw IoError("cannot create run folder in '" + root.string() + "': " + ec.message());
+        if (ec)
+            throw IoError("cannot create run folder in '" + root.string() + "': " + ec.message());
     }
     throw IoError("cannot find a free run folder name in '" + root.string() + "'");
 }
@@ -212,7 +220,9 @@ fs::path RunDirectory::labelsPath(const std::string& id) const {
     return metricsDir() / (id + ".labels.txt");
 }
 
-void RunDirectory::writeConfig(const json& c) const { writeFileAtomic(dir_ / "config.json", c.dump(2)); }
+void RunDirectory::writeConfig(const json& c) const {
+    writeFileAtomic(dir_ / "config.json", c.dump(2));
+}
 void RunDirectory::writeResults(const json& r) const {
     writeFileAtomic(dir_ / "results.json", r.dump(2));
 }
@@ -221,14 +231,19 @@ void RunDirectory::writeLayout(const PlotLayout& l) const {
 }
 
 void RunDirectory::writeStatus(const RunStatus& s) const {
-    json j{{"state", runStateName(s.state)}, {"message", s.message},
-           {"started_at", s.startedAt},      {"ended_at", s.endedAt},
-           {"elapsed_s", s.elapsedSeconds},  {"pid", s.pid},
+    json j{{"state", runStateName(s.state)},
+           {"message", s.message},
+           {"started_at", s.startedAt},
+           {"ended_at", s.endedAt},
+           {"elapsed_s", s.elapsedSeconds},
+           {"pid", s.pid},
            {"host", s.host}};
     writeFileAtomic(dir_ / "status.json", j.dump(2));
 }
 
-json RunDirectory::readConfig() const { return readJsonFile(dir_ / "config.json"); }
+json RunDirectory::readConfig() const {
+    return readJsonFile(dir_ / "config.json");
+}
 
 std::optional<json> RunDirectory::readResults() const {
     std::error_code ec;
@@ -322,18 +337,22 @@ std::vector<RunSummary> listRuns(const fs::path& root) {
         }
         runs.push_back(std::move(r));
     }
-    std::sort(runs.begin(), runs.end(),
-              [](const RunSummary& a, const RunSummary& b) { return a.path.filename() > b.path.filename(); });
+    std::sort(runs.begin(), runs.end(), [](const RunSummary& a, const RunSummary& b) {
+        return a.path.filename() > b.path.filename();
+    });
     return runs;
 }
 
 fs::path defaultRunsRoot() {
     if (const char* r = std::getenv("TRAINLAB_RUNS"); r && *r) return r;
-    if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x) return fs::path(x) / "trainlab" / "runs";
+    if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x)
+        return fs::path(x) / "trainlab" / "runs";
     const char* home = std::getenv("HOME");
     return fs::path(home && *home ? home : "/tmp") / ".local" / "share" / "trainlab" / "runs";
 }
 
-std::string currentHostName() { return hostName(); }
+std::string currentHostName() {
+    return hostName();
+}
 
 }  // namespace trainlab

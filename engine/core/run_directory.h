@@ -59,14 +59,14 @@ struct Series {
 
 /// Appends rows "x,y" to a CSV file with a header line; each row reaches the OS at flush().
 class CsvSeriesWriter {
-public:
+  public:
     CsvSeriesWriter() = default;
     CsvSeriesWriter(const fs::path& path, const std::string& xName, const std::string& yName);
     void append(double x, double y);
     void flush();  ///< throws IoError on a write failure (full disk)
     bool isOpen() const { return out_.is_open(); }
 
-private:
+  private:
     fs::path path_;
     std::ofstream out_;
 };
@@ -85,7 +85,7 @@ std::vector<std::string> readSeriesLabels(const fs::path& path);
 Series readSeriesCsv(const fs::path& path);
 
 class RunDirectory {
-public:
+  public:
     /// Creates a new, uniquely named run folder "<root>/<yyyymmdd-hhmmss>-<name>[-n]".
     static RunDirectory create(const fs::path& root, const std::string& name);
     /// Opens an existing run folder (throws IoError if it is not a folder).
@@ -111,7 +111,7 @@ public:
     /// Every series of the layout read back from metrics/.
     std::vector<std::pair<SeriesSpec, Series>> readAllSeries() const;
 
-private:
+  private:
     fs::path dir_;
 };
 

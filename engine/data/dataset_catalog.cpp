@@ -4,9 +4,9 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <exception>
 #include <fstream>
 #include <memory>
-#include <exception>
 #include <system_error>
 #include <thread>
 
@@ -25,8 +25,8 @@ std::int64_t DatasetSpec::downloadBytes() const {
 
 namespace {
 
-const char* kIdxNames[4] = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
-                            "t10k-labels-idx1-ubyte"};
+const char* kIdxNames[4] = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                            "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
 
 std::vector<DownloadFile> idxDownloads(const std::string& base, const std::vector<std::string>& sha,
                                        const std::vector<std::int64_t>& sizes) {
@@ -50,12 +50,13 @@ std::vector<DatasetSpec> makeSpecs() {
     mnist.mean = {0.1307f};
     mnist.std = {0.3081f};
     // The PyTorch mirror of the canonical files (yann.lecun.com refuses most downloads).
-    mnist.downloads = idxDownloads("https://ossci-datasets.s3.amazonaws.com/mnist/",
-                                   {"440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
-                                    "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
-                                    "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
-                                    "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6"},
-                                   {9912422, 28881, 1648877, 4542});
+    mnist.downloads =
+        idxDownloads("https://ossci-datasets.s3.amazonaws.com/mnist/",
+                     {"440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+                      "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+                      "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+                      "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6"},
+                     {9912422, 28881, 1648877, 4542});
     mnist.folderNames = {"mnist", "MNIST"};
     mnist.substitute = "fashion-mnist";
     specs.push_back(mnist);
@@ -70,12 +71,13 @@ std::vector<DatasetSpec> makeSpecs() {
                           "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
     fashion.mean = {0.2860f};
     fashion.std = {0.3530f};
-    fashion.downloads = idxDownloads("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
-                                     {"3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
-                                      "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
-                                      "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
-                                      "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5"},
-                                     {26421880, 29515, 4422102, 5148});
+    fashion.downloads =
+        idxDownloads("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+                     {"3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
+                      "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
+                      "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
+                      "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5"},
+                     {26421880, 29515, 4422102, 5148});
     fashion.folderNames = {"fashion-mnist", "fashion_mnist", "FashionMNIST"};
     fashion.substitute = "mnist";
     specs.push_back(fashion);
@@ -92,8 +94,9 @@ std::vector<DatasetSpec> makeSpecs() {
     cifar.classNames = cifar10ClassNames();
     cifar.mean = {0.4914f, 0.4822f, 0.4465f};
     cifar.std = {0.2023f, 0.1994f, 0.2010f};
-    cifar.downloads = {{"cifar-10-binary.tar.gz", "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz",
-                        "c4a38c50a1bc5f3a1c5537f2155ab9d68f9f25eb1ed8d9ddda3db29a59bca1dd", 170052171}};
+    cifar.downloads = {
+        {"cifar-10-binary.tar.gz", "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz",
+         "c4a38c50a1bc5f3a1c5537f2155ab9d68f9f25eb1ed8d9ddda3db29a59bca1dd", 170052171}};
     cifar.folderNames = {"cifar10", "cifar-10", "cifar10-jpeg", "cifar-10-batches-bin", "CIFAR10"};
     cifar.substitute = "fashion-mnist";
     specs.push_back(cifar);
@@ -142,8 +145,11 @@ std::int64_t sizeOnDisk(const fs::path& p) {
     std::error_code ec;
     if (isFile(p)) return static_cast<std::int64_t>(fs::file_size(p, ec));
     std::int64_t total = 0;
-    for (auto it = fs::recursive_directory_iterator(
-             p, fs::directory_options::skip_permission_denied | fs::directory_options::follow_directory_symlink, ec);
+    for (auto it =
+             fs::recursive_directory_iterator(p,
+                                              fs::directory_options::skip_permission_denied |
+                                                  fs::directory_options::follow_directory_symlink,
+                                              ec);
          it != fs::recursive_directory_iterator(); it.increment(ec)) {
         if (ec) break;
         if (it->is_regular_file(ec)) total += static_cast<std::int64_t>(it->file_size(ec));
@@ -187,13 +193,15 @@ bool recognise(const DatasetSpec& spec, const fs::path& dir, DatasetLocation& lo
 
 void checkShape(const DatasetSpec& spec, const RawImages& r, const std::string& split) {
     if (r.c != spec.channels || r.h != spec.height || r.w != spec.width)
-        throw DataError(r.source, split + " images are " + std::to_string(r.c) + "x" + std::to_string(r.h) + "x" +
-                                      std::to_string(r.w) + ", " + spec.title + " has " +
-                                      std::to_string(spec.channels) + "x" + std::to_string(spec.height) + "x" +
+        throw DataError(r.source, split + " images are " + std::to_string(r.c) + "x" +
+                                      std::to_string(r.h) + "x" + std::to_string(r.w) + ", " +
+                                      spec.title + " has " + std::to_string(spec.channels) + "x" +
+                                      std::to_string(spec.height) + "x" +
                                       std::to_string(spec.width));
     if (r.classNames.size() != spec.classNames.size())
-        throw DataError(r.source, split + " has " + std::to_string(r.classNames.size()) + " classes, " + spec.title +
-                                      " has " + std::to_string(spec.classNames.size()));
+        throw DataError(r.source, split + " has " + std::to_string(r.classNames.size()) +
+                                      " classes, " + spec.title + " has " +
+                                      std::to_string(spec.classNames.size()));
 }
 
 }  // namespace
@@ -210,7 +218,8 @@ const DatasetSpec* findDatasetSpec(const std::string& id) {
 }
 
 fs::path userDataDir() {
-    if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x) return fs::path(x) / "trainlab" / "datasets";
+    if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x)
+        return fs::path(x) / "trainlab" / "datasets";
     const char* home = std::getenv("HOME");
     return fs::path(home && *home ? home : "/tmp") / ".local" / "share" / "trainlab" / "datasets";
 }
@@ -218,13 +227,15 @@ fs::path userDataDir() {
 std::vector<SearchRoot> datasetSearchRoots(const fs::path& explicitDir) {
     std::vector<SearchRoot> roots;
     if (!explicitDir.empty()) roots.push_back({explicitDir, "--data-dir"});
-    if (const char* env = std::getenv("TRAINLAB_DATA"); env && *env) roots.push_back({env, "TRAINLAB_DATA"});
+    if (const char* env = std::getenv("TRAINLAB_DATA"); env && *env)
+        roots.push_back({env, "TRAINLAB_DATA"});
     roots.push_back({userDataDir(), "user data folder"});
     roots.push_back({"/usr/share/datasets", "Debian package"});
     return roots;
 }
 
-std::optional<DatasetLocation> locateDataset(const std::string& id, const std::vector<SearchRoot>& roots) {
+std::optional<DatasetLocation> locateDataset(const std::string& id,
+                                             const std::vector<SearchRoot>& roots) {
     const DatasetSpec* spec = findDatasetSpec(id);
     if (!spec) return std::nullopt;
     for (const auto& root : roots) {
@@ -258,15 +269,15 @@ RawDataset loadRawDataset(const DatasetLocation& loc, const ReadLimits& limits) 
             std::exception_ptr testError;
             std::thread testReader([&] {
                 try {
-                    d.test = readIdxPair(idxFile(loc.path, kIdxNames[2]), idxFile(loc.path, kIdxNames[3]),
-                                         spec->classNames, limits);
+                    d.test = readIdxPair(idxFile(loc.path, kIdxNames[2]),
+                                         idxFile(loc.path, kIdxNames[3]), spec->classNames, limits);
                 } catch (...) {
                     testError = std::current_exception();
                 }
             });
             try {
-                d.train = readIdxPair(idxFile(loc.path, kIdxNames[0]), idxFile(loc.path, kIdxNames[1]),
-                                      spec->classNames, limits);
+                d.train = readIdxPair(idxFile(loc.path, kIdxNames[0]),
+                                      idxFile(loc.path, kIdxNames[1]), spec->classNames, limits);
             } catch (...) {
                 testReader.join();
                 throw;
@@ -282,7 +293,8 @@ RawDataset loadRawDataset(const DatasetLocation& loc, const ReadLimits& limits) 
                 d.test = std::move(s.test);
             } else {
                 std::vector<fs::path> batches;
-                for (int i = 1; i <= 5; ++i) batches.push_back(loc.path / ("data_batch_" + std::to_string(i) + ".bin"));
+                for (int i = 1; i <= 5; ++i)
+                    batches.push_back(loc.path / ("data_batch_" + std::to_string(i) + ".bin"));
                 d.train = readCifarBatches(batches, limits);
                 d.test = readCifarBatches({loc.path / "test_batch.bin"}, limits);
             }
@@ -300,23 +312,29 @@ RawDataset loadRawDataset(const DatasetLocation& loc, const ReadLimits& limits) 
     return d;
 }
 
-DatasetLocation importDataset(const std::string& id, const fs::path& source, const fs::path& destinationRoot) {
+DatasetLocation importDataset(const std::string& id, const fs::path& source,
+                              const fs::path& destinationRoot) {
     const DatasetSpec* spec = findDatasetSpec(id);
-    if (!spec) throw DataError(source.string(), "unknown dataset '" + id + "' (mnist, fashion-mnist or cifar10)");
+    if (!spec)
+        throw DataError(source.string(),
+                        "unknown dataset '" + id + "' (mnist, fashion-mnist or cifar10)");
     DatasetLocation src;
     if (isFile(source)) {
         if (id != "cifar10")
-            throw DataError(source.string(), "a single file can only be CIFAR-10's cifar-10-binary.tar.gz; choose the "
-                                             "folder holding the four IDX files instead");
+            throw DataError(
+                source.string(),
+                "a single file can only be CIFAR-10's cifar-10-binary.tar.gz; choose the "
+                "folder holding the four IDX files instead");
         src.id = id;
         src.path = source;
         src.format = DatasetFormat::CifarBinary;
     } else if (!isDir(source) || !recognise(*spec, source, src)) {
-        throw DataError(source.string(), "does not hold " + spec->title +
-                                             (spec->format == DatasetFormat::Idx
-                                                  ? " (expected the four IDX files train-images-idx3-ubyte[.gz] …)"
-                                                  : " (expected cifar-10-binary.tar.gz, the *.bin batches, or "
-                                                    "train/ and test/ image folders)"));
+        throw DataError(source.string(),
+                        "does not hold " + spec->title +
+                            (spec->format == DatasetFormat::Idx
+                                 ? " (expected the four IDX files train-images-idx3-ubyte[.gz] …)"
+                                 : " (expected cifar-10-binary.tar.gz, the *.bin batches, or "
+                                   "train/ and test/ image folders)"));
     }
     loadRawDataset(src);  // refuse what does not load, before copying anything
 
@@ -330,7 +348,8 @@ DatasetLocation importDataset(const std::string& id, const fs::path& source, con
         if (!ec) fs::rename(tmp, to, ec);
         if (ec) {
             fs::remove(tmp, ec);
-            throw IoError("cannot copy '" + from.string() + "' to '" + to.string() + "': " + ec.message());
+            throw IoError("cannot copy '" + from.string() + "' to '" + to.string() +
+                          "': " + ec.message());
         }
     };
     switch (src.format) {
@@ -356,7 +375,8 @@ DatasetLocation importDataset(const std::string& id, const fs::path& source, con
             for (const char* split : {"train", "test"}) {
                 fs::remove(dest / split, ec);
                 fs::create_directory_symlink(fs::absolute(src.path / split), dest / split, ec);
-                if (ec) throw IoError("cannot link '" + (dest / split).string() + "': " + ec.message());
+                if (ec)
+                    throw IoError("cannot link '" + (dest / split).string() + "': " + ec.message());
             }
             break;
     }
@@ -369,7 +389,8 @@ std::string sha256File(const fs::path& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) throw IoError("cannot open '" + path.string() + "'");
     std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-    if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) throw IoError("SHA-256 is unavailable");
+    if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1)
+        throw IoError("SHA-256 is unavailable");
     std::vector<char> buf(1 << 20);
     while (in) {
         in.read(buf.data(), static_cast<std::streamsize>(buf.size()));

@@ -58,15 +58,17 @@ fs::path userDataDir();
 /// Where a dataset was found and in what form.
 struct DatasetLocation {
     std::string id;
-    fs::path path;        ///< the dataset's folder (or archive for CIFAR's tar.gz)
+    fs::path path;  ///< the dataset's folder (or archive for CIFAR's tar.gz)
     SearchRoot root;
     DatasetFormat format = DatasetFormat::Idx;
     std::int64_t bytes = 0;  ///< size on disk
-    std::string detail;      ///< "IDX, gzip", "CIFAR-10 binary in cifar-10-binary.tar.gz", "image folder"
+    std::string
+        detail;  ///< "IDX, gzip", "CIFAR-10 binary in cifar-10-binary.tar.gz", "image folder"
 };
 
 /// The first usable copy of `id` in `roots` order, or nullopt.
-std::optional<DatasetLocation> locateDataset(const std::string& id, const std::vector<SearchRoot>& roots);
+std::optional<DatasetLocation> locateDataset(const std::string& id,
+                                             const std::vector<SearchRoot>& roots);
 
 /// Train and test splits as bytes, validated.
 struct RawDataset {

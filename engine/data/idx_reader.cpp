@@ -3,9 +3,9 @@
 #include "data/idx_reader.h"
 
 #include <fcntl.h>
+#include <libdeflate.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <libdeflate.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -295,11 +295,12 @@ std::optional<IdxArray> inflateIdxWhole(int fd, std::uint64_t fileSize, int expe
         inflateEnd(&zs);
         if ((rc != Z_OK && rc != Z_STREAM_END) || got != hdrLen) return std::nullopt;
     }
-    IdxHeader h = parseIdxHeader(hdr, hdrLen, expectedDims, name, limits);  // throws on a bad header
+    IdxHeader h =
+        parseIdxHeader(hdr, hdrLen, expectedDims, name, limits);  // throws on a bad header
     const std::uint64_t total = hdrLen + h.dataBytes;
     const std::uint8_t* t = in.data() + in.size() - 4;
-    const std::uint32_t isize = std::uint32_t(t[0]) | std::uint32_t(t[1]) << 8 | std::uint32_t(t[2]) << 16 |
-                                std::uint32_t(t[3]) << 24;
+    const std::uint32_t isize = std::uint32_t(t[0]) | std::uint32_t(t[1]) << 8 |
+                                std::uint32_t(t[2]) << 16 | std::uint32_t(t[3]) << 24;
     if (isize != std::uint32_t(total & 0xffffffffu)) return std::nullopt;
 
     std::unique_ptr<libdeflate_decompressor, decltype(&libdeflate_free_decompressor)> d(
@@ -307,8 +308,8 @@ std::optional<IdxArray> inflateIdxWhole(int fd, std::uint64_t fileSize, int expe
     if (!d) return std::nullopt;
     std::vector<std::uint8_t> out(static_cast<std::size_t>(total));
     std::size_t inUsed = 0, outUsed = 0;
-    const auto rc = libdeflate_gzip_decompress_ex(d.get(), in.data(), in.size(), out.data(), out.size(),
-                                                  &inUsed, &outUsed);
+    const auto rc = libdeflate_gzip_decompress_ex(d.get(), in.data(), in.size(), out.data(),
+                                                  out.size(), &inUsed, &outUsed);
     if (rc != LIBDEFLATE_SUCCESS || outUsed != total || inUsed != in.size()) return std::nullopt;
     IdxArray a;
     a.dims = std::move(h.dims);
@@ -348,11 +349,13 @@ IdxArray readIdxFile(const std::filesystem::path& path, int expectedDims,
     const std::size_t headN = readSome(f.fd, head, sizeof head, name);
     if (headN >= 2 && head[0] == 0x1f && head[1] == 0x8b) {
         if (S_ISREG(st.st_mode)) {
-            if (auto fast = inflateIdxWhole(f.fd, std::uint64_t(st.st_size), expectedDims, name, limits))
+            if (auto fast =
+                    inflateIdxWhole(f.fd, std::uint64_t(st.st_size), expectedDims, name, limits))
                 return std::move(*fast);
             // Not a plain single-member gzip of the announced size: the streaming reader
             // decides, and names the fault precisely.
-            if (::lseek(f.fd, 0, SEEK_SET) != 0) throw IoError(sysFault("cannot seek", name, errno));
+            if (::lseek(f.fd, 0, SEEK_SET) != 0)
+                throw IoError(sysFault("cannot seek", name, errno));
             const std::size_t again = readSome(f.fd, head, sizeof head, name);
             return inflateIdx(f.fd, head, again, expectedDims, name, limits);
         }

@@ -25,8 +25,8 @@
 #include <thread>
 
 #include "core/errors.h"
-#include "data/read_util.h"
 #include "core/run_directory.h"
+#include "data/read_util.h"
 
 namespace trainlab {
 

@@ -50,6 +50,7 @@ std::filesystem::path imageCachePath(const std::filesystem::path& root, const st
 
 /// Loads <root>/<split> through the cache; `fromCache` tells which path was taken.
 RawImages loadImageFolder(const std::filesystem::path& root, const std::string& split,
-                          bool* fromCache = nullptr, int threads = 2, const ReadLimits& limits = {});
+                          bool* fromCache = nullptr, int threads = 2,
+                          const ReadLimits& limits = {});
 
 }  // namespace trainlab

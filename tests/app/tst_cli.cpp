@@ -19,14 +19,15 @@ Result cli(const QStringList& args, int timeoutMs = 120000) {
         p.kill();
         return {-1, {}, "timeout"};
     }
-    return {p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()), QString::fromUtf8(p.readAllStandardError())};
+    return {p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()),
+            QString::fromUtf8(p.readAllStandardError())};
 }
 const QString tiny = TRAINLAB_TEST_DATA "/tiny-fit.json";
 }  // namespace
 
 class TstCli : public QObject {
     Q_OBJECT
-private slots:
+  private slots:
     void listsPresets() {
         const auto r = cli({"list"});
         QCOMPARE(r.code, 0);
@@ -39,13 +40,15 @@ private slots:
 
     void runsAPresetFileAndWritesEverything() {
         QTemporaryDir tmp;
-        const auto r = cli({"run", tiny, "--set", "max_steps=60", "--seed", "3", "--threads", "1", "--out", tmp.path()});
+        const auto r = cli({"run", tiny, "--set", "max_steps=60", "--seed", "3", "--threads", "1",
+                            "--out", tmp.path()});
         QVERIFY2(r.code == 0, qPrintable(r.err));
         const QString dir = r.out.trimmed();
         QVERIFY(dir.startsWith(tmp.path()));
-        for (const char* f : {"config.json", "status.json", "results.json", "panels.json", "metrics/loss_m1.csv",
-                              "metrics/pred_m2.csv", "plots/fit.png", "plots/fit.svg", "plots/loss.png",
-                              "plots/loss.csv", "plots/grad_norm.png"})
+        for (const char* f :
+             {"config.json", "status.json", "results.json", "panels.json", "metrics/loss_m1.csv",
+              "metrics/pred_m2.csv", "plots/fit.png", "plots/fit.svg", "plots/loss.png",
+              "plots/loss.csv", "plots/grad_norm.png"})
             QVERIFY2(QFileInfo(dir + "/" + f).size() > 0, f);
         RunDirectory run(dir.toStdString());
         QCOMPARE(run.readConfig()["config"]["seed"].get<int>(), 3);
@@ -61,12 +64,15 @@ private slots:
         auto r = cli({"run", "no-such-preset", "--out", tmp.path()});
         QCOMPARE(r.code, 2);
         QVERIFY(r.err.contains("no-such-preset"));
-        r = cli({"run", tiny, "--set", "lr=-1", "--set", "warp=9", "--threads", "0", "--out", tmp.path()});
+        r = cli({"run", tiny, "--set", "lr=-1", "--set", "warp=9", "--threads", "0", "--out",
+                 tmp.path()});
         QCOMPARE(r.code, 2);
         QVERIFY(r.err.contains("'lr'"));
         QVERIFY(r.err.contains("'warp'"));
         QVERIFY(r.err.contains("--threads"));
-        QVERIFY(QDir(tmp.path()).entryList(QDir::Dirs | QDir::NoDotAndDotDot).isEmpty());  // nothing started
+        QVERIFY(QDir(tmp.path())
+                    .entryList(QDir::Dirs | QDir::NoDotAndDotDot)
+                    .isEmpty());  // nothing started
         r = cli({"frobnicate"});
         QCOMPARE(r.code, 2);
         QFile bad(tmp.path() + "/bad.json");
@@ -81,7 +87,8 @@ private slots:
     void aKilledRunIsShownAsInterruptedWithItsMetrics() {
         QTemporaryDir tmp;
         QProcess p;
-        p.start(TRAINLAB_CLI_PATH, {"run", tiny, "--set", "max_steps=10000000", "--out", tmp.path()});
+        p.start(TRAINLAB_CLI_PATH,
+                {"run", tiny, "--set", "max_steps=10000000", "--out", tmp.path()});
         QVERIFY(p.waitForStarted());
         // Wait until metrics are being written, then kill without warning.
         QString metrics;
@@ -100,7 +107,8 @@ private slots:
         QCOMPARE(run.readStatus().state, RunState::Interrupted);
         const Series s = readSeriesCsv(run.seriesPath("loss_m1"));
         QVERIFY(s.x.size() > 500);
-        for (size_t i = 0; i < s.x.size(); ++i) QCOMPARE(s.x[i], double(i + 1));  // every step, in order
+        for (size_t i = 0; i < s.x.size(); ++i)
+            QCOMPARE(s.x[i], double(i + 1));  // every step, in order
         // Its plots can still be drawn.
         const auto r = cli({"render", QDir::cleanPath(dir)});
         QCOMPARE(r.code, 0);
@@ -110,9 +118,11 @@ private slots:
     void sigintCancelsAndKeepsTheRun() {
         QTemporaryDir tmp;
         QProcess p;
-        p.start(TRAINLAB_CLI_PATH, {"run", tiny, "--set", "max_steps=10000000", "--out", tmp.path()});
+        p.start(TRAINLAB_CLI_PATH,
+                {"run", tiny, "--set", "max_steps=10000000", "--out", tmp.path()});
         QVERIFY(p.waitForStarted());
-        QTRY_VERIFY_WITH_TIMEOUT(!QDir(tmp.path()).entryList(QDir::Dirs | QDir::NoDotAndDotDot).isEmpty(), 60000);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            !QDir(tmp.path()).entryList(QDir::Dirs | QDir::NoDotAndDotDot).isEmpty(), 60000);
         QTest::qWait(300);
         ::kill(static_cast<pid_t>(p.processId()), SIGINT);
         QVERIFY(p.waitForFinished(20000));

@@ -20,7 +20,7 @@ RunRequest tinyRequest(const QString& root, int maxSteps) {
 
 class TstEngineWorker : public QObject {
     Q_OBJECT
-private slots:
+  private slots:
     void signalsArriveOnTheGuiThreadAndDataIsComplete() {
         QTemporaryDir tmp;
         RunController controller;

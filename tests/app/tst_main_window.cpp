@@ -1,7 +1,7 @@
 // The main window driven as a user would: select, run, pause, stop, rerun, reopen, close.
-#include <QtTest>
 #include <QAction>
 #include <QDockWidget>
+#include <QtTest>
 
 #include "config_editor.h"
 #include "datasets_window.h"
@@ -26,7 +26,7 @@ void useTinySettings(MainWindow& w, int maxSteps) {
 
 class TstMainWindow : public QObject {
     Q_OBJECT
-private slots:
+  private slots:
     void initTestCase() {
         QCoreApplication::setOrganizationName("trainlab-tests");
         QStandardPaths::setTestModeEnabled(true);

@@ -5,11 +5,11 @@
 
 #include <algorithm>
 #include <chrono>
-#include <vector>
 #include <cstdio>
 #include <cstring>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "data/dataset_catalog.h"
 #include "data/image_folder.h"
@@ -21,20 +21,25 @@ using namespace trainlab;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+double since(Clock::time_point t) {
+    return std::chrono::duration<double>(Clock::now() - t).count();
+}
 
 std::map<std::string, double> runReference(const std::string& fashion, const std::string& cifar) {
     std::map<std::string, double> out;
-    const std::string cmd = "/usr/bin/python3 " TRAINLAB_SOURCE_DIR "/tests/bench/reference_datasets.py '" + fashion +
-                            "' '" + cifar + "' 2>&1";
+    const std::string cmd = "/usr/bin/python3 " TRAINLAB_SOURCE_DIR
+                            "/tests/bench/reference_datasets.py '" +
+                            fashion + "' '" + cifar + "' 2>&1";
     FILE* p = ::popen(cmd.c_str(), "r");
     if (!p) return out;
     char line[512];
     while (std::fgets(line, sizeof line, p)) {
         char name[128];
         double v = 0;
-        if (std::sscanf(line, "%127s %lf", name, &v) == 2) out[name] = v;
-        else std::fputs(line, stderr);
+        if (std::sscanf(line, "%127s %lf", name, &v) == 2)
+            out[name] = v;
+        else
+            std::fputs(line, stderr);
     }
     ::pclose(p);
     return out;
@@ -52,7 +57,9 @@ int main(int argc, char** argv) {
     }
     const auto fashionLoc = locateDataset("fashion-mnist", datasetSearchRoots());
     if (!fashionLoc) {
-        std::fprintf(stderr, "bench_datasets: Fashion-MNIST not found (apt-get install dataset-fashion-mnist)\n");
+        std::fprintf(
+            stderr,
+            "bench_datasets: Fashion-MNIST not found (apt-get install dataset-fashion-mnist)\n");
         return 1;
     }
     std::printf("bench_datasets: Fashion-MNIST from %s, CIFAR-10 image folders from %s\n\n",
@@ -105,7 +112,8 @@ int main(int argc, char** argv) {
     }
     std::sort(epochs.begin(), epochs.end());
     const double epochBatches = epochs[epochs.size() / 2];
-    std::printf("One epoch of batches (600 x 100, shuffled)       %8.3f s  (median of 5)\n", epochBatches);
+    std::printf("One epoch of batches (600 x 100, shuffled)       %8.3f s  (median of 5)\n",
+                epochBatches);
 
     // A training epoch of the 2-1 MLP (784-128-64-10, SGD lr 1e-3, batch 100) for scale.
     MlpSpec spec{{784, 128, 64, 10}, Activation::ReLU, 0};
@@ -119,22 +127,25 @@ int main(int argc, char** argv) {
         if (!it.next(x, y)) break;
         iterOnly += since(tb);
         opt.zero_grad();
-        auto loss = torch::nn::functional::cross_entropy(model->forward(x.view({x.size(0), -1})), y);
+        auto loss =
+            torch::nn::functional::cross_entropy(model->forward(x.view({x.size(0), -1})), y);
         loss.backward();
         opt.step();
     }
     const double epochTrain = since(t);
-    std::printf("Training epoch of the 784-128-64-10 MLP          %8.3f s  (batches: %.1f%% of it inside the loop, "
-                "%.1f%% by the median epoch)\n\n",
-                epochTrain, 100 * iterOnly / epochTrain, 100 * epochBatches / epochTrain);
+    std::printf(
+        "Training epoch of the 784-128-64-10 MLP          %8.3f s  (batches: %.1f%% of it inside "
+        "the loop, "
+        "%.1f%% by the median epoch)\n\n",
+        epochTrain, 100 * iterOnly / epochTrain, 100 * epochBatches / epochTrain);
 
     if (withReference) {
         const auto ref = runReference(fashionLoc->path.string(), cifarFirst >= 0 ? cifarRoot : "");
         auto row = [&](const char* what, const char* key, double ours) {
             const auto f = ref.find(key);
             if (f == ref.end() || ours < 0) return;
-            std::printf("%-44s trainlab %8.3f s   Python %8.3f s   %5.1fx faster\n", what, ours, f->second,
-                        f->second / ours);
+            std::printf("%-44s trainlab %8.3f s   Python %8.3f s   %5.1fx faster\n", what, ours,
+                        f->second, f->second / ours);
         };
         std::printf("Against the Python reference (tests/bench/reference_datasets.py):\n");
         row("Fashion-MNIST load", "fashion_load", fashionLoad);

@@ -45,11 +45,16 @@ enum class Mode { Autograd, FusedAten, Fused1, Fused2, FusedSuggested };
 
 const char* modeName(Mode m) {
     switch (m) {
-        case Mode::Autograd: return "autograd";
-        case Mode::FusedAten: return "fused-1/mm";
-        case Mode::Fused1: return "fused-1";
-        case Mode::Fused2: return "fused-2";
-        case Mode::FusedSuggested: return "fused-suggested";
+        case Mode::Autograd:
+            return "autograd";
+        case Mode::FusedAten:
+            return "fused-1/mm";
+        case Mode::Fused1:
+            return "fused-1";
+        case Mode::Fused2:
+            return "fused-2";
+        case Mode::FusedSuggested:
+            return "fused-suggested";
     }
     return "?";
 }
@@ -69,14 +74,15 @@ double train(const Case& c, Mode mode, std::int64_t steps, double* finalLoss = n
                               LossKind::MSE);
     } else {
         const int shards = mode == Mode::Fused2 ? 2
-                           : mode == Mode::FusedSuggested ? suggestedShards({c.widths}, c.data->x.size(0))
-                                                          : 1;
+                           : mode == Mode::FusedSuggested
+                               ? suggestedShards({c.widths}, c.data->x.size(0))
+                               : 1;
         auto impl = std::make_shared<FusedMlpLossGrad>(model, shards);
         if (mode == Mode::FusedAten) impl->useDirectBlas(false);
         fn = [impl](const torch::Tensor& x, const torch::Tensor& y) { return (*impl)(x, y); };
     }
-    const auto r = trainLoop(model->parameters(), fn, c.data->x, c.data->y, cfg, nullptr, nullptr,
-                             c.name);
+    const auto r =
+        trainLoop(model->parameters(), fn, c.data->x, c.data->y, cfg, nullptr, nullptr, c.name);
     if (finalLoss) *finalLoss = r.finalLoss;
     return r.seconds;
 }
@@ -121,38 +127,46 @@ int main(int argc, char** argv) {
     bool withReference = false, blasDefault = false;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
-        if (a == "--with-reference") withReference = true;
-        else if (a == "--blas-default") blasDefault = true;
-        else if (a == "--whole-steps" && i + 1 < argc) wholeSteps = std::atoll(argv[++i]);
-        else if (a == "--repeat" && i + 1 < argc) repeat = std::max(1, std::atoi(argv[++i]));
+        if (a == "--with-reference")
+            withReference = true;
+        else if (a == "--blas-default")
+            blasDefault = true;
+        else if (a == "--whole-steps" && i + 1 < argc)
+            wholeSteps = std::atoll(argv[++i]);
+        else if (a == "--repeat" && i + 1 < argc)
+            repeat = std::max(1, std::atoi(argv[++i]));
         else if (a == "-h" || a == "--help") {
-            std::printf("usage: %s [steps=500] [--whole-steps K=1000] [--repeat R=3] "
-                        "[--with-reference] [--blas-default]\n", argv[0]);
+            std::printf(
+                "usage: %s [steps=500] [--whole-steps K=1000] [--repeat R=3] "
+                "[--with-reference] [--blas-default]\n",
+                argv[0]);
             return 0;
-        } else steps = std::max<std::int64_t>(1, std::atoll(argv[i]));
+        } else
+            steps = std::max<std::int64_t>(1, std::atoll(argv[i]));
     }
 
     torch::set_num_threads(1);
     const int blasBefore = blasDefault ? -1 : setBlasThreads(1);
-    std::printf("bench_training: ms per training step through trainLoop (forward, MSE loss, all "
-                "gradients,\ngradient L2 norm, optimizer step), best of %d runs of %lld steps.\n"
-                "torch intra-op threads: 1. OpenBLAS threads: %s. Hardware threads: %u.\n\n",
-                repeat, static_cast<long long>(steps),
-                blasDefault ? "library default"
-                            : (blasBefore < 0 ? "not OpenBLAS (unchanged)"
-                                              : ("1 (default was " + std::to_string(blasBefore) +
-                                                 ")").c_str()),
-                std::thread::hardware_concurrency());
+    std::printf(
+        "bench_training: ms per training step through trainLoop (forward, MSE loss, all "
+        "gradients,\ngradient L2 norm, optimizer step), best of %d runs of %lld steps.\n"
+        "torch intra-op threads: 1. OpenBLAS threads: %s. Hardware threads: %u.\n\n",
+        repeat, static_cast<long long>(steps),
+        blasDefault
+            ? "library default"
+            : (blasBefore < 0 ? "not OpenBLAS (unchanged)"
+                              : ("1 (default was " + std::to_string(blasBefore) + ")").c_str()),
+        std::thread::hardware_concurrency());
 
-    const auto f1 = makeFunctionDataset(TargetFunction::SinPlusCos, {-2, 2, 5000, 0},
-                                        {-2, 2, 1000, 0}, false);
-    const auto f2 = makeFunctionDataset(TargetFunction::Sinc, {-1.5, 1.5, 301, 0},
-                                        {-1.5, 1.5, 301, 0}, false);
+    const auto f1 =
+        makeFunctionDataset(TargetFunction::SinPlusCos, {-2, 2, 5000, 0}, {-2, 2, 1000, 0}, false);
+    const auto f2 =
+        makeFunctionDataset(TargetFunction::Sinc, {-1.5, 1.5, 301, 0}, {-1.5, 1.5, 301, 0}, false);
     // 2-2's raw targets (up to 148) make SGD diverge within a few hundred steps in some modes
     // (float rounding decides when); the cost of a step does not depend on the values, so
     // trainlab times it on standardised data (PyTorch's script uses the raw targets).
-    const auto f3 = makeFunctionDataset(TargetFunction::TwoCosh, {-5, 5, 0, 0.001},
-                                        {-5, 5, 1000, 0}, true);
+    const auto f3 =
+        makeFunctionDataset(TargetFunction::TwoCosh, {-5, 5, 0, 0.001}, {-5, 5, 1000, 0}, true);
     const std::vector<Case> cases = {
         {"f1_model1", {1, 50, 60, 30, 20, 10, 1}, &f1, OptimizerKind::SGD, 1e-2, true},
         {"f1_model2", {1, 50, 40, 30, 20, 1}, &f1, OptimizerKind::SGD, 1e-2, true},
@@ -173,9 +187,10 @@ int main(int argc, char** argv) {
 
     std::map<std::string, double> ref, refBlas1;
     if (withReference) {
-        std::printf("Running the PyTorch reference (%s/tests/bench/reference_pytorch.py %lld 1), "
-                    "once with OpenBLAS's default threads and once with OPENBLAS_NUM_THREADS=1 ...\n",
-                    TRAINLAB_SOURCE_DIR, static_cast<long long>(steps));
+        std::printf(
+            "Running the PyTorch reference (%s/tests/bench/reference_pytorch.py %lld 1), "
+            "once with OpenBLAS's default threads and once with OPENBLAS_NUM_THREADS=1 ...\n",
+            TRAINLAB_SOURCE_DIR, static_cast<long long>(steps));
         std::fflush(stdout);
         ref = runReference(steps, false);
         refBlas1 = runReference(steps, true);
@@ -213,11 +228,13 @@ int main(int argc, char** argv) {
             std::snprintf(ref1S, sizeof ref1S, "%.3f", ref1It->second);
             std::snprintf(ratio1, sizeof ratio1, "%.2f", fusedBest / ref1It->second);
         }
-        std::printf("%-13s %6lld %7lld | %9.3f %10.3f %9.3f %9.3f | %9s %9s | %8s %8s   (suggested shards: %d)\n",
-                    c.name.c_str(), static_cast<long long>(mlpParameterCount({c.widths})),
-                    static_cast<long long>(c.data->x.size(0)), ms[Mode::Autograd],
-                    ms[Mode::FusedAten], ms[Mode::Fused1], ms[Mode::Fused2], refS, ref1S, ratio,
-                    ratio1, suggestedShards({c.widths}, c.data->x.size(0)));
+        std::printf(
+            "%-13s %6lld %7lld | %9.3f %10.3f %9.3f %9.3f | %9s %9s | %8s %8s   (suggested shards: "
+            "%d)\n",
+            c.name.c_str(), static_cast<long long>(mlpParameterCount({c.widths})),
+            static_cast<long long>(c.data->x.size(0)), ms[Mode::Autograd], ms[Mode::FusedAten],
+            ms[Mode::Fused1], ms[Mode::Fused2], refS, ref1S, ratio, ratio1,
+            suggestedShards({c.widths}, c.data->x.size(0)));
         std::fflush(stdout);
     }
     std::printf(
@@ -266,7 +283,8 @@ int main(int argc, char** argv) {
         for (int group = 0; group < 2; ++group) {
             std::vector<std::thread> ts;
             for (int k = 0; k < 3; ++k)
-                ts.emplace_back([&, group, k] { train(*six[group * 3 + k], Mode::Fused1, wholeSteps); });
+                ts.emplace_back(
+                    [&, group, k] { train(*six[group * 3 + k], Mode::Fused1, wholeSteps); });
             for (auto& t : ts) t.join();
         }
         return now() - t0;

@@ -38,7 +38,7 @@ std::vector<ParamSpec> specs() {
 
 class TstParamSpec : public QObject {
     Q_OBJECT
-private slots:
+  private slots:
     void validConfigHasNoProblems() {
         const json c = {{"train", {{"lr", 0.01}}},
                         {"max_steps", 10},

@@ -1,8 +1,8 @@
 // Run records: written, read back, killed mid-way, write failures.
+#include <sys/stat.h>
+#include <unistd.h>
 #include <QtTest>
 #include <fstream>
-#include <unistd.h>
-#include <sys/stat.h>
 
 #include "core/errors.h"
 #include "core/run_directory.h"
@@ -11,7 +11,7 @@ using namespace trainlab;
 
 class TstRunDirectory : public QObject {
     Q_OBJECT
-private slots:
+  private slots:
     void writesAndReadsBack() {
         QTemporaryDir tmp;
         RunDirectory dir = RunDirectory::create(tmp.path().toStdString(), "demo");

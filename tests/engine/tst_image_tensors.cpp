@@ -32,7 +32,7 @@ RawImages makeRaw(std::int64_t n, std::int64_t c = 1, std::int64_t h = 2, std::i
 
 class TstImageTensors : public QObject {
     Q_OBJECT
-private slots:
+  private slots:
     void initTestCase() { torch::set_num_threads(1); }
 
     void rawBytesBecomeTensorsExactly() {
@@ -78,8 +78,10 @@ private slots:
             }
             QCOMPARE(batches, 11);
             QCOMPARE(order.size(), size_t(103));
-            if (epoch == 0) firstOrder = order;
-            else QVERIFY(order != firstOrder);  // reshuffled
+            if (epoch == 0)
+                firstOrder = order;
+            else
+                QVERIFY(order != firstOrder);  // reshuffled
         }
         // Same seed and epoch: the same order.
         BatchIterator again(t, {0.1f}, {0.3f}, 10, true, 42);
@@ -100,7 +102,8 @@ private slots:
         QVERIFY(it.next(x, y));
         QVERIFY(torch::allclose(x, normaliseImages(t.images, mean, std), 1e-5, 1e-5));
         QVERIFY(!it.next(x, y));
-        QVERIFY_THROWS_EXCEPTION(ConfigError, BatchIterator(t, {0.5f}, {0.5f}, 4, false, 0));  // 1 vs 3 channels
+        QVERIFY_THROWS_EXCEPTION(ConfigError,
+                                 BatchIterator(t, {0.5f}, {0.5f}, 4, false, 0));  // 1 vs 3 channels
     }
 
     void labelCorruptionIsSeededAndExact() {
@@ -111,8 +114,9 @@ private slots:
         QVERIFY(torch::equal(none, labels));
         const auto half = corruptLabels(labels, 0.5, 10, 7, &replaced);
         QCOMPARE(replaced, 5000);
-        QVERIFY(torch::equal(half, corruptLabels(labels, 0.5, 10, 7)));   // same seed: same set
-        QVERIFY(!torch::equal(half, corruptLabels(labels, 0.5, 10, 8)));  // another seed: another set
+        QVERIFY(torch::equal(half, corruptLabels(labels, 0.5, 10, 7)));  // same seed: same set
+        QVERIFY(
+            !torch::equal(half, corruptLabels(labels, 0.5, 10, 8)));  // another seed: another set
         // A replaced label equals the true one with probability 1/10: ~4,500 of 10,000 change.
         const auto changed = (half != labels).sum().item<std::int64_t>();
         QVERIFY2(changed > 4300 && changed < 4700, qPrintable(QString::number(changed)));
@@ -149,7 +153,8 @@ private slots:
         }
         for (int k = 0; k < d.train.size(); ++k) seen.insert(indexOf(d.train, k));
         QCOMPARE(seen.size(), size_t(1000));  // disjoint, and together every image
-        QVERIFY_THROWS_EXCEPTION(ConfigError, makeImageDataset(raw, *findDatasetSpec("mnist"), {0.9, 0, 0, 0}));
+        QVERIFY_THROWS_EXCEPTION(ConfigError,
+                                 makeImageDataset(raw, *findDatasetSpec("mnist"), {0.9, 0, 0, 0}));
     }
 
     void fashionMnistMatchesItsPublishedStatistics() {

@@ -11,7 +11,7 @@ using namespace trainlab;
 
 class TstMlp : public QObject {
     Q_OBJECT
-private slots:
+  private slots:
     void initTestCase() { torch::set_num_threads(1); }
 
     void parameterCounts_data() {
@@ -80,34 +80,44 @@ private slots:
                 sum += g * g;
             }
         }
-        QVERIFY2(std::abs(norm - std::sqrt(sum)) < 1e-6 * std::max(1.0, norm),
-                 qPrintable(QString("autograd %1 vs finite differences %2").arg(norm).arg(std::sqrt(sum))));
+        QVERIFY2(
+            std::abs(norm - std::sqrt(sum)) < 1e-6 * std::max(1.0, norm),
+            qPrintable(
+                QString("autograd %1 vs finite differences %2").arg(norm).arg(std::sqrt(sum))));
     }
 
     void invalidSpecsAreRefused() {
         QVERIFY_THROWS_EXCEPTION(ConfigError, validateMlpSpec({{1}, Activation::ReLU, 0}, "m"));
-        QVERIFY_THROWS_EXCEPTION(ConfigError, validateMlpSpec({{1, 0, 1}, Activation::ReLU, 0}, "m"));
-        QVERIFY_THROWS_EXCEPTION(ConfigError, validateMlpSpec({{1, 100000, 100000, 1}, Activation::ReLU, 0}, "m"));
+        QVERIFY_THROWS_EXCEPTION(ConfigError,
+                                 validateMlpSpec({{1, 0, 1}, Activation::ReLU, 0}, "m"));
+        QVERIFY_THROWS_EXCEPTION(
+            ConfigError, validateMlpSpec({{1, 100000, 100000, 1}, Activation::ReLU, 0}, "m"));
         QVERIFY_THROWS_EXCEPTION(ConfigError, activationFromName("swish"));
     }
 
     void datasetsHaveTheirRangesAndCounts() {
-        auto f1 = makeFunctionDataset(TargetFunction::SinPlusCos, {-2, 2, 5000, 0}, {-2, 2, 1000, 0}, false);
+        auto f1 = makeFunctionDataset(TargetFunction::SinPlusCos, {-2, 2, 5000, 0},
+                                      {-2, 2, 1000, 0}, false);
         QCOMPARE(f1.x.size(0), 5000);
         QCOMPARE(f1.xVal.size(0), 1000);
         QCOMPARE(f1.x[0].item<float>(), -2.0f);
         QCOMPARE(f1.x[4999].item<float>(), 2.0f);
         QVERIFY(std::abs(f1.y[0].item<double>() - (std::sin(-2.0) + std::cos(-2.0))) < 1e-6);
-        auto f2 = makeFunctionDataset(TargetFunction::Sinc, {-1.5, 1.5, 301, 0}, {-1.5, 1.5, 1000, 0}, false);
+        auto f2 = makeFunctionDataset(TargetFunction::Sinc, {-1.5, 1.5, 301, 0},
+                                      {-1.5, 1.5, 1000, 0}, false);
         QCOMPARE(f2.x.size(0), 301);
         QCOMPARE(f2.y[150].item<float>(), 1.0f);  // sinc(0) = 1
-        QVERIFY(std::abs(f2.y[160].item<double>() - std::sin(5 * M_PI * 0.1) / (5 * M_PI * 0.1)) < 1e-6);
-        auto c = makeFunctionDataset(TargetFunction::TwoCosh, {-5, 5, 0, 0.001}, {-5, 5, 1000, 0}, false);
+        QVERIFY(std::abs(f2.y[160].item<double>() - std::sin(5 * M_PI * 0.1) / (5 * M_PI * 0.1)) <
+                1e-6);
+        auto c = makeFunctionDataset(TargetFunction::TwoCosh, {-5, 5, 0, 0.001}, {-5, 5, 1000, 0},
+                                     false);
         QCOMPARE(c.x.size(0), 10000);
-        auto c3 = makeFunctionDataset(TargetFunction::TwoCosh, {-3, 3, 0, 0.001}, {-3, 3, 100, 0}, false);
+        auto c3 =
+            makeFunctionDataset(TargetFunction::TwoCosh, {-3, 3, 0, 0.001}, {-3, 3, 100, 0}, false);
         QCOMPARE(c3.x.size(0), 6000);
         QVERIFY(std::abs(c.y.max().item<double>() - 2 * std::cosh(5.0)) < 1e-3 * 148);
-        auto n = makeFunctionDataset(TargetFunction::TwoCosh, {-5, 5, 0, 0.001}, {-5, 5, 1000, 0}, true);
+        auto n =
+            makeFunctionDataset(TargetFunction::TwoCosh, {-5, 5, 0, 0.001}, {-5, 5, 1000, 0}, true);
         QVERIFY(std::abs(n.y.mean().item<double>()) < 1e-4);
         QVERIFY(std::abs(n.y.std().item<double>() - 1) < 1e-3);
         QVERIFY_THROWS_EXCEPTION(ConfigError, makeGrid({1, -1, 10, 0}));

@@ -52,7 +52,7 @@ struct LossLog : TrainObserver {
 class TestMlpFast : public QObject {
     Q_OBJECT
 
-private slots:
+  private slots:
     void initTestCase() { torch::set_num_threads(1); }
 
     void gradientsMatchAutograd() {
@@ -71,22 +71,29 @@ private slots:
                         // third: defined and zeroed.
                         for (int variant = 0; variant < 3; ++variant) {
                             if (variant == 1)
-                                for (auto& p : model->parameters()) p.mutable_grad() = torch::Tensor();
+                                for (auto& p : model->parameters())
+                                    p.mutable_grad() = torch::Tensor();
                             if (variant == 2)
                                 for (auto& p : model->parameters()) p.mutable_grad().zero_();
                             const double loss = fused(b.x, b.y);
                             const QString where =
                                 QString("%1 widths[0]=%2 shards=%3 n=%4 variant=%5")
                                     .arg(QString::fromStdString(activationName(act)))
-                                    .arg(widths.front()).arg(shards).arg(n).arg(variant);
+                                    .arg(widths.front())
+                                    .arg(shards)
+                                    .arg(n)
+                                    .arg(variant);
                             QVERIFY2(std::abs(loss - refLoss) <= 1e-6 * std::max(1.0, refLoss),
-                                     qPrintable(where + QString(" loss %1 vs %2").arg(loss).arg(refLoss)));
+                                     qPrintable(where +
+                                                QString(" loss %1 vs %2").arg(loss).arg(refLoss)));
                             const auto params = model->parameters();
                             for (size_t k = 0; k < params.size(); ++k) {
                                 QVERIFY2(params[k].grad().defined(), qPrintable(where));
                                 const double d = maxRelDiff(params[k].grad(), ref[k]);
-                                QVERIFY2(d < 1e-5, qPrintable(where + QString(" param %1 rel diff %2")
-                                                                          .arg(k).arg(d)));
+                                QVERIFY2(
+                                    d < 1e-5,
+                                    qPrintable(where +
+                                               QString(" param %1 rel diff %2").arg(k).arg(d)));
                             }
                             QVERIFY(std::abs(fused.fusedGradNorm() - gradientNorm(params)) <=
                                     1e-5 * std::max(1.0, gradientNorm(params)));
@@ -120,15 +127,17 @@ private slots:
                 c.maxSteps = 50;
                 const MlpSpec spec{{1, 20, 15, 1}, Activation::LeakyReLU, 0.2};
                 Mlp a(spec, 5), f(spec, 5);
-                const auto ra = trainModel(*a, [&](const torch::Tensor& t) { return a->forward(t); },
-                                           x, y, c, nullptr, nullptr, "autograd");
+                const auto ra = trainModel(
+                    *a, [&](const torch::Tensor& t) { return a->forward(t); }, x, y, c, nullptr,
+                    nullptr, "autograd");
                 const auto rf = trainLoop(f->parameters(), makeFusedMlpLossGrad(f, shards), x, y, c,
                                           nullptr, nullptr, "fused");
                 QCOMPARE(rf.steps, 50);
                 QVERIFY2(std::abs(rf.finalLoss - ra.finalLoss) <= 1e-4 * ra.finalLoss,
                          qPrintable(QString("%1 shards=%2: fused %3 vs autograd %4")
                                         .arg(QString::fromStdString(optimizerName(opt)))
-                                        .arg(shards).arg(rf.finalLoss, 0, 'g', 10)
+                                        .arg(shards)
+                                        .arg(rf.finalLoss, 0, 'g', 10)
                                         .arg(ra.finalLoss, 0, 'g', 10)));
             }
         }
@@ -167,8 +176,8 @@ private slots:
         QVERIFY_THROWS_EXCEPTION(ConfigError, FusedMlpLossGrad(m, 0));
         FusedMlpLossGrad fused(m, 2);
         QVERIFY_THROWS_EXCEPTION(ConfigError, fused(torch::zeros({5, 3}), torch::zeros({5, 3})));
-        QVERIFY_THROWS_EXCEPTION(ConfigError, fused(torch::zeros({5, 2}, torch::kFloat64),
-                                                    torch::zeros({5, 3})));
+        QVERIFY_THROWS_EXCEPTION(
+            ConfigError, fused(torch::zeros({5, 2}, torch::kFloat64), torch::zeros({5, 3})));
     }
 };
 

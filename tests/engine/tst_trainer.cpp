@@ -22,18 +22,20 @@ struct Recorder : TrainObserver {
 };
 
 struct Fixture {
-    FunctionDataset data = makeFunctionDataset(TargetFunction::Sinc, {-1.5, 1.5, 101, 0}, {-1.5, 1.5, 20, 0}, false);
+    FunctionDataset data =
+        makeFunctionDataset(TargetFunction::Sinc, {-1.5, 1.5, 101, 0}, {-1.5, 1.5, 20, 0}, false);
     Mlp model{MlpSpec{{1, 8, 8, 1}, Activation::LeakyReLU, 0.2}, 3};
     TrainResult train(const TrainConfig& c, Recorder* rec, RunControl* control = nullptr) {
-        return trainModel(*model, [this](const torch::Tensor& x) { return model->forward(x); }, data.x, data.y, c,
-                          rec, control, "test model");
+        return trainModel(
+            *model, [this](const torch::Tensor& x) { return model->forward(x); }, data.x, data.y, c,
+            rec, control, "test model");
     }
 };
 }  // namespace
 
 class TstTrainer : public QObject {
     Q_OBJECT
-private slots:
+  private slots:
     void initTestCase() { torch::set_num_threads(1); }
 
     void recordsEveryStep() {
@@ -94,15 +96,17 @@ private slots:
     }
 
     void divergenceFailsWithStepAndValue() {
-        auto data = makeFunctionDataset(TargetFunction::TwoCosh, {-5, 5, 200, 0}, {-5, 5, 20, 0}, false);
+        auto data =
+            makeFunctionDataset(TargetFunction::TwoCosh, {-5, 5, 200, 0}, {-5, 5, 20, 0}, false);
         Mlp model(MlpSpec{{1, 16, 16, 1}, Activation::LeakyReLU, 0.2}, 1);
         TrainConfig c;
         c.lr = 50;  // absurd
         c.maxSteps = 1000;
         bool threw = false;
         try {
-            trainModel(*model, [&](const torch::Tensor& x) { return model->forward(x); }, data.x, data.y, c, nullptr,
-                       nullptr, "Model X");
+            trainModel(
+                *model, [&](const torch::Tensor& x) { return model->forward(x); }, data.x, data.y,
+                c, nullptr, nullptr, "Model X");
         } catch (const DivergenceError& e) {
             threw = true;
             QVERIFY(e.step() >= 1 && e.step() < 1000);
@@ -115,7 +119,8 @@ private slots:
 
     void sameSeedSameNumbers() {
         auto run = [](std::uint64_t seed) {
-            auto data = makeFunctionDataset(TargetFunction::SinPlusCos, {-2, 2, 256, 0}, {-2, 2, 20, 0}, false);
+            auto data = makeFunctionDataset(TargetFunction::SinPlusCos, {-2, 2, 256, 0},
+                                            {-2, 2, 20, 0}, false);
             Mlp model(MlpSpec{{1, 10, 10, 1}, Activation::LeakyReLU, 0.2}, seed);
             TrainConfig c;
             c.batchSize = 32;  // mini-batches: the shuffling is seeded too
@@ -123,8 +128,9 @@ private slots:
             c.maxSteps = 100;
             c.momentum = 0.9;
             Recorder rec;
-            trainModel(*model, [&](const torch::Tensor& x) { return model->forward(x); }, data.x, data.y, c, &rec,
-                       nullptr);
+            trainModel(
+                *model, [&](const torch::Tensor& x) { return model->forward(x); }, data.x, data.y,
+                c, &rec, nullptr);
             std::vector<double> losses;
             for (const auto& s : rec.steps) losses.push_back(s.loss);
             return losses;

@@ -19,7 +19,9 @@ ExperimentKind needsDataKind() {
         s.choices = {"mnist", "fashion-mnist", "cifar10"};
         return std::vector<ParamSpec>{s};
     };
-    k.datasets = [](const json& c) { return std::vector<std::string>{c.at("dataset").get<std::string>()}; };
+    k.datasets = [](const json& c) {
+        return std::vector<std::string>{c.at("dataset").get<std::string>()};
+    };
     k.create = [](const json&, const ExperimentContext&) -> std::unique_ptr<Experiment> {
         throw std::logic_error("must not be created when its data is missing");
     };
@@ -53,7 +55,7 @@ void writeTinyIdx(const QString& dir) {
 
 class TstDatasetRequirements : public QObject {
     Q_OBJECT
-private slots:
+  private slots:
     void initTestCase() {
         registerExperimentKind(needsDataKind());
         qputenv("XDG_DATA_HOME", home.path().toUtf8());
@@ -62,7 +64,8 @@ private slots:
 
     void anAbsentDatasetIsNamedWithItsRemedies() {
         QTemporaryDir data;
-        const auto missing = missingDatasets("test_needs_data", {{"dataset", "cifar10"}}, data.path().toStdString());
+        const auto missing =
+            missingDatasets("test_needs_data", {{"dataset", "cifar10"}}, data.path().toStdString());
         if (locateDataset("cifar10", datasetSearchRoots(data.path().toStdString())))
             QSKIP("CIFAR-10 is installed system-wide on this machine");
         QCOMPARE(missing.size(), size_t(1));
@@ -81,7 +84,9 @@ private slots:
     void aPresentDatasetIsNotReported() {
         QTemporaryDir data;
         writeTinyIdx(data.path() + "/mnist");
-        QVERIFY(missingDatasets("test_needs_data", {{"dataset", "mnist"}}, data.path().toStdString()).empty());
+        QVERIFY(
+            missingDatasets("test_needs_data", {{"dataset", "mnist"}}, data.path().toStdString())
+                .empty());
     }
 
     void theRunFailsBeforeCreatingAnything() {
@@ -102,7 +107,7 @@ private slots:
         QVERIFY(QDir(runs.path()).entryList(QDir::NoDotAndDotDot | QDir::AllEntries).isEmpty());
     }
 
-private:
+  private:
     QTemporaryDir home;
 };
 

@@ -13,7 +13,9 @@ using namespace trainlab;
 using nlohmann::json;
 
 namespace {
-Preset tiny() { return loadPresetFile(TRAINLAB_TEST_DATA "/tiny-fit.json"); }
+Preset tiny() {
+    return loadPresetFile(TRAINLAB_TEST_DATA "/tiny-fit.json");
+}
 
 struct Collector : RunObserver {
     std::mutex m;
@@ -26,7 +28,8 @@ struct Collector : RunObserver {
     std::function<void(const std::string&, size_t)> onAppend;
     void runDirectoryCreated(const std::string& d) override { dir = d; }
     void layoutDeclared(const PlotLayout& l) override { layout = l; }
-    void pointsAppended(const std::string& id, const std::vector<double>& x, const std::vector<double>&) override {
+    void pointsAppended(const std::string& id, const std::vector<double>& x,
+                        const std::vector<double>&) override {
         size_t total;
         {
             std::lock_guard<std::mutex> lock(m);
@@ -34,7 +37,8 @@ struct Collector : RunObserver {
         }
         if (onAppend) onAppend(id, total);
     }
-    void seriesReplaced(const std::string& id, const std::vector<double>&, const std::vector<double>&) override {
+    void seriesReplaced(const std::string& id, const std::vector<double>&,
+                        const std::vector<double>&) override {
         std::lock_guard<std::mutex> lock(m);
         replaced.insert(id);
     }
@@ -48,7 +52,8 @@ struct Collector : RunObserver {
     }
 };
 
-RunOutcome run(const json& config, const QString& root, Collector* c, RunControl* control = nullptr) {
+RunOutcome run(const json& config, const QString& root, Collector* c,
+               RunControl* control = nullptr) {
     RunRequest r;
     r.preset = tiny();
     r.config = config;
@@ -60,7 +65,7 @@ RunOutcome run(const json& config, const QString& root, Collector* c, RunControl
 
 class TstFunctionFit : public QObject {
     Q_OBJECT
-private slots:
+  private slots:
     void initTestCase() { torch::set_num_threads(1); }
 
     void writesTheWholeRunDirectory() {
@@ -94,7 +99,8 @@ private slots:
         QCOMPARE(c.appended["loss_m1"], size_t(300));
         QVERIFY(c.replaced.count("pred_m2"));
         QVERIFY(!c.log.empty());
-        for (size_t i = 1; i < c.progress.size(); ++i) QVERIFY(c.progress[i] >= 0 && c.progress[i] <= 1);
+        for (size_t i = 1; i < c.progress.size(); ++i)
+            QVERIFY(c.progress[i] >= 0 && c.progress[i] <= 1);
         QCOMPARE(dir.readLayout().panels.size(), size_t(3));
     }
 
@@ -120,8 +126,10 @@ private slots:
         json fused = tiny().config;
         json autograd = fused;
         autograd["engine"] = "autograd";
-        const auto a = readSeriesCsv(RunDirectory(run(fused, tmp.path(), nullptr).runDir).seriesPath("loss_m1"));
-        const auto b = readSeriesCsv(RunDirectory(run(autograd, tmp.path(), nullptr).runDir).seriesPath("loss_m1"));
+        const auto a = readSeriesCsv(
+            RunDirectory(run(fused, tmp.path(), nullptr).runDir).seriesPath("loss_m1"));
+        const auto b = readSeriesCsv(
+            RunDirectory(run(autograd, tmp.path(), nullptr).runDir).seriesPath("loss_m1"));
         QCOMPARE(a.y.size(), b.y.size());
         QVERIFY(std::abs(a.y.back() - b.y.back()) < 1e-4 * std::max(1.0, std::abs(b.y.back())));
     }
@@ -159,7 +167,8 @@ private slots:
         const RunStatus st = dir.readStatus();
         QCOMPARE(st.state, RunState::Failed);
         QVERIFY(st.message.find("diverged") != std::string::npos);
-        QVERIFY(readSeriesCsv(dir.seriesPath("loss_m1")).x.size() >= 1);  // what came before is kept
+        QVERIFY(readSeriesCsv(dir.seriesPath("loss_m1")).x.size() >=
+                1);  // what came before is kept
     }
 
     void invalidConfigFailsBeforeCreatingARun() {

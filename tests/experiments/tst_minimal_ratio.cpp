@@ -10,7 +10,7 @@ using namespace trainlab;
 
 class TstMinimalRatio : public QObject {
     Q_OBJECT
-private slots:
+  private slots:
     void initTestCase() { torch::set_num_threads(1); }
 
     void presetMatchesScienceMd() {
@@ -80,7 +80,8 @@ private slots:
         const auto dense = once("dense"), lanczos = once("lanczos");
         for (const char* key : {"lambda_min", "lambda_max"}) {
             const double a = dense[key].get<double>(), b = lanczos[key].get<double>();
-            QVERIFY2(std::abs(a - b) <= 1e-4 * std::max(1.0, std::abs(a)), qPrintable(QString("%1 vs %2").arg(a).arg(b)));
+            QVERIFY2(std::abs(a - b) <= 1e-4 * std::max(1.0, std::abs(a)),
+                     qPrintable(QString("%1 vs %2").arg(a).arg(b)));
         }
     }
 

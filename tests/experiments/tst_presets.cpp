@@ -25,7 +25,7 @@ std::int64_t params(const json& widths) {
 
 class TstPresets : public QObject {
     Q_OBJECT
-private slots:
+  private slots:
     void builtinsAreValidAndGrouped() {
         const auto& presets = builtinPresets();
         QVERIFY(presets.size() >= 6);
@@ -54,7 +54,8 @@ private slots:
         QCOMPARE(params(f2.config["models"][0]["widths"]), 571);
         QCOMPARE(params(f2.config["models"][1]["widths"]), 556);
         QCOMPARE(params(f2.config["models"][2]["widths"]), 547);
-        QCOMPARE(resolvePreset("1-1-sinc-patience").config["stop"]["rule"].get<std::string>(), std::string("patience"));
+        QCOMPARE(resolvePreset("1-1-sinc-patience").config["stop"]["rule"].get<std::string>(),
+                 std::string("patience"));
         const Preset g = resolvePreset("2-2-gradient-norm");
         QCOMPARE(params(g.config["models"][0]["widths"]), 599);
         QCOMPARE(g.config["train_grid"]["step"].get<double>(), 0.001);
@@ -89,7 +90,8 @@ private slots:
                 QVERIFY2(m.rfind("bad.json: ", 0) == 0, m.c_str());
                 all += m + "\n";
             }
-            for (const char* field : {"'title'", "'group'", "'lr'", "'optimizer'", "'models.1.widths'", "'max_steps'"})
+            for (const char* field :
+                 {"'title'", "'group'", "'lr'", "'optimizer'", "'models.1.widths'", "'max_steps'"})
                 QVERIFY2(all.find(field) != std::string::npos, field);
         }
     }
@@ -118,7 +120,7 @@ private slots:
         json j = json::parse(tinyText());
         j["config"]["max_steps"] = 1000000000;  // a billion steps
         j["config"]["train_grid"]["count"] = 0;
-        j["config"]["train_grid"]["step"] = 1e-9;  // billions of points
+        j["config"]["train_grid"]["step"] = 1e-9;                     // billions of points
         j["config"]["models"][0]["widths"] = json::array({1, 0, 1});  // zero width
         try {
             parsePreset(j.dump(), "absurd.json");

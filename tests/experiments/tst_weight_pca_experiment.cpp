@@ -32,7 +32,8 @@ void writeTinyMnist(const QString& dir) {
             img.append(pixels);
             lab.append(char(label));
         }
-        QFile fi(dir + "/" + split + "-images-idx3-ubyte"), fl(dir + "/" + split + "-labels-idx1-ubyte");
+        QFile fi(dir + "/" + split + "-images-idx3-ubyte"),
+            fl(dir + "/" + split + "-labels-idx1-ubyte");
         QVERIFY(fi.open(QIODevice::WriteOnly) && fl.open(QIODevice::WriteOnly));
         fi.write(img);
         fl.write(lab);
@@ -42,7 +43,7 @@ void writeTinyMnist(const QString& dir) {
 
 class TstWeightPcaExperiment : public QObject {
     Q_OBJECT
-private slots:
+  private slots:
     void initTestCase() { torch::set_num_threads(1); }
 
     void presetMatchesScienceMd() {
@@ -76,7 +77,8 @@ private slots:
         QVERIFY2(out.state == RunState::Finished, out.message.c_str());
         QCOMPARE(out.results["snapshots"].get<int>(), 3 * 3);  // initial + epochs 2 and 4
         QCOMPARE(out.results["runs"].size(), size_t(3));
-        QVERIFY(out.results["runs"][0]["test_accuracy"].get<double>() > 0.5);  // the stripes are learnt
+        QVERIFY(out.results["runs"][0]["test_accuracy"].get<double>() >
+                0.5);  // the stripes are learnt
         const auto whole = out.results["explained_variance_whole"];
         QVERIFY(whole[0].get<double>() >= whole[1].get<double>());
         QVERIFY(whole[0].get<double>() + whole[1].get<double>() <= 1.0 + 1e-9);
@@ -89,7 +91,8 @@ private slots:
             QVERIFY(labels[0].find("epoch 0") != std::string::npos);
             QVERIFY(labels[2].find("epoch 4") != std::string::npos);
             QVERIFY(labels[2].find("acc") != std::string::npos);
-            QCOMPARE(readSeriesCsv(dir.seriesPath("loss_r" + std::to_string(run))).x.size(), size_t(4));
+            QCOMPARE(readSeriesCsv(dir.seriesPath("loss_r" + std::to_string(run))).x.size(),
+                     size_t(4));
         }
         QCOMPARE(readSeriesCsv(dir.seriesPath("variance_first")).x.size(), size_t(5));
     }
@@ -99,7 +102,8 @@ private slots:
         qputenv("XDG_DATA_HOME", home.path().toUtf8());
         const auto missing = missingDatasets("weight_pca", resolvePreset("2-1-weight-pca").config,
                                              data.path().toStdString());
-        if (locateDataset("mnist", datasetSearchRoots(data.path().toStdString()))) QSKIP("MNIST is installed here");
+        if (locateDataset("mnist", datasetSearchRoots(data.path().toStdString())))
+            QSKIP("MNIST is installed here");
         QCOMPARE(missing.size(), size_t(1));
         QVERIFY(missing[0].message.find("mnist") != std::string::npos);
     }

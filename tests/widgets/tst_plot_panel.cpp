@@ -300,8 +300,8 @@ void TestPlotPanel::clickOnAPointReportsItsLabel() {
     plot->replot(QCustomPlot::rpImmediateRefresh);
     QSignalSpy clicked(&panel, &PlotPanel::pointClicked);
     const QPointF at(plot->xAxis->coordToPixel(2), plot->yAxis->coordToPixel(1));
-    QMouseEvent press(QEvent::MouseButtonPress, at, plot->mapToGlobal(at), Qt::LeftButton, Qt::LeftButton,
-                      Qt::NoModifier);
+    QMouseEvent press(QEvent::MouseButtonPress, at, plot->mapToGlobal(at), Qt::LeftButton,
+                      Qt::LeftButton, Qt::NoModifier);
     QApplication::sendEvent(plot, &press);
     QCOMPARE(clicked.count(), 1);
     QCOMPARE(clicked.at(0).at(0).toString(), QString("pts"));
