@@ -27,47 +27,26 @@ namespace {
 constexpr int kMaxModels = 12;
 
 std::vector<ParamSpec> schema(const json& config) {
+    // Short local names keep the table below readable; the builders are shared.
     auto d = [](std::string key, std::string label, std::string group, double lo, double hi,
                 std::string unit, std::string help, bool log = false) {
-        ParamSpec s;
-        s.key = std::move(key);
-        s.label = std::move(label);
-        s.group = std::move(group);
-        s.type = ParamType::Double;
-        s.min = lo;
-        s.max = hi;
+        ParamSpec s = makeParam(std::move(key), std::move(label), std::move(group),
+                                ParamType::Double, lo, hi, std::move(help), log);
         s.unit = std::move(unit);
-        s.help = std::move(help);
-        s.logScale = log;
         return s;
     };
     auto i = [&](std::string key, std::string label, std::string group, double lo, double hi,
                  std::string unit, std::string help) {
-        auto s = d(std::move(key), std::move(label), std::move(group), lo, hi, std::move(unit),
-                   std::move(help));
+        ParamSpec s = d(std::move(key), std::move(label), std::move(group), lo, hi, std::move(unit),
+                        std::move(help));
         s.type = ParamType::Int;
         return s;
     };
     auto b = [](std::string key, std::string label, std::string group, std::string help) {
-        ParamSpec s;
-        s.key = std::move(key);
-        s.label = std::move(label);
-        s.group = std::move(group);
-        s.type = ParamType::Bool;
-        s.help = std::move(help);
-        return s;
+        return makeParam(std::move(key), std::move(label), std::move(group), ParamType::Bool, 0, 0,
+                         std::move(help));
     };
-    auto c = [](std::string key, std::string label, std::string group,
-                std::vector<std::string> choices, std::string help) {
-        ParamSpec s;
-        s.key = std::move(key);
-        s.label = std::move(label);
-        s.group = std::move(group);
-        s.type = ParamType::Choice;
-        s.choices = std::move(choices);
-        s.help = std::move(help);
-        return s;
-    };
+    const auto c = makeChoice;
     std::vector<ParamSpec> s = {
         c("function", "Target function", "Data", {"sin_cos", "sinc", "two_cosh"},
           "sin_cos: sin(x)+cos(x); sinc: sin(5πx)/(5πx); two_cosh: exp(x)+exp(−x)"),

@@ -26,76 +26,59 @@ using nlohmann::json;
 
 namespace {
 
-ParamSpec spec(std::string key, std::string label, std::string group, ParamType type, double lo,
-               double hi, std::string help, bool log = false) {
-    ParamSpec s;
-    s.key = std::move(key);
-    s.label = std::move(label);
-    s.group = std::move(group);
-    s.type = type;
-    s.min = lo;
-    s.max = hi;
-    s.help = std::move(help);
-    s.logScale = log;
-    return s;
-}
-
-ParamSpec choice(std::string key, std::string label, std::string group,
-                 std::vector<std::string> choices, std::string help) {
-    ParamSpec s = spec(std::move(key), std::move(label), std::move(group), ParamType::Choice, 0, 0,
-                       std::move(help));
-    s.choices = std::move(choices);
-    return s;
-}
-
 std::vector<ParamSpec> schema(const json&) {
-    ParamSpec widths = spec("widths", "Layer widths", "Model", ParamType::IntList, 1, 256,
-                            "From input (1) to output (1); 1,12,10,18,8,6,5,1 has 599 parameters");
+    ParamSpec widths =
+        makeParam("widths", "Layer widths", "Model", ParamType::IntList, 1, 256,
+                  "From input (1) to output (1); 1,12,10,18,8,6,5,1 has 599 parameters");
     widths.minItems = 2;
     widths.maxItems = 16;
     return {
-        choice("function", "Target function", "Data", {"two_cosh", "sin_cos", "sinc"},
-               "exp(x)+exp(−x) by default"),
-        spec("train_grid.from", "x from", "Data", ParamType::Double, -100, 100, "First input"),
-        spec("train_grid.to", "x to", "Data", ParamType::Double, -100, 100,
-             "End of the inputs (excluded)"),
-        spec("train_grid.step", "x step", "Data", ParamType::Double, 1e-5, 10,
-             "arange(from, to, step)"),
-        spec("normalise", "Standardise x and y", "Data", ParamType::Bool, 0, 0,
-             "Train on standardised data"),
+        makeChoice("function", "Target function", "Data", {"two_cosh", "sin_cos", "sinc"},
+                   "exp(x)+exp(−x) by default"),
+        makeParam("train_grid.from", "x from", "Data", ParamType::Double, -100, 100, "First input"),
+        makeParam("train_grid.to", "x to", "Data", ParamType::Double, -100, 100,
+                  "End of the inputs (excluded)"),
+        makeParam("train_grid.step", "x step", "Data", ParamType::Double, 1e-5, 10,
+                  "arange(from, to, step)"),
+        makeParam("normalise", "Standardise x and y", "Data", ParamType::Bool, 0, 0,
+                  "Train on standardised data"),
         widths,
-        choice(
+        makeChoice(
             "activation", "Activation", "Model", {"leaky_relu", "relu", "tanh"},
             "leaky_relu and relu use trainlab's closed-form Hessian; tanh the slower autograd one"),
-        spec("negative_slope", "LeakyReLU slope", "Model", ParamType::Double, 0, 1,
-             "Negative slope"),
-        spec("runs", "Runs", "Run", ParamType::Int, 1, 10000,
-             "Independent trainings, each from a fresh seeded initialisation"),
-        spec("seed", "Seed", "Run", ParamType::Int, 0, 2147483647,
-             "Run r is initialised from seed·1000003 + r"),
-        spec("parallel", "Runs concurrently", "Run", ParamType::Bool, 0, 0, "One run per core"),
-        choice("phase1.optimizer", "Phase 1 optimizer", "Phase 1: loss", {"adam", "sgd"},
-               "Minimises the MSE"),
-        spec("phase1.lr", "Phase 1 learning rate", "Phase 1: loss", ParamType::Double, 1e-8, 10,
-             "Step size", true),
-        spec("phase1.max_steps", "Phase 1 steps", "Phase 1: loss", ParamType::Int, 1, 10'000'000,
-             "Full-batch steps"),
-        choice("phase2.optimizer", "Phase 2 optimizer", "Phase 2: gradient norm", {"adam", "sgd"},
-               "Minimises ‖∇L‖² by double back-propagation"),
-        spec("phase2.lr", "Phase 2 learning rate", "Phase 2: gradient norm", ParamType::Double,
-             1e-10, 10, "Step size", true),
-        spec("phase2.max_steps", "Phase 2 step cap", "Phase 2: gradient norm", ParamType::Int, 0,
-             10'000'000, "Phase 2 ends here if the threshold was not reached (0 = no phase 2)"),
-        spec("phase2.threshold", "‖∇L‖² threshold", "Phase 2: gradient norm", ParamType::Double, 0,
-             1e6, "Phase 2 ends when the squared gradient norm is below this", true),
-        spec("tau", "τ (near-zero band)", "Analysis", ParamType::Double, 0, 1,
-             "Eigenvalues with |λ| ≤ τ·max|λ| count as zero in the second ratio", true),
-        choice("analysis", "Hessian analysis", "Analysis", {"auto", "dense", "lanczos"},
-               "dense: the full spectrum and the minimal ratio (up to 5,000 parameters); lanczos: "
-               "only the "
-               "largest and smallest eigenvalues, from Hessian-vector products (any size); auto: "
-               "dense when "
-               "it fits"),
+        makeParam("negative_slope", "LeakyReLU slope", "Model", ParamType::Double, 0, 1,
+                  "Negative slope"),
+        makeParam("runs", "Runs", "Run", ParamType::Int, 1, 10000,
+                  "Independent trainings, each from a fresh seeded initialisation"),
+        makeParam("seed", "Seed", "Run", ParamType::Int, 0, 2147483647,
+                  "Run r is initialised from seed·1000003 + r"),
+        makeParam("parallel", "Runs concurrently", "Run", ParamType::Bool, 0, 0,
+                  "One run per core"),
+        makeChoice("phase1.optimizer", "Phase 1 optimizer", "Phase 1: loss", {"adam", "sgd"},
+                   "Minimises the MSE"),
+        makeParam("phase1.lr", "Phase 1 learning rate", "Phase 1: loss", ParamType::Double, 1e-8,
+                  10, "Step size", true),
+        makeParam("phase1.max_steps", "Phase 1 steps", "Phase 1: loss", ParamType::Int, 1,
+                  10'000'000, "Full-batch steps"),
+        makeChoice("phase2.optimizer", "Phase 2 optimizer", "Phase 2: gradient norm",
+                   {"adam", "sgd"}, "Minimises ‖∇L‖² by double back-propagation"),
+        makeParam("phase2.lr", "Phase 2 learning rate", "Phase 2: gradient norm", ParamType::Double,
+                  1e-10, 10, "Step size", true),
+        makeParam("phase2.max_steps", "Phase 2 step cap", "Phase 2: gradient norm", ParamType::Int,
+                  0, 10'000'000,
+                  "Phase 2 ends here if the threshold was not reached (0 = no phase 2)"),
+        makeParam("phase2.threshold", "‖∇L‖² threshold", "Phase 2: gradient norm",
+                  ParamType::Double, 0, 1e6,
+                  "Phase 2 ends when the squared gradient norm is below this", true),
+        makeParam("tau", "τ (near-zero band)", "Analysis", ParamType::Double, 0, 1,
+                  "Eigenvalues with |λ| ≤ τ·max|λ| count as zero in the second ratio", true),
+        makeChoice(
+            "analysis", "Hessian analysis", "Analysis", {"auto", "dense", "lanczos"},
+            "dense: the full spectrum and the minimal ratio (up to 5,000 parameters); lanczos: "
+            "only the "
+            "largest and smallest eigenvalues, from Hessian-vector products (any size); auto: "
+            "dense when "
+            "it fits"),
     };
 }
 

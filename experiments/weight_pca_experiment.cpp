@@ -28,51 +28,39 @@ namespace {
 
 constexpr int kVarianceComponents = 5;  // shown in the explained-variance panel
 
-ParamSpec param(std::string key, std::string label, std::string group, ParamType type, double lo,
-                double hi, std::string help, bool log = false) {
-    ParamSpec s;
-    s.key = std::move(key);
-    s.label = std::move(label);
-    s.group = std::move(group);
-    s.type = type;
-    s.min = lo;
-    s.max = hi;
-    s.help = std::move(help);
-    s.logScale = log;
-    return s;
-}
-
 std::vector<ParamSpec> schema(const json&) {
-    ParamSpec dataset = param("dataset", "Dataset", "Data", ParamType::Choice, 0, 0,
-                              "MNIST as in the original; Fashion-MNIST is installed with trainlab");
-    dataset.choices = {"mnist", "fashion-mnist"};
-    ParamSpec widths = param(
+    ParamSpec dataset =
+        makeChoice("dataset", "Dataset", "Data", {"mnist", "fashion-mnist"},
+                   "MNIST as in the original; Fashion-MNIST is installed with trainlab");
+    ParamSpec widths = makeParam(
         "hidden", "Hidden widths", "Model", ParamType::IntList, 1, 4096,
         "Hidden layer widths between the 784 inputs and 10 outputs (128, 64: 109,386 parameters)");
     widths.minItems = 1;
     widths.maxItems = 8;
-    ParamSpec opt = param("optimizer", "Optimizer", "Training", ParamType::Choice, 0, 0,
-                          "SGD as in the original");
-    opt.choices = {"sgd", "adam"};
+    ParamSpec opt =
+        makeChoice("optimizer", "Optimizer", "Training", {"sgd", "adam"}, "SGD as in the original");
     return {
         dataset,
-        param("train_limit", "Training images", "Data", ParamType::Int, 0, 60000, "0 = all 60,000"),
+        makeParam("train_limit", "Training images", "Data", ParamType::Int, 0, 60000,
+                  "0 = all 60,000"),
         widths,
         opt,
-        param("lr", "Learning rate", "Training", ParamType::Double, 1e-8, 10, "Step size", true),
-        param("momentum", "Momentum", "Training", ParamType::Double, 0, 0.999, "SGD momentum"),
-        param("batch_size", "Batch size", "Training", ParamType::Int, 1, 60000,
-              "Shuffled mini-batches"),
-        param("epochs", "Epochs", "Training", ParamType::Int, 1, 10000, "Per run"),
-        param("runs", "Runs", "Run", ParamType::Int, 1, 64,
-              "Independent trainings (one colour each)"),
-        param("snapshot_every", "Snapshot every", "Run", ParamType::Int, 1, 10000,
-              "Epochs between weight snapshots"),
-        param("include_initial", "Include initial weights", "Run", ParamType::Bool, 0, 0,
-              "Also snapshot each run's weights before training"),
-        param("seed", "Seed", "Run", ParamType::Int, 0, 2147483647,
-              "Run r is initialised from seed·1000003 + r"),
-        param("parallel", "Runs concurrently", "Run", ParamType::Bool, 0, 0, "One run per core"),
+        makeParam("lr", "Learning rate", "Training", ParamType::Double, 1e-8, 10, "Step size",
+                  true),
+        makeParam("momentum", "Momentum", "Training", ParamType::Double, 0, 0.999, "SGD momentum"),
+        makeParam("batch_size", "Batch size", "Training", ParamType::Int, 1, 60000,
+                  "Shuffled mini-batches"),
+        makeParam("epochs", "Epochs", "Training", ParamType::Int, 1, 10000, "Per run"),
+        makeParam("runs", "Runs", "Run", ParamType::Int, 1, 64,
+                  "Independent trainings (one colour each)"),
+        makeParam("snapshot_every", "Snapshot every", "Run", ParamType::Int, 1, 10000,
+                  "Epochs between weight snapshots"),
+        makeParam("include_initial", "Include initial weights", "Run", ParamType::Bool, 0, 0,
+                  "Also snapshot each run's weights before training"),
+        makeParam("seed", "Seed", "Run", ParamType::Int, 0, 2147483647,
+                  "Run r is initialised from seed·1000003 + r"),
+        makeParam("parallel", "Runs concurrently", "Run", ParamType::Bool, 0, 0,
+                  "One run per core"),
     };
 }
 

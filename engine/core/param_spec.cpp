@@ -11,6 +11,28 @@ namespace trainlab {
 
 using nlohmann::json;
 
+ParamSpec makeParam(std::string key, std::string label, std::string group, ParamType type,
+                    double min, double max, std::string help, bool logScale) {
+    ParamSpec s;
+    s.key = std::move(key);
+    s.label = std::move(label);
+    s.group = std::move(group);
+    s.type = type;
+    s.min = min;
+    s.max = max;
+    s.help = std::move(help);
+    s.logScale = logScale;
+    return s;
+}
+
+ParamSpec makeChoice(std::string key, std::string label, std::string group,
+                     std::vector<std::string> choices, std::string help) {
+    ParamSpec s = makeParam(std::move(key), std::move(label), std::move(group), ParamType::Choice,
+                            0, 0, std::move(help));
+    s.choices = std::move(choices);
+    return s;
+}
+
 json::json_pointer keyToPointer(const std::string& key) {
     std::string ptr;
     std::string part;

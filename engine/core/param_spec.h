@@ -26,6 +26,14 @@ struct ParamSpec {
     int maxItems = 64;
 };
 
+/// Builds a spec for a number, integer, boolean, list or text setting (min/max unused for
+/// Bool and String).
+ParamSpec makeParam(std::string key, std::string label, std::string group, ParamType type,
+                    double min, double max, std::string help, bool logScale = false);
+/// Builds a spec for a setting chosen from `choices`.
+ParamSpec makeChoice(std::string key, std::string label, std::string group,
+                     std::vector<std::string> choices, std::string help);
+
 /// Converts "a.b.0.c" to the JSON pointer "/a/b/0/c".
 nlohmann::json::json_pointer keyToPointer(const std::string& key);
 

@@ -21,6 +21,7 @@ namespace trainlab {
 
 namespace {
 
+using detail::readFully;
 using detail::sysFault;
 using detail::withCommas;
 
@@ -56,16 +57,7 @@ std::vector<std::uint8_t> readBounded(const std::filesystem::path& path, std::ui
         throw DataError(name, "file has " + withCommas(size) + " bytes, more than the limit of " +
                                   withCommas(maxBytes));
     std::vector<std::uint8_t> buf(static_cast<std::size_t>(size));
-    std::size_t got = 0;
-    while (got < buf.size()) {
-        const ssize_t r = ::read(fd, buf.data() + got, buf.size() - got);
-        if (r < 0) {
-            if (errno == EINTR) continue;
-            throw IoError(sysFault("cannot read", name, errno));
-        }
-        if (r == 0) break;
-        got += std::size_t(r);
-    }
+    const std::size_t got = readFully(fd, buf.data(), buf.size(), name);
     if (got != buf.size())
         throw DataError(name, "file shrank while being read: " + withCommas(got) + " of " +
                                   withCommas(buf.size()) + " bytes");

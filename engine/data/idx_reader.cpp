@@ -24,6 +24,7 @@ namespace trainlab {
 
 namespace {
 
+using detail::readFully;
 using detail::sysFault;
 using detail::withCommas;
 
@@ -137,20 +138,6 @@ struct Fd {
 };
 
 /// Reads up to `n` bytes at the current position; returns how many were read (less at EOF).
-std::size_t readSome(int fd, std::uint8_t* dst, std::size_t n, const std::string& path) {
-    std::size_t got = 0;
-    while (got < n) {
-        const ssize_t r = ::read(fd, dst + got, n - got);
-        if (r < 0) {
-            if (errno == EINTR) continue;
-            throw IoError(sysFault("cannot read", path, errno));
-        }
-        if (r == 0) break;
-        got += std::size_t(r);
-    }
-    return got;
-}
-
 /// Inflates a gzip file (possibly several members) from `fd`, whose first `preN` bytes are
 /// already in `pre`. The header is decoded from the first output bytes; the output buffer is
 /// bounded by the announced size, and output beyond it is a fault.
@@ -166,7 +153,7 @@ IdxArray inflateIdx(int fd, const std::uint8_t* pre, std::size_t preN, int expec
     constexpr std::size_t kChunk = 256 * 1024;
     std::vector<std::uint8_t> in(kChunk);
     std::memcpy(in.data(), pre, preN);
-    std::size_t inN = preN + readSome(fd, in.data() + preN, kChunk - preN, name);
+    std::size_t inN = preN + readFully(fd, in.data() + preN, kChunk - preN, name);
     bool eof = inN < kChunk;
     zs.next_in = in.data();
     zs.avail_in = uInt(inN);
@@ -184,7 +171,7 @@ IdxArray inflateIdx(int fd, const std::uint8_t* pre, std::size_t preN, int expec
 
     auto refill = [&]() {
         if (zs.avail_in > 0 || eof) return;
-        inN = readSome(fd, in.data(), kChunk, name);
+        inN = readFully(fd, in.data(), kChunk, name);
         eof = inN < kChunk;
         zs.next_in = in.data();
         zs.avail_in = uInt(inN);
@@ -279,7 +266,7 @@ std::optional<IdxArray> inflateIdxWhole(int fd, std::uint64_t fileSize, int expe
     if (fileSize < 18 + 8 || fileSize > limits.maxBytes) return std::nullopt;
     std::vector<std::uint8_t> in(static_cast<std::size_t>(fileSize));
     if (::lseek(fd, 0, SEEK_SET) != 0) return std::nullopt;
-    if (readSome(fd, in.data(), in.size(), name) != in.size()) return std::nullopt;
+    if (readFully(fd, in.data(), in.size(), name) != in.size()) return std::nullopt;
 
     const std::size_t hdrLen = 4 + 4 * std::size_t(expectedDims == 1 ? 1 : 3);
     std::uint8_t hdr[16] = {};
@@ -346,7 +333,7 @@ IdxArray readIdxFile(const std::filesystem::path& path, int expectedDims,
     if (S_ISDIR(st.st_mode)) throw DataError(name, "is a folder, not a file");
 
     std::uint8_t head[16];
-    const std::size_t headN = readSome(f.fd, head, sizeof head, name);
+    const std::size_t headN = readFully(f.fd, head, sizeof head, name);
     if (headN >= 2 && head[0] == 0x1f && head[1] == 0x8b) {
         if (S_ISREG(st.st_mode)) {
             if (auto fast =
@@ -356,7 +343,7 @@ IdxArray readIdxFile(const std::filesystem::path& path, int expectedDims,
             // decides, and names the fault precisely.
             if (::lseek(f.fd, 0, SEEK_SET) != 0)
                 throw IoError(sysFault("cannot seek", name, errno));
-            const std::size_t again = readSome(f.fd, head, sizeof head, name);
+            const std::size_t again = readFully(f.fd, head, sizeof head, name);
             return inflateIdx(f.fd, head, again, expectedDims, name, limits);
         }
         return inflateIdx(f.fd, head, headN, expectedDims, name, limits);
@@ -380,10 +367,10 @@ IdxArray readIdxFile(const std::filesystem::path& path, int expectedDims,
     std::memcpy(a.data.data(), head + h.headerBytes, have);
     if (fromHead > a.data.size())
         throwLengthMismatch(name, expectedDims, h.dataBytes, fromHead, true);
-    have += readSome(f.fd, a.data.data() + have, a.data.size() - have, name);
+    have += readFully(f.fd, a.data.data() + have, a.data.size() - have, name);
     if (have < a.data.size()) throwLengthMismatch(name, expectedDims, h.dataBytes, have, false);
     std::uint8_t probe;
-    if (readSome(f.fd, &probe, 1, name) != 0)
+    if (readFully(f.fd, &probe, 1, name) != 0)
         throwLengthMismatch(name, expectedDims, h.dataBytes, h.dataBytes + 1, true);
     return a;
 }

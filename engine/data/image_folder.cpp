@@ -32,6 +32,7 @@ namespace trainlab {
 
 namespace {
 
+using detail::readFully;
 using detail::sysFault;
 using detail::withCommas;
 
@@ -137,16 +138,7 @@ void readInto(const std::string& path, std::vector<std::uint8_t>& buf, std::uint
         throw DataError(path, "file has " + withCommas(std::uint64_t(st.st_size)) +
                                   " bytes, more than the limit of " + withCommas(maxBytes));
     buf.resize(std::size_t(st.st_size));
-    std::size_t got = 0;
-    while (got < buf.size()) {
-        const ssize_t r = ::read(fd, buf.data() + got, buf.size() - got);
-        if (r < 0) {
-            if (errno == EINTR) continue;
-            throw IoError(sysFault("cannot read", path, errno));
-        }
-        if (r == 0) break;
-        got += std::size_t(r);
-    }
+    const std::size_t got = readFully(fd, buf.data(), buf.size(), path);
     buf.resize(got);
 }
 

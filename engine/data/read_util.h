@@ -5,6 +5,12 @@
 #include <cstring>
 #include <string>
 
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "core/errors.h"
+
 namespace trainlab::detail {
 
 /// 47040000 -> "47,040,000", for messages that quote sizes and counts.
@@ -22,6 +28,22 @@ inline std::string withCommas(std::uint64_t v) {
 /// "cannot open '<path>': <strerror>".
 inline std::string sysFault(const char* what, const std::string& path, int err) {
     return std::string(what) + " '" + path + "': " + std::strerror(err);
+}
+
+/// Reads up to n bytes (fewer only at end of file), retrying on EINTR; returns the count.
+/// Throws IoError naming `path` on a read error.
+inline std::size_t readFully(int fd, std::uint8_t* dst, std::size_t n, const std::string& path) {
+    std::size_t got = 0;
+    while (got < n) {
+        const ssize_t r = ::read(fd, dst + got, n - got);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            throw IoError(sysFault("cannot read", path, errno));
+        }
+        if (r == 0) break;
+        got += static_cast<std::size_t>(r);
+    }
+    return got;
 }
 
 }  // namespace trainlab::detail

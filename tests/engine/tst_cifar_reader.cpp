@@ -5,12 +5,14 @@
 
 #include <QTemporaryDir>
 #include <QtTest>
+
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <string>
 #include <utility>
 #include <vector>
+#include "data_faults.h"
 
 #include "core/errors.h"
 #include "data/cifar_reader.h"
@@ -63,24 +65,6 @@ bool writeTarGz(const fs::path& p, const std::vector<std::pair<std::string, Byte
     archive_write_free(a);
     return ok;
 }
-
-std::string faultOf(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const DataError& e) {
-        return e.what();
-    } catch (const std::exception& e) {
-        return std::string("UNEXPECTED exception type: ") + e.what();
-    }
-    return "NO ERROR RAISED";
-}
-
-#define EXPECT_FAULT(call, fragment)                                                    \
-    do {                                                                                \
-        const std::string fault_ = faultOf([&] { call; });                              \
-        QVERIFY2(fault_.find(fragment) != std::string::npos,                            \
-                 ("expected '" + std::string(fragment) + "', got: " + fault_).c_str()); \
-    } while (0)
 
 const char* kNames[6] = {"data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin",
                          "data_batch_4.bin", "data_batch_5.bin", "test_batch.bin"};

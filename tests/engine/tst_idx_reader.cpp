@@ -5,6 +5,10 @@
 #include <QElapsedTimer>
 #include <QTemporaryDir>
 #include <QtTest>
+
+#include "data_faults.h"
+
+using trainlab::test::faultOf;
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -71,25 +75,6 @@ void writeBytes(const fs::path& p, const Bytes& b) {
     std::ofstream f(p, std::ios::binary | std::ios::trunc);
     f.write(reinterpret_cast<const char*>(b.data()), std::streamsize(b.size()));
 }
-
-/// Runs f; returns the DataError's message, or a description of what happened instead.
-std::string faultOf(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const DataError& e) {
-        return e.what();
-    } catch (const std::exception& e) {
-        return std::string("UNEXPECTED exception type: ") + e.what();
-    }
-    return "NO ERROR RAISED";
-}
-
-#define EXPECT_FAULT(call, fragment)                                                    \
-    do {                                                                                \
-        const std::string fault_ = faultOf([&] { call; });                              \
-        QVERIFY2(fault_.find(fragment) != std::string::npos,                            \
-                 ("expected '" + std::string(fragment) + "', got: " + fault_).c_str()); \
-    } while (0)
 
 }  // namespace
 

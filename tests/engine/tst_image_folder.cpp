@@ -8,6 +8,10 @@
 #include <QElapsedTimer>
 #include <QTemporaryDir>
 #include <QtTest>
+
+#include "data_faults.h"
+
+using trainlab::test::faultOf;
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -89,24 +93,6 @@ Bytes readBytes(const fs::path& p) {
 int chwAt(const Bytes& hwc, int w, int c, int k, int y, int x) {
     return hwc[std::size_t((y * w + x) * c + k)];
 }
-
-std::string faultOf(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const DataError& e) {
-        return e.what();
-    } catch (const std::exception& e) {
-        return std::string("UNEXPECTED exception type: ") + e.what();
-    }
-    return "NO ERROR RAISED";
-}
-
-#define EXPECT_FAULT(call, fragment)                                                    \
-    do {                                                                                \
-        const std::string fault_ = faultOf([&] { call; });                              \
-        QVERIFY2(fault_.find(fragment) != std::string::npos,                            \
-                 ("expected '" + std::string(fragment) + "', got: " + fault_).c_str()); \
-    } while (0)
 
 bool sameImages(const RawImages& a, const RawImages& b) {
     return a.n == b.n && a.c == b.c && a.h == b.h && a.w == b.w && a.pixels == b.pixels &&
