@@ -460,8 +460,9 @@ void MainWindow::rebuildPanelExportMenu() {
 }
 
 void MainWindow::showRunDetail(const QString& label) {
-    // "run 7 · …": show run 7's version of every per-run series, from the run folder.
-    static const QRegularExpression runRe(QStringLiteral("^run (\\d+)\\b"));
+    // "run 7 · …" (2-3) or "Net_7 · …" (3-2): show run 7's version of every per-run series,
+    // from the run folder.
+    static const QRegularExpression runRe(QStringLiteral("^(?:run |Net_)(\\d+)\\b"));
     const auto m = runRe.match(label);
     if (!m.hasMatch() || !view_ || runDir_.isEmpty()) return;
     const QString run = m.captured(1);
@@ -480,7 +481,7 @@ void MainWindow::showRunDetail(const QString& label) {
         }
         if (shown > 0) {
             view_->refresh();
-            statusLabel_->setText("Showing run " + run + " in the per-run panels");
+            statusLabel_->setText("Showing " + m.captured(0) + " in the per-run panels");
             selectedRun_ = run.toInt();
         }
     } catch (const std::exception& e) {

@@ -88,6 +88,10 @@ ImageDataset makeImageDataset(const RawDataset& raw, const DatasetSpec& spec,
     d.mean = spec.mean;
     d.std = spec.std;
     d.test = toTensors(raw.test);
+    if (o.limitTest > 0 && o.limitTest < d.test.size()) {
+        d.test.images = d.test.images.narrow(0, 0, o.limitTest);
+        d.test.labels = d.test.labels.narrow(0, 0, o.limitTest);
+    }
     ImageTensors all = toTensors(raw.train);
     if (o.limitTrain > 0 && o.limitTrain < all.size()) {
         all.images = all.images.narrow(0, 0, o.limitTrain);

@@ -39,6 +39,7 @@ struct ImageDatasetOptions {
     double labelCorruption = 0;     ///< p in [0, 1]: fraction of train labels replaced
     std::uint64_t seed = 0;         ///< seeds the split and the corruption (recorded)
     std::int64_t limitTrain = 0;    ///< > 0: keep only the first n training images (tests)
+    std::int64_t limitTest = 0;     ///< > 0: keep only the first n test images
 };
 
 /// Builds an ImageDataset from raw splits. The validation split is taken before corruption,

@@ -2,6 +2,7 @@
 #include "data/dataset_catalog.h"
 #include "experiment.h"
 #include "function_fit_experiment.h"
+#include "image_experiments.h"
 #include "minimal_ratio_experiment.h"
 #include "weight_pca_experiment.h"
 
@@ -9,8 +10,9 @@ namespace trainlab {
 
 namespace {
 std::vector<ExperimentKind>& kinds() {
-    static std::vector<ExperimentKind> all = {functionFitKind(), weightPcaKind(),
-                                              minimalRatioKind()};
+    static std::vector<ExperimentKind> all = {functionFitKind(),  weightPcaKind(),
+                                              minimalRatioKind(), cnnTrainKind(),
+                                              randomLabelsKind(), paramSweepKind()};
     return all;
 }
 

@@ -1,0 +1,185 @@
+#include "image_trainer.h"
+
+#include <chrono>
+#include <thread>
+
+#include "core/errors.h"
+
+namespace trainlab {
+
+namespace {
+
+namespace F = torch::nn::functional;
+
+double secondsSince(std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+}  // namespace
+
+std::string trainMetricName(TrainMetric m) {
+    return m == TrainMetric::Clean ? "clean" : "running";
+}
+
+TrainMetric trainMetricFromName(const std::string& name) {
+    if (name == "running") return TrainMetric::Running;
+    if (name == "clean") return TrainMetric::Clean;
+    throw ConfigError({"train metric '" + name + "' is not 'running' or 'clean'"});
+}
+
+Evaluation evaluateClassifier(CnnImpl& model, const ImageTensors& data,
+                              const std::vector<float>& mean, const std::vector<float>& std,
+                              std::int64_t batchSize) {
+    const bool wasTraining = model.is_training();
+    torch::NoGradGuard noGrad;
+    model.eval();
+    const std::int64_t k = model.spec().classes;
+    Evaluation ev;
+    auto counts = torch::zeros({k * k}, torch::kLong);
+    double lossSum = 0;
+    BatchIterator it(data, mean, std, std::max<std::int64_t>(1, batchSize), false, 0);
+    torch::Tensor x, y;
+    while (it.next(x, y)) {
+        const auto out = model.forward(x);
+        lossSum += F::cross_entropy(out, y, F::CrossEntropyFuncOptions().reduction(torch::kSum))
+                       .item<double>();
+        const auto pred = out.argmax(1);
+        counts += torch::bincount(y * k + pred, {}, k * k);
+        ev.count += y.size(0);
+    }
+    model.train(wasTraining);
+    ev.confusion = counts.view({k, k});
+    if (ev.count > 0) {
+        ev.loss = lossSum / static_cast<double>(ev.count);
+        ev.accuracy = static_cast<double>(ev.confusion.diagonal().sum().item<std::int64_t>()) /
+                      static_cast<double>(ev.count);
+    }
+    return ev;
+}
+
+std::vector<double> perClassAccuracy(const torch::Tensor& confusion) {
+    std::vector<double> acc;
+    if (!confusion.defined()) return acc;
+    const auto c = confusion.to(torch::kDouble);
+    const auto rows = c.sum(1);
+    for (std::int64_t i = 0; i < c.size(0); ++i) {
+        const double n = rows[i].item<double>();
+        acc.push_back(n > 0 ? c[i][i].item<double>() / n : NAN);
+    }
+    return acc;
+}
+
+int ImageTrainResult::bestEpoch() const {
+    int best = 0;
+    double acc = -1;
+    for (const auto& e : epochs)
+        if (e.testAccuracy > acc) {
+            acc = e.testAccuracy;
+            best = e.epoch;
+        }
+    return best;
+}
+
+int ImageTrainResult::bestLossEpoch() const {
+    int best = 0;
+    double loss = INFINITY;
+    for (const auto& e : epochs)
+        if (e.testLoss < loss) {
+            loss = e.testLoss;
+            best = e.epoch;
+        }
+    return best;
+}
+
+ImageTrainResult trainImageClassifier(CnnImpl& model, const ImageDataset& data,
+                                      const ImageTrainOptions& o, RunControl& control,
+                                      const EpochCallback& onEpoch, const StepCallback& onStep) {
+    std::vector<std::string> problems;
+    if (o.epochs < 1) problems.push_back("epochs = " + std::to_string(o.epochs) + " must be >= 1");
+    if (o.batchSize < 1)
+        problems.push_back("batch size = " + std::to_string(o.batchSize) + " must be >= 1");
+    if (!(o.lr > 0) || !std::isfinite(o.lr)) problems.push_back("learning rate must be > 0");
+    if (data.train.size() == 0) problems.push_back("the training set is empty");
+    if (data.test.size() == 0) problems.push_back("the test set is empty");
+    if (!problems.empty()) throw ConfigError(problems);
+
+    const auto t0 = std::chrono::steady_clock::now();
+    std::unique_ptr<torch::optim::Optimizer> opt;
+    if (o.optimizer == OptimizerKind::Adam)
+        opt = std::make_unique<torch::optim::Adam>(model.parameters(),
+                                                   torch::optim::AdamOptions(o.lr));
+    else
+        opt = std::make_unique<torch::optim::SGD>(
+            model.parameters(), torch::optim::SGDOptions(o.lr).momentum(o.momentum));
+
+    BatchIterator it(data.train, data.mean, data.std, o.batchSize, true, o.seed);
+    ImageTrainResult result;
+    for (int epoch = 1; epoch <= o.epochs; ++epoch) {
+        const auto te = std::chrono::steady_clock::now();
+        model.train();  // every epoch: the evaluation below leaves the model in eval mode
+        it.startEpoch(epoch - 1);
+        torch::Tensor x, y;
+        double lossSum = 0;
+        std::int64_t correct = 0, seen = 0;
+        bool stepLimit = false;
+        while (it.next(x, y)) {
+            while (control.pause && !control.cancel)
+                std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            if (control.cancel) {
+                result.cancelled = true;
+                break;
+            }
+            opt->zero_grad();
+            const auto out = model.forward(x);
+            const auto loss = F::cross_entropy(out, y);
+            loss.backward();
+            const double v = loss.item<double>();
+            if (!std::isfinite(v)) throw DivergenceError(o.label, result.steps + 1, v, NAN);
+            opt->step();
+            ++result.steps;
+            lossSum += v * static_cast<double>(y.size(0));
+            correct += out.detach().argmax(1).eq(y).sum().item<std::int64_t>();
+            seen += y.size(0);
+            if (onStep) onStep(result.steps, model);
+            if (o.maxSteps > 0 && result.steps >= o.maxSteps) {
+                stepLimit = true;
+                break;
+            }
+        }
+        if (result.cancelled) break;
+        EpochMetrics m;
+        m.epoch = epoch;
+        m.steps = result.steps;
+        m.runningLoss = lossSum / static_cast<double>(std::max<std::int64_t>(1, seen));
+        m.runningAccuracy =
+            static_cast<double>(correct) / static_cast<double>(std::max<std::int64_t>(1, seen));
+        m.trainLoss = m.runningLoss;
+        m.trainAccuracy = m.runningAccuracy;
+        if (o.trainMetric == TrainMetric::Clean) {
+            const Evaluation tr =
+                evaluateClassifier(model, data.train, data.mean, data.std, o.evalBatch);
+            m.trainLoss = tr.loss;
+            m.trainAccuracy = tr.accuracy;
+        }
+        const Evaluation te2 = evaluateClassifier(model, data.test, data.mean, data.std, o.evalBatch);
+        m.testLoss = te2.loss;
+        m.testAccuracy = te2.accuracy;
+        result.confusion = te2.confusion;
+        m.seconds = secondsSince(te);
+        result.epochs.push_back(m);
+        if (onEpoch) {
+            model.eval();
+            onEpoch(m, model);
+        }
+        if (o.lossTarget > 0 && m.trainLoss <= o.lossTarget) {
+            result.reachedLossTarget = true;
+            break;
+        }
+        if (stepLimit) break;
+    }
+    model.train();
+    result.seconds = secondsSince(t0);
+    return result;
+}
+
+}  // namespace trainlab
