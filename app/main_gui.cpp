@@ -1,6 +1,7 @@
 // trainlab: the desktop workbench. Without a display it runs the default preset headless.
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QFileInfo>
 #include <QIcon>
 #include <QPixmap>
 #include <QTimer>
@@ -35,7 +36,8 @@ int main(int argc, char** argv) {
         "trainlab: a workbench for the experiments that explain how deep networks learn.");
     parser.addHelpOption();
     parser.addVersionOption();
-    QCommandLineOption presetOpt("preset", "Select this preset at start.", "id");
+    QCommandLineOption presetOpt("preset", "Select this preset (an id or a preset file) at start.",
+                                 "id|file");
     QCommandLineOption runOpt("run", "Start the selected preset at once.");
     QCommandLineOption runsOpt("runs", "Folder of recorded runs.", "dir");
     QCommandLineOption dataOpt("data-dir", "Folder searched first for datasets.", "dir");
@@ -63,10 +65,20 @@ int main(int argc, char** argv) {
     trainlab::MainWindow window;
     if (parser.isSet(runsOpt)) window.setRunsRoot(parser.value(runsOpt));
     if (parser.isSet(dataOpt)) window.setDataDir(parser.value(dataOpt));
-    if (parser.isSet(presetOpt)) window.selectPreset(parser.value(presetOpt));
     window.resize(1500, 950);
     window.show();
-    if (parser.isSet(runOpt)) QTimer::singleShot(0, &window, &trainlab::MainWindow::startRun);
+    bool presetOk = true;
+    if (parser.isSet(presetOpt)) {
+        // A preset id, or a preset file (as trainlab-cli accepts).
+        const QString preset = parser.value(presetOpt);
+        presetOk = QFileInfo(preset).isFile() ? window.openPresetFile(preset)
+                                              : window.selectPreset(preset);
+        if (!presetOk)
+            std::fprintf(stderr, "trainlab: no preset '%s' (trainlab-cli list shows them)\n",
+                         qPrintable(preset));
+    }
+    if (parser.isSet(runOpt) && presetOk)
+        QTimer::singleShot(0, &window, &trainlab::MainWindow::startRun);
     if (parser.isSet(shotOpt)) {
         const QString file = parser.value(shotOpt);
         QTimer::singleShot(static_cast<int>(parser.value(shotAfterOpt).toDouble() * 1000), &window,

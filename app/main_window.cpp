@@ -296,14 +296,15 @@ const Preset* MainWindow::findPreset(const QString& id) const {
     return nullptr;
 }
 
-void MainWindow::selectPreset(const QString& id) {
+bool MainWindow::selectPreset(const QString& id) {
     const Preset* p = findPreset(id);
-    if (!p) return;
+    if (!p) return false;
     currentPresetId_ = id;
     if (browser_->currentPresetId() != id) browser_->selectPreset(id);
     const ExperimentKind* kind = findExperimentKind(p->kind);
     if (kind) editor_->setSchema(kind->schema(p->config), p->config);
     if (phase_ == RunPhase::Idle) updateCard({});
+    return true;
 }
 
 void MainWindow::updateCard(const QString& measured) {
@@ -366,6 +367,7 @@ void MainWindow::startRun() {
     log_->appendPlainText(QDateTime::currentDateTime().toString(Qt::ISODate) + "  starting " +
                           q(p->title));
     progress_->setValue(0);
+    progress_->setFormat(QStringLiteral("%p%"));
     runClock_.start();
     pausedMs_ = 0;
     setPhase(RunPhase::Starting);
@@ -518,7 +520,10 @@ void MainWindow::finishRun(const QString& runDir, RunPhase phase, const QString&
     drainTimer_.stop();
     drain();
     if (!runDir.isEmpty()) runDir_ = runDir;
-    if (phase == RunPhase::Finished) progress_->setValue(1000);
+    if (phase == RunPhase::Finished) {
+        progress_->setValue(1000);
+        progress_->setFormat(QStringLiteral("100%"));
+    }
     log_->appendPlainText(runPhaseName(phase) + ": " + message);
     if (view_ && !runDir_.isEmpty()) {
         QString error;
@@ -616,7 +621,10 @@ void MainWindow::exportRunInteractive() {
 void MainWindow::loadPresetFileInteractive() {
     const QString path =
         QFileDialog::getOpenFileName(this, "Open preset", QDir::homePath(), "Presets (*.json)");
-    if (path.isEmpty()) return;
+    if (!path.isEmpty()) openPresetFile(path);
+}
+
+bool MainWindow::openPresetFile(const QString& path) {
     try {
         Preset p = loadPresetFile(path.toStdString());
         for (auto& existing : presets_)
@@ -626,9 +634,10 @@ void MainWindow::loadPresetFileInteractive() {
         for (const auto& e : presets_)
             entries.push_back({q(e.id), q(e.title), q(e.group), q(e.description), q(e.expected)});
         browser_->setPresets(entries);
-        selectPreset(q(p.id));
+        return selectPreset(q(p.id));
     } catch (const std::exception& e) {
         report("Invalid preset", e.what(), true);
+        return false;
     }
 }
 

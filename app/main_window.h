@@ -51,7 +51,10 @@ class MainWindow : public QMainWindow {
     void setDataDir(const QString& dir) { dataDir_ = dir; }
 
   public slots:
-    void selectPreset(const QString& id);
+    /// Shows preset `id` in the browser and the settings; false when there is none.
+    bool selectPreset(const QString& id);
+    /// Loads a preset file into the browser and selects it; reports a bad file in a dialog.
+    bool openPresetFile(const QString& path);
     void startRun();
     void togglePause();
     void stopRun();

@@ -122,8 +122,8 @@ std::vector<BlockLayer> blockOrderFromName(const std::string& name) {
         start = dash + 1;
     }
     if (order.size() != 4 || order.front() != BlockLayer::Conv)
-        throw ConfigError({"block order '" + name +
-                           "': needs conv first, then pool, relu and bn once each"});
+        throw ConfigError(
+            {"block order '" + name + "': needs conv first, then pool, relu and bn once each"});
     return order;
 }
 
@@ -267,7 +267,8 @@ CnnSpec cnnModel(int which, std::int64_t c, std::int64_t h, std::int64_t w) {
     };
     switch (which) {
         case 1:
-            for (std::int64_t ch : {16, 32, 64}) s.blocks.push_back(block(ch, 2, orderConvPoolReluBn()));
+            for (std::int64_t ch : {16, 32, 64})
+                s.blocks.push_back(block(ch, 2, orderConvPoolReluBn()));
             s.hidden = {120};
             break;
         case 2:
@@ -310,14 +311,15 @@ CnnImpl::CnnImpl(const CnnSpec& spec, std::uint64_t seed) : spec_(spec) {
         const auto& b = spec.blocks[i];
         auto conv = register_module(
             "conv" + std::to_string(i + 1),
-            torch::nn::Conv2d(torch::nn::Conv2dOptions(in, b.channels, b.kernel).padding(b.padding)));
+            torch::nn::Conv2d(
+                torch::nn::Conv2dOptions(in, b.channels, b.kernel).padding(b.padding)));
         const double bound = 1.0 / std::sqrt(static_cast<double>(in * b.kernel * b.kernel));
         conv->weight.uniform_(-bound, bound, gen);
         conv->bias.uniform_(-bound, bound, gen);
         convs_.push_back(conv);
         if (b.batchNorm)
-            bns_.push_back(register_module("bn" + std::to_string(i + 1),
-                                           torch::nn::BatchNorm2d(b.channels)));
+            bns_.push_back(
+                register_module("bn" + std::to_string(i + 1), torch::nn::BatchNorm2d(b.channels)));
         else
             bns_.emplace_back(nullptr);
         in = b.channels;
@@ -326,8 +328,8 @@ CnnImpl::CnnImpl(const CnnSpec& spec, std::uint64_t seed) : spec_(spec) {
     std::vector<std::int64_t> widths = spec.hidden;
     widths.push_back(spec.classes);
     for (size_t i = 0; i < widths.size(); ++i) {
-        auto fc = register_module("fc" + std::to_string(i + 1),
-                                  torch::nn::Linear(features, widths[i]));
+        auto fc =
+            register_module("fc" + std::to_string(i + 1), torch::nn::Linear(features, widths[i]));
         const double bound = 1.0 / std::sqrt(static_cast<double>(features));
         fc->weight.uniform_(-bound, bound, gen);
         fc->bias.uniform_(-bound, bound, gen);

@@ -36,8 +36,8 @@ struct CnnSpec {
     std::string name;  ///< "Model 1", "Net_3"
     std::int64_t inChannels = 3, height = 32, width = 32;
     std::vector<ConvBlockSpec> blocks;
-    bool globalAvgPool = false;  ///< after the blocks; otherwise flatten
-    double dropoutInput = 0;     ///< dropout on the flattened features, before the first FC
+    bool globalAvgPool = false;        ///< after the blocks; otherwise flatten
+    double dropoutInput = 0;           ///< dropout on the flattened features, before the first FC
     std::vector<std::int64_t> hidden;  ///< FC widths, each followed by ReLU
     double dropoutHidden = 0;          ///< dropout after each hidden FC's ReLU
     std::int64_t classes = 10;

@@ -161,7 +161,8 @@ ImageTrainResult trainImageClassifier(CnnImpl& model, const ImageDataset& data,
             m.trainLoss = tr.loss;
             m.trainAccuracy = tr.accuracy;
         }
-        const Evaluation te2 = evaluateClassifier(model, data.test, data.mean, data.std, o.evalBatch);
+        const Evaluation te2 =
+            evaluateClassifier(model, data.test, data.mean, data.std, o.evalBatch);
         m.testLoss = te2.loss;
         m.testAccuracy = te2.accuracy;
         result.confusion = te2.confusion;

@@ -43,7 +43,7 @@ enum class TrainMetric {
               ///< printout; free)
     Clean,    ///< one extra evaluation pass over the training set in eval mode after the epoch
 };
-std::string trainMetricName(TrainMetric m);  ///< "running", "clean"
+std::string trainMetricName(TrainMetric m);                ///< "running", "clean"
 TrainMetric trainMetricFromName(const std::string& name);  ///< throws ConfigError
 
 struct ImageTrainOptions {
@@ -59,14 +59,14 @@ struct ImageTrainOptions {
     double lossTarget = 0;
     std::int64_t evalBatch = 500;
     TrainMetric trainMetric = TrainMetric::Running;
-    std::uint64_t seed = 0;  ///< shuffling of the training batches
+    std::uint64_t seed = 0;       ///< shuffling of the training batches
     std::string label = "model";  ///< names the model in messages ("Model 1")
 };
 
 struct EpochMetrics {
-    int epoch = 0;           ///< 1-based
-    std::int64_t steps = 0;  ///< optimizer steps so far
-    double trainLoss = NAN, trainAccuracy = NAN;  ///< as chosen by trainMetric
+    int epoch = 0;                                    ///< 1-based
+    std::int64_t steps = 0;                           ///< optimizer steps so far
+    double trainLoss = NAN, trainAccuracy = NAN;      ///< as chosen by trainMetric
     double runningLoss = NAN, runningAccuracy = NAN;  ///< always measured (free)
     double testLoss = NAN, testAccuracy = NAN;
     double seconds = 0;  ///< wall time of the epoch, evaluation included

@@ -61,7 +61,8 @@ std::vector<ParamSpec> commonSchema(int maxEpochs) {
         makeParam("train_limit", "Training images", "Data", ParamType::Int, 0, 60000,
                   "0 = all (50,000 for CIFAR-10, 60,000 for MNIST and Fashion-MNIST)"),
         makeParam("test_limit", "Test images", "Data", ParamType::Int, 0, 10000, "0 = all 10,000"),
-        makeChoice("optimizer", "Optimizer", "Training", {"adam", "sgd"}, "Adam as in the original"),
+        makeChoice("optimizer", "Optimizer", "Training", {"adam", "sgd"},
+                   "Adam as in the original"),
         makeParam("lr", "Learning rate", "Training", ParamType::Double, 1e-8, 10, "Step size",
                   true),
         makeParam("momentum", "Momentum", "Training", ParamType::Double, 0, 0.999,
@@ -194,17 +195,21 @@ void addCurves(PlotLayout& l, const Job& j, TrainMetric metric) {
     }
 }
 
-void addEpochPanels(PlotLayout& l, const std::string& note) {
-    l.panels.push_back({"loss", "Loss per epoch" + note, "epoch", "cross-entropy", "", false,
-                        false, false});
-    l.panels.push_back({"accuracy", "Accuracy per epoch" + note, "epoch", "accuracy (%)", "",
-                        false, false, false});
+PanelSpec epochPanel(const std::string& id, const std::string& title, const std::string& y) {
+    PanelSpec p{id, title, "epoch", y, "", false, false, false};
+    p.integerX = true;
+    return p;
+}
+
+void addEpochPanels(PlotLayout& l) {
+    l.panels.push_back(epochPanel("loss", "Loss per epoch", "cross-entropy"));
+    l.panels.push_back(epochPanel("accuracy", "Accuracy per epoch", "accuracy (%)"));
 }
 
 json epochJson(const EpochMetrics& e) {
-    return {{"epoch", e.epoch},           {"steps", e.steps},
-            {"train_loss", e.trainLoss},  {"train_accuracy", e.trainAccuracy},
-            {"test_loss", e.testLoss},    {"test_accuracy", e.testAccuracy},
+    return {{"epoch", e.epoch},          {"steps", e.steps},
+            {"train_loss", e.trainLoss}, {"train_accuracy", e.trainAccuracy},
+            {"test_loss", e.testLoss},   {"test_accuracy", e.testAccuracy},
             {"seconds", e.seconds}};
 }
 
@@ -285,8 +290,7 @@ double jobWork(const Job& j, const Common& c) {
 // results in job order; a job that was not run has an empty result.
 std::vector<ImageTrainResult> runAll(
     const std::vector<Job>& jobs, const Common& c, int threads, RunControl& control,
-    ExperimentSink& sink,
-    const std::function<void(size_t, const EpochMetrics&)>& onEpoch = {},
+    ExperimentSink& sink, const std::function<void(size_t, const EpochMetrics&)>& onEpoch = {},
     const std::function<void(size_t, const ImageTrainResult&)>& onDone = {}) {
     double total = 0;
     for (const auto& j : jobs) total += jobWork(j, c);
@@ -300,10 +304,10 @@ std::vector<ImageTrainResult> runAll(
     const int n = static_cast<int>(jobs.size());
     runJobs(n, workerCount(n, c.parallel, threads), control, [&](int i) {
         const size_t k = order[static_cast<size_t>(i)];
-        results[k] = trainJob(jobs[k], c, threads, control, sink, progress,
-                              [&](const EpochMetrics& e) {
-                                  if (onEpoch) onEpoch(k, e);
-                              });
+        results[k] =
+            trainJob(jobs[k], c, threads, control, sink, progress, [&](const EpochMetrics& e) {
+                if (onEpoch) onEpoch(k, e);
+            });
         if (onDone && !results[k].epochs.empty()) onDone(k, results[k]);
     });
     return results;
@@ -312,7 +316,8 @@ std::vector<ImageTrainResult> runAll(
 void writeConfusion(ExperimentSink& sink, const std::string& name, const torch::Tensor& conf) {
     if (!conf.defined()) return;
     std::vector<std::string> cols{"true_label"};
-    for (std::int64_t p = 0; p < conf.size(1); ++p) cols.push_back("predicted_" + std::to_string(p));
+    for (std::int64_t p = 0; p < conf.size(1); ++p)
+        cols.push_back("predicted_" + std::to_string(p));
     std::vector<std::vector<double>> rows;
     const auto c = conf.to(torch::kDouble).contiguous();
     for (std::int64_t t = 0; t < c.size(0); ++t) {
@@ -358,12 +363,13 @@ class CnnTrainExperiment : public Experiment {
 
     PlotLayout layout() const override {
         PlotLayout l;
-        addEpochPanels(l, "");
-        std::string classes;
-        for (size_t i = 0; i < classNames_.size(); ++i)
-            classes += (i ? ", " : "") + std::to_string(i) + " " + classNames_[i];
-        l.panels.push_back({"per_class", "Per-class test accuracy at the end",
-                            "class (" + classes + ")", "accuracy (%)", "", false, false, false});
+        addEpochPanels(l);
+        PanelSpec perClass{"per_class", "Per-class test accuracy at the end",
+                           "class",     "accuracy (%)",
+                           "",          false,
+                           false,       false};
+        perClass.xTickLabels = classNames_;
+        l.panels.push_back(perClass);
         for (const auto& j : jobs_) {
             addCurves(l, j, common_.metric);
             SeriesSpec pc;
@@ -476,7 +482,7 @@ class RandomLabelsExperiment : public Experiment {
 
     PlotLayout layout() const override {
         PlotLayout l;
-        addEpochPanels(l, "");
+        addEpochPanels(l);
         for (const auto& j : jobs_) addCurves(l, j, common_.metric);
         SeriesSpec chance;
         chance.id = "chance";
@@ -508,9 +514,9 @@ class RandomLabelsExperiment : public Experiment {
                     " now differ from the truth. Test labels are true.");
         jobs_[0].data = &corrupted;
         if (jobs_.size() > 1) jobs_[1].data = &d.data;
-        sink.seriesReplaced("chance", {1.0, static_cast<double>(common_.epochs)},
-                            {100.0 / static_cast<double>(classes_),
-                             100.0 / static_cast<double>(classes_)});
+        sink.seriesReplaced(
+            "chance", {1.0, static_cast<double>(common_.epochs)},
+            {100.0 / static_cast<double>(classes_), 100.0 / static_cast<double>(classes_)});
 
         std::vector<int> fitEpoch(jobs_.size(), 0);
         std::vector<std::int64_t> fitSteps(jobs_.size(), 0);
@@ -546,12 +552,11 @@ class RandomLabelsExperiment : public Experiment {
         const auto& rr = results[0];
         if (!rr.epochs.empty()) {
             headline = jobs_[0].name + ": " +
-                       (fitEpoch[0] > 0
-                            ? "train accuracy passed " + pct(threshold_) + " at epoch " +
-                                  std::to_string(fitEpoch[0])
-                            : "train accuracy " + pct(rr.epochs.back().trainAccuracy) +
-                                  " after " + std::to_string(rr.epochs.size()) +
-                                  " epochs (did not pass " + pct(threshold_) + ")") +
+                       (fitEpoch[0] > 0 ? "train accuracy passed " + pct(threshold_) +
+                                              " at epoch " + std::to_string(fitEpoch[0])
+                                        : "train accuracy " + pct(rr.epochs.back().trainAccuracy) +
+                                              " after " + std::to_string(rr.epochs.size()) +
+                                              " epochs (did not pass " + pct(threshold_) + ")") +
                        ", test accuracy " + pct(rr.epochs.back().testAccuracy);
         }
         if (jobs_.size() > 1 && !results[1].epochs.empty()) {
@@ -611,10 +616,10 @@ class ParamSweepExperiment : public Experiment {
                             "accuracy (%)", "", true, false, false});
         l.panels.push_back({"params_loss", "Loss vs number of parameters", "parameters (log)",
                             "cross-entropy", "", true, false, false});
-        l.panels.push_back({"selected_acc", "Accuracy per epoch of one net (click a point)",
-                            "epoch", "accuracy (%)", "", false, false, false});
-        l.panels.push_back({"selected_loss", "Loss per epoch of one net (click a point)", "epoch",
-                            "cross-entropy", "", false, false, false});
+        l.panels.push_back(epochPanel(
+            "selected_acc", "Accuracy per epoch of one net (click a point)", "accuracy (%)"));
+        l.panels.push_back(epochPanel("selected_loss", "Loss per epoch of one net (click a point)",
+                                      "cross-entropy"));
         auto add = [&](const std::string& id, const std::string& panel, const std::string& name,
                        const std::string& y, int color, bool dashed, SeriesStyle style,
                        bool perRun) {
@@ -631,26 +636,25 @@ class ParamSweepExperiment : public Experiment {
             s.perRun = perRun;
             l.series.push_back(s);
         };
-        const std::string tr = common_.metric == TrainMetric::Clean ? "train (clean pass)"
-                                                                    : "train (running)";
+        const std::string tr =
+            common_.metric == TrainMetric::Clean ? "train (clean pass)" : "train (running)";
         add("final_train_acc", "params_acc", "final " + tr, "train_accuracy_percent", 0, false,
             SeriesStyle::Line, false);
         add("final_test_acc", "params_acc", "final test", "test_accuracy_percent", 1, true,
             SeriesStyle::Line, false);
-        add("best_test_acc", "params_acc", "best test (any epoch)", "best_test_accuracy_percent",
-            2, false, SeriesStyle::Scatter, false);
+        add("best_test_acc", "params_acc", "best test (any epoch)", "best_test_accuracy_percent", 2,
+            false, SeriesStyle::Scatter, false);
         add("final_train_loss", "params_loss", "final " + tr, "train_loss", 0, false,
             SeriesStyle::Line, false);
-        add("final_test_loss", "params_loss", "final test", "test_loss", 1, true,
-            SeriesStyle::Line, false);
+        add("final_test_loss", "params_loss", "final test", "test_loss", 1, true, SeriesStyle::Line,
+            false);
         add("min_test_loss", "params_loss", "lowest test (any epoch)", "min_test_loss", 2, false,
             SeriesStyle::Scatter, false);
         add("sel_acc_train", "selected_acc", tr, "train_accuracy_percent", 0, false,
             SeriesStyle::Line, true);
         add("sel_acc_test", "selected_acc", "test", "test_accuracy_percent", 1, true,
             SeriesStyle::Line, true);
-        add("sel_loss_train", "selected_loss", tr, "train_loss", 0, false, SeriesStyle::Line,
-            true);
+        add("sel_loss_train", "selected_loss", tr, "train_loss", 0, false, SeriesStyle::Line, true);
         add("sel_loss_test", "selected_loss", "test", "test_loss", 1, true, SeriesStyle::Line,
             true);
         return l;
@@ -700,7 +704,7 @@ class ParamSweepExperiment : public Experiment {
                                  pct(last.testAccuracy) + " · click for its epochs");
             }
             const std::pair<const char*, const std::vector<double>*> series[] = {
-                {"final_train_acc", &ftr}, {"final_test_acc", &fte},  {"best_test_acc", &bte},
+                {"final_train_acc", &ftr},  {"final_test_acc", &fte},  {"best_test_acc", &bte},
                 {"final_train_loss", &ltr}, {"final_test_loss", &lte}, {"min_test_loss", &lmin}};
             for (const auto& [id, ys] : series) {
                 sink.seriesReplaced(id, x, *ys);
@@ -757,8 +761,8 @@ class ParamSweepExperiment : public Experiment {
             const auto& a = results[finished.front()].epochs.back();
             const auto& b = results[finished.back()].epochs.back();
             headline += ": " + jobs_[finished.front()].name + " (" +
-                        withThousands(cnnParameterCount(jobs_[finished.front()].spec)) +
-                        ") test " + pct(a.testAccuracy) + ", train " + pct(a.trainAccuracy);
+                        withThousands(cnnParameterCount(jobs_[finished.front()].spec)) + ") test " +
+                        pct(a.testAccuracy) + ", train " + pct(a.trainAccuracy);
             if (finished.size() > 1)
                 headline += " → " + jobs_[finished.back()].name + " (" +
                             withThousands(cnnParameterCount(jobs_[finished.back()].spec)) +
@@ -816,13 +820,12 @@ ExperimentKind randomLabelsKind() {
     k.schema = [](const json&) {
         auto s = commonSchema(10000);
         s.insert(s.begin() + 3,
-                 {makeParam("corruption", "Corrupted fraction p", "Labels", ParamType::Double, 0,
-                            1, "Fraction of training labels redrawn uniformly (1 = all random)"),
-                  makeParam("companion", "Companion run on true labels", "Labels",
-                            ParamType::Bool, 0, 0,
-                            "Same model, initialisation and batch order on the true labels"),
-                  makeParam("fit_threshold", "Fit threshold", "Labels", ParamType::Double, 0.1,
-                            1, "Train accuracy that counts as fitted (0.99 = 99%)"),
+                 {makeParam("corruption", "Corrupted fraction p", "Labels", ParamType::Double, 0, 1,
+                            "Fraction of training labels redrawn uniformly (1 = all random)"),
+                  makeParam("companion", "Companion run on true labels", "Labels", ParamType::Bool,
+                            0, 0, "Same model, initialisation and batch order on the true labels"),
+                  makeParam("fit_threshold", "Fit threshold", "Labels", ParamType::Double, 0.1, 1,
+                            "Train accuracy that counts as fitted (0.99 = 99%)"),
                   makeParam("model", "Model", "Model", ParamType::Int, 1, 3,
                             "Which CNN of 1-2 (Model 1 as in the original)")});
         return s;

@@ -184,6 +184,18 @@ PlotPanel::PlotPanel(const PanelSpec& spec, QWidget* parent) : QWidget(parent), 
     }
 
     configureAxis(plot_->xAxis, spec_.xLabel, spec_.logX);
+    if (!spec_.xTickLabels.empty()) {
+        auto ticker = QSharedPointer<QCPAxisTickerText>::create();
+        for (size_t i = 0; i < spec_.xTickLabels.size(); ++i)
+            ticker->addTick(static_cast<double>(i), QString::fromStdString(spec_.xTickLabels[i]));
+        plot_->xAxis->setTicker(ticker);
+        plot_->xAxis->setTickLabelRotation(spec_.xTickLabels.size() > 5 ? 35 : 0);
+    } else if (spec_.integerX && !spec_.logX) {
+        auto ticker = QSharedPointer<QCPAxisTickerFixed>::create();
+        ticker->setTickStep(1.0);
+        ticker->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);  // 1, 2, 5, 10… epochs
+        plot_->xAxis->setTicker(ticker);
+    }
     configureAxis(plot_->yAxis, spec_.yLabel, spec_.logY);
     configureAxis(plot_->yAxis2, spec_.y2Label, spec_.logY2);
     plot_->yAxis2->setVisible(!spec_.y2Label.empty());

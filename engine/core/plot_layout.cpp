@@ -20,6 +20,8 @@ void to_json(json& j, const PanelSpec& p) {
     j = json{{"id", p.id},          {"title", p.title},      {"x_label", p.xLabel},
              {"y_label", p.yLabel}, {"y2_label", p.y2Label}, {"log_x", p.logX},
              {"log_y", p.logY},     {"log_y2", p.logY2}};
+    if (p.integerX) j["integer_x"] = true;
+    if (!p.xTickLabels.empty()) j["x_tick_labels"] = p.xTickLabels;
 }
 
 void from_json(const json& j, PanelSpec& p) {
@@ -31,6 +33,8 @@ void from_json(const json& j, PanelSpec& p) {
     p.logX = j.value("log_x", false);
     p.logY = j.value("log_y", false);
     p.logY2 = j.value("log_y2", false);
+    p.integerX = j.value("integer_x", false);
+    p.xTickLabels = j.value("x_tick_labels", std::vector<std::string>{});
 }
 
 void to_json(json& j, const SeriesSpec& s) {

@@ -4,12 +4,26 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace trainlab {
 
 /// One plot panel. Axes titles include units where there are any.
 struct PanelSpec {
+    PanelSpec() = default;
+    PanelSpec(std::string id_, std::string title_, std::string xLabel_, std::string yLabel_,
+              std::string y2Label_ = {}, bool logX_ = false, bool logY_ = false,
+              bool logY2_ = false)
+        : id(std::move(id_)),
+          title(std::move(title_)),
+          xLabel(std::move(xLabel_)),
+          yLabel(std::move(yLabel_)),
+          y2Label(std::move(y2Label_)),
+          logX(logX_),
+          logY(logY_),
+          logY2(logY2_) {}
+
     std::string id;  ///< file-name safe, unique within a run
     std::string title;
     std::string xLabel;
@@ -18,6 +32,9 @@ struct PanelSpec {
     bool logX = false;
     bool logY = false;
     bool logY2 = false;
+    bool integerX = false;  ///< x counts something (epochs): ticks on whole numbers only
+    /// Non-empty: x is a category index and tick i is labelled xTickLabels[i] (class names).
+    std::vector<std::string> xTickLabels;
 };
 
 /// How a series receives data.

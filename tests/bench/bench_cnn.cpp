@@ -5,9 +5,15 @@
 // the machine's matrix-product peak measured in the same binary. Optionally side by side with
 // plain PyTorch (tests/bench/reference_cnn_epoch.py). A benchmark, not a test.
 //
-//   bench_cnn [--threads 1|2|1,2] [--steps N] [--layout cl|nchw|both] [--warmup 20]
-//             [--with-reference]
+//   [OMP_WAIT_POLICY=PASSIVE] bench_cnn [--threads 1|2|1,2] [--steps N]
+//             [--layout cl|nchw|both] [--warmup 20] [--blas-threads 1] [--with-reference]
 //
+// On a machine whose cores are shared with other busy processes, OpenMP's default (active,
+// spinning) wait makes 2 threads 10-20x slower than 1; OMP_WAIT_POLICY=PASSIVE avoids that
+// (docs/benchmarks.md). The header prints the policy and the load average.
+// --threads sets torch::set_num_threads (oneDNN convolutions, pooling, BatchNorm); OpenBLAS
+// (the FC layers) runs --blas-threads threads, 1 by default (0: as many as --threads), since
+// torch's setting does not reach it.
 // --steps N times N training steps and extrapolates to the epoch's 600 (reported as such);
 // without it the whole epoch is timed. GFLOP/s of training count 3 x the forward MACs x 2
 // FLOPs per image (forward, input gradient and weight gradient of every layer).
@@ -43,14 +49,20 @@ double since(Clock::time_point t) {
     return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
-void setThreads(int t) {
+/// OpenBLAS threads during training (--blas-threads; 0: as many as the torch threads). One by
+/// default: OpenBLAS's spinning pool and OpenMP's workers fight over the two cores otherwise.
+int gBlasThreads = 1;
+
+int blasThreadsFor(int t) { return gBlasThreads > 0 ? gBlasThreads : t; }
+
+void setThreads(int t, int blas) {
     torch::set_num_threads(t);  // ATen / oneDNN (OpenMP): convolutions, pooling, BatchNorm
-    setBlasThreads(t);          // OpenBLAS, which set_num_threads does not reach: the FC layers
+    setBlasThreads(blas);       // OpenBLAS, which set_num_threads does not reach: FCs, mm
 }
 
 /// Best-of-5 GFLOP/s of a 2048x2048 float32 torch::mm (2n^3 FLOPs) with `threads` threads.
 double matmulPeak(int threads) {
-    setThreads(threads);
+    setThreads(threads, threads);
     const std::int64_t n = 2048;
     auto a = torch::randn({n, n}), b = torch::randn({n, n}), c = torch::empty({n, n});
     torch::mm_out(c, a, b);  // warm-up
@@ -77,7 +89,7 @@ struct EpochTiming {
 /// backward, loss.item(), step, the running accuracy count.
 EpochTiming timeEpoch(const ImageDataset& data, bool channelsLast, int threads,
                       std::int64_t steps, std::int64_t warmup) {
-    setThreads(threads);
+    setThreads(threads, blasThreadsFor(threads));
     const CnnSpec spec = cnnModel(1, 1, 28, 28);
     Cnn model(spec, 1);
     model->useChannelsLast(channelsLast);
@@ -149,6 +161,16 @@ std::map<int, std::pair<double, double>> runReference(const std::string& folder,
     return out;
 }
 
+/// The 1-minute load average (other processes share the 2 cores: 2-thread figures suffer).
+std::string loadAverage() {
+    FILE* f = std::fopen("/proc/loadavg", "r");
+    if (!f) return "?";
+    char buf[64] = {0};
+    const bool ok = std::fscanf(f, "%63s", buf) == 1;
+    std::fclose(f);
+    return ok ? buf : "?";
+}
+
 std::vector<int> parseThreads(const std::string& s) {
     std::vector<int> out;
     size_t start = 0;
@@ -177,6 +199,8 @@ int main(int argc, char** argv) {
             steps = std::atoll(argv[++i]);
         else if (a == "--layout" && hasValue)
             layout = argv[++i];
+        else if (a == "--blas-threads" && hasValue)
+            gBlasThreads = std::atoi(argv[++i]);
         else if (a == "--warmup" && hasValue)
             warmup = std::atoll(argv[++i]);
         else if (a == "--with-reference")
@@ -184,7 +208,7 @@ int main(int argc, char** argv) {
         else {
             std::fprintf(stderr,
                          "usage: bench_cnn [--threads 1|2|1,2] [--steps N] [--layout "
-                         "cl|nchw|both] [--warmup 20] [--with-reference]\n");
+                         "cl|nchw|both] [--warmup 20] [--blas-threads 1] [--with-reference]\n");
             return 2;
         }
     }
@@ -215,7 +239,11 @@ int main(int argc, char** argv) {
         static_cast<long long>(data.train.size()), static_cast<long long>(data.test.size()),
         TORCH_VERSION_MAJOR, TORCH_VERSION_MINOR, TORCH_VERSION_PATCH, static_cast<int>(std::thread::hardware_concurrency()));
     std::printf("  training FLOPs = 3 x forward MACs x 2 per image (forward + input gradient + "
-                "weight gradient)\n\n");
+                "weight gradient)\n");
+    const char* waitPolicy = std::getenv("OMP_WAIT_POLICY");
+    std::printf("  OpenBLAS threads during training: %s; OMP_WAIT_POLICY=%s; load average %s\n\n",
+                gBlasThreads > 0 ? std::to_string(gBlasThreads).c_str() : "as --threads",
+                waitPolicy ? waitPolicy : "(unset: active)", loadAverage().c_str());
 
     std::map<int, double> peak;
     for (int t : threads) peak[t] = matmulPeak(t);

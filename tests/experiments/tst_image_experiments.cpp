@@ -15,7 +15,9 @@ using nlohmann::json;
 
 namespace {
 
-bool haveFashion() { return locateDataset("fashion-mnist", datasetSearchRoots()).has_value(); }
+bool haveFashion() {
+    return locateDataset("fashion-mnist", datasetSearchRoots()).has_value();
+}
 
 RunOutcome runTiny(const std::string& preset, const QTemporaryDir& tmp,
                    const std::function<void(json&)>& edit) {
@@ -87,8 +89,8 @@ class TstImageExperiments : public QObject {
         };
         QVERIFY(mentions(problems("1-2-cnns", [](json& c) { c["models"] = {1, 1}; }), "twice"));
         QVERIFY(mentions(problems("1-2-cnns", [](json& c) { c["models"] = {4}; }), "models"));
-        QVERIFY(mentions(problems("1-2-cnns", [](json& c) { c["epochs"] = 1000000000; }),
-                         "epochs"));
+        QVERIFY(
+            mentions(problems("1-2-cnns", [](json& c) { c["epochs"] = 1000000000; }), "epochs"));
         QVERIFY(mentions(problems("1-2-cnns",
                                   [](json& c) {
                                       c["train_limit"] = 500;
@@ -97,8 +99,7 @@ class TstImageExperiments : public QObject {
                          "larger than the 500 training images"));
         QVERIFY(mentions(problems("3-1-random-labels", [](json& c) { c["corruption"] = 1.5; }),
                          "corruption"));
-        QVERIFY(mentions(problems("3-2-parameters", [](json& c) { c["nets"] = {0, 11}; }),
-                         "nets"));
+        QVERIFY(mentions(problems("3-2-parameters", [](json& c) { c["nets"] = {0, 11}; }), "nets"));
         QVERIFY(mentions(problems("3-2-parameters", [](json& c) { c["dataset"] = "imagenet"; }),
                          "dataset"));
         QVERIFY(problems("3-2-parameters-quick", [](json&) {}).empty());
@@ -208,8 +209,7 @@ class TstImageExperiments : public QObject {
     void paramSweepPlotsAgainstParametersAndKeepsEachNetsEpochs() {
         if (!haveFashion()) QSKIP("Fashion-MNIST is not installed");
         QTemporaryDir tmp;
-        const RunOutcome out =
-            runTiny("3-2-parameters", tmp, [](json& c) { c["nets"] = {2, 1}; });
+        const RunOutcome out = runTiny("3-2-parameters", tmp, [](json& c) { c["nets"] = {2, 1}; });
         QVERIFY2(out.state == RunState::Finished, out.message.c_str());
         QCOMPARE(out.results["nets"].size(), size_t(2));
         RunDirectory dir(out.runDir);
@@ -226,10 +226,11 @@ class TstImageExperiments : public QObject {
         for (size_t i = 0; i < 2; ++i) QVERIFY(best.y[i] >= fin.y[i]);
         // Every net's per-epoch curves, for the "click a point" view.
         for (int net : {1, 2})
-            for (const char* s : {"sel_acc_train", "sel_acc_test", "sel_loss_train", "sel_loss_test"})
-                QCOMPARE(readSeriesCsv(dir.seriesPath(std::string(s) + "_run" + std::to_string(net)))
-                             .x,
-                         (std::vector<double>{1, 2}));
+            for (const char* s :
+                 {"sel_acc_train", "sel_acc_test", "sel_loss_train", "sel_loss_test"})
+                QCOMPARE(
+                    readSeriesCsv(dir.seriesPath(std::string(s) + "_run" + std::to_string(net))).x,
+                    (std::vector<double>{1, 2}));
         const PlotLayout layout = dir.readLayout();
         QVERIFY(layout.findPanel("params_acc")->logX);
         QVERIFY(layout.findSeries("sel_acc_test")->perRun);
