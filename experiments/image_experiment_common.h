@@ -1,0 +1,130 @@
+// Shared by the image-classification experiments (1-2, 3-1, 3-2, 3-3): their common settings,
+// data loading, progress and the per-model training job with its curves. Internal to
+// trainlab_experiments.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "cnn.h"
+#include "data/dataset_catalog.h"
+#include "experiment.h"
+#include "image_tensors.h"
+#include "image_trainer.h"
+
+namespace trainlab::image_exp {
+
+using nlohmann::json;
+
+/// Data, optimiser and run settings every image experiment has.
+struct Common {
+    std::string dataset;
+    std::int64_t trainLimit = 0, testLimit = 0;
+    OptimizerKind optimizer = OptimizerKind::Adam;
+    double lr = 1e-3, momentum = 0;
+    std::int64_t batch = 100;
+    int epochs = 20;
+    TrainMetric metric = TrainMetric::Running;
+    std::uint64_t seed = 1;
+    bool parallel = true;
+};
+
+Common readCommon(const json& c);
+/// The shared settings' specs (dataset … parallel).
+std::vector<ParamSpec> commonSchema(int maxEpochs);
+/// Cross-field checks: a batch larger than the training set.
+std::vector<std::string> commonCheck(const json& c);
+std::vector<std::string> datasetsOf(const json& c);
+
+std::string fmt(double v, int precision = 3);
+std::string pct(double fraction);  ///< "72.1%"
+std::string withThousands(std::int64_t v);
+
+struct LoadedData {
+    ImageDataset data;
+    const DatasetSpec* spec = nullptr;
+    std::string path;
+};
+LoadedData loadData(const Common& c, const std::string& dataDir, ExperimentSink& sink);
+json baseResults(const LoadedData& d);
+
+// Overall progress, weighted by each model's cost per image so the ETA holds when a small and
+// a large model share a run.
+class ProgressMeter {
+  public:
+    ProgressMeter(ExperimentSink& sink, double totalWork) : sink_(sink), total_(totalWork) {}
+    void add(double work, const std::string& message) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        done_ += work;
+        const double done = done_;
+        const auto now = std::chrono::steady_clock::now();
+        if (now - last_ < std::chrono::milliseconds(100)) return;
+        last_ = now;
+        sink_.progressed(std::min(1.0, done / std::max(1e-12, total_)), message);
+    }
+
+  private:
+    ExperimentSink& sink_;
+    double total_;
+    double done_ = 0;
+    std::mutex mutex_;
+    std::chrono::steady_clock::time_point last_{};
+};
+
+/// One model to train and the series it reports to (loss_train_<key>, loss_test_<key>,
+/// acc_train_<key>, acc_test_<key>). Zero overrides take Common's value.
+struct Job {
+    std::string key;   ///< series suffix: "m1", "random", "net3"
+    std::string name;  ///< "Model 1", "random labels", "Net_3"
+    CnnSpec spec;
+    std::uint64_t seed = 0;  ///< initialisation and batch order
+    int color = 0;
+    const ImageDataset* data = nullptr;
+    std::int64_t batch = 0;
+    double lr = 0;
+    int epochs = 0;
+    std::int64_t maxSteps = 0;  ///< a step budget (0: none)
+    double lossTarget = 0;      ///< stop at this training loss (0: never)
+};
+
+std::int64_t jobBatch(const Job& j, const Common& c);
+/// Planned optimizer steps (epochs × batches, capped by maxSteps).
+std::int64_t jobSteps(const Job& j, const Common& c);
+/// Planned multiply-accumulates, for progress that stays right across model sizes.
+double jobWork(const Job& j, const Common& c);
+
+void addCurves(PlotLayout& l, const Job& j, TrainMetric metric);
+/// An "epoch" x-axis panel with whole-number ticks.
+PanelSpec epochPanel(const std::string& id, const std::string& title, const std::string& y);
+void addEpochPanels(PlotLayout& l);  ///< "loss" and "accuracy"
+std::string trainSuffix(TrainMetric m);
+json epochJson(const EpochMetrics& e);
+json jobJson(const Job& j, const ImageTrainResult& r, TrainMetric metric);
+
+/// Trains one job on the calling thread with `threads` intra-op threads, streaming its
+/// per-epoch curves; `onTrained` sees the trained model (not after a cancel).
+ImageTrainResult trainJob(
+    const Job& j, const Common& c, int threads, RunControl& control, ExperimentSink& sink,
+    ProgressMeter& progress, const std::function<void(const EpochMetrics&)>& onEpoch = {},
+    const std::function<void(CnnImpl&, const ImageTrainResult&)>& onTrained = {});
+
+/// Runs the jobs (concurrently when c.parallel, the costliest first, each with `threads`
+/// threads); results in job order, empty for a job that did not run.
+std::vector<ImageTrainResult> runAll(
+    const std::vector<Job>& jobs, const Common& c, int threads, RunControl& control,
+    ExperimentSink& sink, const std::function<void(size_t, const EpochMetrics&)>& onEpoch = {},
+    const std::function<void(size_t, const ImageTrainResult&)>& onDone = {},
+    const std::function<void(size_t, CnnImpl&, const ImageTrainResult&)>& onTrained = {});
+
+/// A confusion matrix as metrics/<name>.csv (row = true label).
+void writeConfusion(ExperimentSink& sink, const std::string& name, const torch::Tensor& conf);
+
+}  // namespace trainlab::image_exp
