@@ -1,6 +1,7 @@
 #include "core/errors.h"
 #include "data/dataset_catalog.h"
 #include "experiment.h"
+#include "flatness_experiments.h"
 #include "function_fit_experiment.h"
 #include "image_experiments.h"
 #include "minimal_ratio_experiment.h"
@@ -12,7 +13,8 @@ namespace {
 std::vector<ExperimentKind>& kinds() {
     static std::vector<ExperimentKind> all = {functionFitKind(),  weightPcaKind(),
                                               minimalRatioKind(), cnnTrainKind(),
-                                              randomLabelsKind(), paramSweepKind()};
+                                              randomLabelsKind(), paramSweepKind(),
+                                              interpolationKind(), sensitivityKind()};
     return all;
 }
 

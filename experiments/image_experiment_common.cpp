@@ -18,7 +18,7 @@ Common readCommon(const json& c) {
     m.optimizer = optimizerFromName(c.at("optimizer").get<std::string>());
     m.lr = c.at("lr").get<double>();
     m.momentum = c.at("momentum").get<double>();
-    m.batch = c.at("batch_size").get<std::int64_t>();
+    m.batch = c.value("batch_size", std::int64_t{100});  // absent where jobs set their own
     m.epochs = c.at("epochs").get<int>();
     m.metric = trainMetricFromName(c.at("train_metric").get<std::string>());
     m.seed = c.at("seed").get<std::uint64_t>();
@@ -60,9 +60,18 @@ std::vector<std::string> commonCheck(const json& c) {
     std::int64_t n = spec->trainCount;
     const auto limit = c.at("train_limit").get<std::int64_t>();
     if (limit > 0) n = std::min(n, limit);
-    const auto batch = c.at("batch_size").get<std::int64_t>();
-    if (batch > n)
-        p.push_back("'batch_size': " + std::to_string(batch) + " is larger than the " +
+    std::vector<std::int64_t> batches;
+    if (c.contains("batch_size")) batches.push_back(c.at("batch_size").get<std::int64_t>());
+    for (const char* key : {"batch_size_2", "batch_sizes"})
+        if (c.contains(key)) {
+            if (c.at(key).is_array())
+                for (const auto& b : c.at(key)) batches.push_back(b.get<std::int64_t>());
+            else
+                batches.push_back(c.at(key).get<std::int64_t>());
+        }
+    for (const std::int64_t batch : batches)
+        if (batch > n)
+            p.push_back("batch size " + std::to_string(batch) + " is larger than the " +
                     std::to_string(n) + " training images");
     return p;
 }
