@@ -336,10 +336,15 @@ CnnImpl::CnnImpl(const CnnSpec& spec, std::uint64_t seed) : spec_(spec) {
         fcs_.push_back(fc);
         features = widths[i];
     }
-    if (spec.dropoutInput > 0)
-        dropIn_ = register_module("drop_in", torch::nn::Dropout(spec.dropoutInput));
-    if (spec.dropoutHidden > 0)
-        dropHidden_ = register_module("drop_hidden", torch::nn::Dropout(spec.dropoutHidden));
+    dropoutGen_ = at::make_generator<at::CPUGeneratorImpl>(seed ^ 0x9e3779b97f4a7c15ULL);
+}
+
+torch::Tensor CnnImpl::dropout(const torch::Tensor& x, double p) {
+    if (!is_training() || p <= 0) return x;
+    // Inverted dropout, as torch::nn::Dropout, with masks from the model's generator.
+    const auto keep =
+        torch::empty_like(x, torch::MemoryFormat::Contiguous).bernoulli_(1 - p, dropoutGen_);
+    return x * keep / (1 - p);
 }
 
 namespace {
@@ -385,12 +390,12 @@ torch::Tensor CnnImpl::forward(const torch::Tensor& input) {
         }
     }
     x = spec_.globalAvgPool ? x.mean({2, 3}) : x.flatten(1);  // NCHW order, as PyTorch
-    if (dropIn_) x = dropIn_->forward(x);
+    x = dropout(x, spec_.dropoutInput);
     for (size_t i = 0; i < fcs_.size(); ++i) {
         x = fcs_[i]->forward(x);
         if (i + 1 == fcs_.size()) break;
         x = torch::relu(x);
-        if (dropHidden_) x = dropHidden_->forward(x);
+        x = dropout(x, spec_.dropoutHidden);
     }
     return x;
 }

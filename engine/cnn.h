@@ -94,8 +94,11 @@ class CnnImpl : public torch::nn::Module {
     std::vector<torch::nn::Conv2d> convs_;
     std::vector<torch::nn::BatchNorm2d> bns_;  ///< one per block, undefined when absent
     std::vector<torch::nn::Linear> fcs_;
-    torch::nn::Dropout dropIn_{nullptr}, dropHidden_{nullptr};
+    /// Draws the dropout masks: the model's own generator, so that models trained
+    /// concurrently give the same numbers as one after another.
+    at::Generator dropoutGen_;
     bool channelsLast_ = false;
+    torch::Tensor dropout(const torch::Tensor& x, double p);
 };
 TORCH_MODULE(Cnn);
 

@@ -31,6 +31,11 @@ Evaluation evaluateClassifier(CnnImpl& model, const ImageTensors& data,
                               const std::vector<float>& mean, const std::vector<float>& std,
                               std::int64_t batchSize) {
     const bool wasTraining = model.is_training();
+    struct RestoreMode {  // also when the forward pass throws
+        CnnImpl& m;
+        bool training;
+        ~RestoreMode() { m.train(training); }
+    } restore{model, wasTraining};
     torch::NoGradGuard noGrad;
     model.eval();
     const std::int64_t k = model.spec().classes;
@@ -47,7 +52,6 @@ Evaluation evaluateClassifier(CnnImpl& model, const ImageTensors& data,
         counts += torch::bincount(y * k + pred, {}, k * k);
         ev.count += y.size(0);
     }
-    model.train(wasTraining);
     ev.confusion = counts.view({k, k});
     if (ev.count > 0) {
         ev.loss = lossSum / static_cast<double>(ev.count);
@@ -101,6 +105,29 @@ ImageTrainResult trainImageClassifier(CnnImpl& model, const ImageDataset& data,
     if (!(o.lr > 0) || !std::isfinite(o.lr)) problems.push_back("learning rate must be > 0");
     if (data.train.size() == 0) problems.push_back("the training set is empty");
     if (data.test.size() == 0) problems.push_back("the test set is empty");
+    const CnnSpec& spec = model.spec();
+    for (const auto* split : {&data.train, &data.test}) {
+        if (split->size() == 0) continue;
+        const auto sizes = split->images.sizes();
+        if (sizes.size() != 4 || sizes[1] != spec.inChannels || sizes[2] != spec.height ||
+            sizes[3] != spec.width) {
+            problems.push_back(std::string(split == &data.train ? "training" : "test") +
+                               " images are " + std::to_string(sizes.size() == 4 ? sizes[1] : 0) +
+                               "x" + std::to_string(sizes.size() == 4 ? sizes[2] : 0) + "x" +
+                               std::to_string(sizes.size() == 4 ? sizes[3] : 0) + " but " +
+                               (spec.name.empty() ? "the model" : spec.name) + " expects " +
+                               std::to_string(spec.inChannels) + "x" + std::to_string(spec.height) +
+                               "x" + std::to_string(spec.width));
+            continue;
+        }
+        const auto lo = split->labels.min().item<std::int64_t>();
+        const auto hi = split->labels.max().item<std::int64_t>();
+        if (lo < 0 || hi >= spec.classes)
+            problems.push_back(std::string(split == &data.train ? "training" : "test") +
+                               " labels run from " + std::to_string(lo) + " to " +
+                               std::to_string(hi) + " but the model has " +
+                               std::to_string(spec.classes) + " classes");
+    }
     if (!problems.empty()) throw ConfigError(problems);
 
     const auto t0 = std::chrono::steady_clock::now();
