@@ -15,8 +15,10 @@ ModelState captureState(CnnImpl& model) {
     ModelState s;
     for (const auto& p : model.parameters()) s.params.push_back(p.detach().clone());
     for (const auto& b : model.named_buffers())
-        if (b.key().find("num_batches_tracked") == std::string::npos)
+        if (b.key().find("num_batches_tracked") == std::string::npos) {
             s.buffers.push_back(b.value().detach().clone());
+            s.isVariance.push_back(b.key().find("running_var") != std::string::npos);
+        }
     return s;
 }
 
@@ -46,9 +48,14 @@ ModelState interpolateStates(const ModelState& a, const ModelState& b, double al
     ModelState out;
     for (size_t i = 0; i < a.params.size(); ++i)
         out.params.push_back(a.params[i] * (1 - alpha) + b.params[i] * alpha);
-    for (size_t i = 0; i < a.buffers.size(); ++i)
-        out.buffers.push_back(interpolateBuffers ? a.buffers[i] * (1 - alpha) + b.buffers[i] * alpha
-                                                 : a.buffers[i].clone());
+    for (size_t i = 0; i < a.buffers.size(); ++i) {
+        auto t = interpolateBuffers ? a.buffers[i] * (1 - alpha) + b.buffers[i] * alpha
+                                    : a.buffers[i].clone();
+        // Beyond the ends a variance can turn negative, and BatchNorm would return NaN.
+        if (i < a.isVariance.size() && a.isVariance[i]) t.clamp_min_(0);
+        out.buffers.push_back(t);
+    }
+    out.isVariance = a.isVariance;
     return out;
 }
 
@@ -122,6 +129,7 @@ ModelState displaceState(const ModelState& base, const std::vector<torch::Tensor
         out.params.push_back(p);
     }
     out.buffers = base.buffers;  // shared: displaceState never writes them
+    out.isVariance = base.isVariance;
     return out;
 }
 
@@ -182,9 +190,10 @@ Sharpness epsilonSharpness(CnnImpl& model, const ImageTensors& data, const std::
             auto params = model.parameters();
             for (size_t i = 0; i < params.size(); ++i) {
                 // A step of 2ε/steps per coordinate can cross the box in the step budget.
-                z[i] = torch::max(torch::min(z[i] + g[i].sign() * bound[i] * (2.0 / std::max(1, steps)),
-                                             bound[i]),
-                                  -bound[i]);
+                z[i] = torch::max(
+                    torch::min(z[i] + g[i].sign() * bound[i] * (2.0 / std::max(1, steps)),
+                               bound[i]),
+                    -bound[i]);
                 params[i].copy_(base.params[i] + z[i]);
             }
         }
@@ -225,8 +234,7 @@ double lossInputGradientNorm(CnnImpl& model, const torch::Tensor& x, const torch
 }
 
 double meanSensitivity(CnnImpl& model, const ImageTensors& data, const std::vector<float>& mean,
-                       const std::vector<float>& std, std::int64_t count,
-                       std::int64_t batchSize) {
+                       const std::vector<float>& std, std::int64_t count, std::int64_t batchSize) {
     const std::int64_t n = count > 0 ? std::min(count, data.size()) : data.size();
     if (n <= 0) return NAN;
     ImageTensors subset = data;

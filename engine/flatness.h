@@ -19,13 +19,15 @@ namespace trainlab {
 struct ModelState {
     std::vector<torch::Tensor> params;
     std::vector<torch::Tensor> buffers;
+    std::vector<bool> isVariance;  ///< per buffer: a running variance (kept >= 0)
 };
 ModelState captureState(CnnImpl& model);
 /// Writes `state` into `model` (same architecture). Throws Error on a shape mismatch.
 void loadState(CnnImpl& model, const ModelState& state);
 
 /// θ(α) = (1 − α)·a + α·b for parameters and, when `interpolateBuffers`, BatchNorm running
-/// statistics too (otherwise `a`'s are kept). α may lie outside [0, 1] (extrapolation).
+/// statistics too (otherwise `a`'s are kept). α may lie outside [0, 1] (extrapolation);
+/// extrapolated running variances are clamped at 0, where BatchNorm's ε keeps them valid.
 ModelState interpolateStates(const ModelState& a, const ModelState& b, double alpha,
                              bool interpolateBuffers = true);
 

@@ -80,6 +80,21 @@ class TstFlatness : public QObject {
         QCOMPARE(interpolateStates(sa, sb, 0.5, false).buffers[0][0].item<float>(), 1.0f);
         const ModelState ext = interpolateStates(sa, sb, 2);  // α outside [0, 1]
         QVERIFY(torch::allclose(ext.params[0], sb.params[0] * 2 - sa.params[0], 1e-5, 1e-5));
+        // Extrapolated running variances stay >= 0, so BatchNorm stays finite.
+        for (auto& bn : a->batchNorms()) bn->running_var.fill_(4.0);
+        const ModelState sa4 = captureState(*a);
+        const ModelState far = interpolateStates(sa4, sb, 3);  // 4·(−2) + 1·3 < 0
+        bool sawVariance = false;
+        for (size_t i = 0; i < far.buffers.size(); ++i)
+            if (far.isVariance[i]) {
+                sawVariance = true;
+                QCOMPARE(far.buffers[i].min().item<float>(), 0.0f);
+            }
+        QVERIFY(sawVariance);
+        Cnn e(tinySpec(), 3);
+        loadState(*e, far);
+        e->eval();
+        QVERIFY(torch::isfinite(e->forward(torch::randn({2, 1, 8, 8}))).all().item<bool>());
         // Loading a state makes the model compute with it.
         Cnn c(tinySpec(), 9);
         loadState(*c, sb);
