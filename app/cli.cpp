@@ -235,8 +235,17 @@ QStringList renderRunPlots(const QString& runDir, QString* error) {
     try {
         RunDirectory dir(runDir.toStdString());
         ExperimentView view(dir.readLayout());
-        view.loadFromRun(dir);
-        return view.exportAll(QString::fromStdString(dir.plotsDir().string()), error);
+        QString damaged;
+        try {
+            view.loadFromRun(dir);
+        } catch (const DataError& e) {  // a damaged grid file: render the rest, then report it
+            damaged = QString::fromUtf8(e.what());
+        }
+        const QStringList files =
+            view.exportAll(QString::fromStdString(dir.plotsDir().string()), error);
+        if (error && !damaged.isEmpty())
+            *error = error->isEmpty() ? damaged : damaged + QLatin1Char('\n') + *error;
+        return files;
     } catch (const std::exception& e) {
         if (error) *error = QString::fromUtf8(e.what());
         return {};

@@ -15,7 +15,8 @@ void prepareHeadlessEnvironment();
 int runCommandLine(const QStringList& arguments);
 
 /// Renders every panel of a finished run to <run>/plots as PNG, SVG and CSV. Returns the
-/// files written; `error` receives a message on failure.
+/// files written; `error` receives a message on failure. A damaged heatmap grid file leaves
+/// its map empty: the panels are still written and `error` names the file and the fault.
 QStringList renderRunPlots(const QString& runDir, QString* error);
 
 }  // namespace trainlab

@@ -502,6 +502,7 @@ void MainWindow::drain() {
             view_->replace(id, s.x, s.y);
         }
         for (const auto& [id, labels] : data.labels) view_->setLabels(id, labels);
+        for (const auto& [id, grid] : data.grids) view_->setGrid(id, grid);
         view_->refresh();
     }
     for (const auto& line : data.log) log_->appendPlainText(q(line));
@@ -567,7 +568,11 @@ void MainWindow::openRun(const QString& runDir) {
         const auto config = dir.readConfig();
         const RunStatus status = dir.readStatus();
         showLayout(layout);
-        view_->loadFromRun(dir);
+        try {
+            view_->loadFromRun(dir);
+        } catch (const DataError& e) {  // a damaged grid file: the other panels are shown
+            log_->appendPlainText(QString("Not every plot could be loaded: ") + e.what());
+        }
         view_->refresh();
         runDir_ = runDir;
         selectedRun_ = 0;

@@ -40,6 +40,15 @@ class ExperimentSink {
     /// full at each call, so it always holds every row so far. Default: ignored.
     virtual void tableWritten(const std::string& name, const std::vector<std::string>& columns,
                               const std::vector<std::vector<double>>& rows) {}
+    /// Replaces the whole grid of a SeriesStyle::Heatmap series (declare it Replace; it is
+    /// never streamed point by point):
+    /// `xs` holds nx strictly increasing cell centres, `ys` ny strictly increasing ones, and
+    /// `z` nx·ny values, row-major by y: z[iy * nx + ix] is the value at (xs[ix], ys[iy]).
+    /// Non-finite z are allowed (drawn as gaps). Recorded at each call as metrics/<id>.csv
+    /// ("x,y,z", one row per cell); an inconsistent grid fails the run with a message.
+    /// Default: ignored.
+    virtual void gridReplaced(const std::string& seriesId, const std::vector<double>& xs,
+                              const std::vector<double>& ys, const std::vector<double>& z) {}
 };
 
 /// One experiment, configured. `run` may be called once.

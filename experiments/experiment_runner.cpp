@@ -28,7 +28,7 @@ class RecordingSink : public ExperimentSink {
     RecordingSink(const RunDirectory& dir, const PlotLayout& layout, RunObserver* next)
         : dir_(dir), layout_(layout), next_(next) {
         for (const auto& s : layout.series)
-            if (s.mode == SeriesMode::Append)
+            if (s.mode == SeriesMode::Append && s.style != SeriesStyle::Heatmap)
                 writers_.emplace(s.id, CsvSeriesWriter(dir.seriesPath(s.id), s.xName, s.yName));
     }
     void layoutDeclared(const PlotLayout& l) override {
@@ -79,6 +79,16 @@ class RecordingSink : public ExperimentSink {
         writeFileAtomic(dir_.seriesPath(name), o.str());
         if (next_) next_->tableWritten(name, columns, rows);
     }
+    void gridReplaced(const std::string& id, const std::vector<double>& xs,
+                      const std::vector<double>& ys, const std::vector<double>& z) override {
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            // Like a table: rewritten whole at each call. An inconsistent grid is a bug of the
+            // experiment: DataError naming the file and the fault fails the run.
+            if (layout_.findSeries(id)) writeGridCsv(dir_.seriesPath(id), Grid{xs, ys, z});
+        }
+        if (next_) next_->gridReplaced(id, xs, ys, z);
+    }
     void labelsReplaced(const std::string& id, const std::vector<std::string>& labels) override {
         {
             std::lock_guard<std::mutex> lock(mutex_);
@@ -91,7 +101,9 @@ class RecordingSink : public ExperimentSink {
         std::lock_guard<std::mutex> lock(mutex_);
         for (const auto& [id, series] : latest_) {
             const SeriesSpec* spec = layout_.findSeries(id);
-            if (spec) writeSeriesCsv(dir_.seriesPath(id), spec->xName, spec->yName, series);
+            // a heatmap's file is its grid, written by gridReplaced
+            if (spec && spec->style != SeriesStyle::Heatmap)
+                writeSeriesCsv(dir_.seriesPath(id), spec->xName, spec->yName, series);
         }
         for (const auto& [id, labels] : labels_)
             if (layout_.findSeries(id)) writeSeriesLabels(dir_.labelsPath(id), labels);

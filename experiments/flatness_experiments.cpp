@@ -77,6 +77,7 @@ class InterpolationExperiment : public Experiment {
         bnBatches_ = c.at("bn_batches").get<std::int64_t>();
         directionPoints_ = c.at("direction_points").get<int>();
         directionImages_ = c.at("direction_images").get<std::int64_t>();
+        landscapePoints_ = c.at("landscape_points").get<int>();
         epsilon_ = c.at("sharpness_epsilon").get<double>();
         sharpSteps_ = c.at("sharpness_steps").get<int>();
         sharpImages_ = c.at("sharpness_images").get<std::int64_t>();
@@ -106,6 +107,12 @@ class InterpolationExperiment : public Experiment {
                                 "Loss along a filter-normalised random direction (Li et al. 2018)",
                                 "distance t (in filter norms)", "training cross-entropy (log)", "",
                                 false, true, false});
+        if (landscapePoints_ > 0)
+            for (const auto& j : jobs_)
+                l.panels.push_back({"landscape_" + j.key,
+                                    "Loss around " + j.name + " (2-D, filter-normalised)",
+                                    "direction 1 (filter norms)", "direction 2 (filter norms)",
+                                    "training cross-entropy (log colour)", false, false, true});
         addEpochPanels(l);
         auto add = [&](const std::string& id, const std::string& panel, const std::string& name,
                        const std::string& y, int color, bool dashed, bool right,
@@ -137,6 +144,18 @@ class InterpolationExperiment : public Experiment {
             for (const auto& j : jobs_)
                 add("direction_" + j.key, "directions", j.name, "train_loss", j.color, false, false,
                     SeriesStyle::Line);
+        if (landscapePoints_ > 0)
+            for (const auto& j : jobs_) {
+                SeriesSpec h;
+                h.id = "landscape_" + j.key;
+                h.panel = "landscape_" + j.key;
+                h.name = j.name;
+                h.xName = "t1";
+                h.yName = "t2";
+                h.mode = SeriesMode::Replace;
+                h.style = SeriesStyle::Heatmap;
+                l.series.push_back(h);
+            }
         for (const auto& j : jobs_) addCurves(l, j, common_.metric);
         return l;
     }
@@ -148,6 +167,7 @@ class InterpolationExperiment : public Experiment {
         std::vector<ModelState> states(2);
         std::vector<Sharpness> sharp(2);
         std::vector<std::vector<double>> dirT(2), dirLoss(2);
+        std::vector<json> landscapes(2);
         ImageTensors sharpData = d.data.train, dirData = d.data.train;
         if (sharpImages_ > 0 && sharpImages_ < sharpData.size()) {
             sharpData.images = sharpData.images.narrow(0, 0, sharpImages_);
@@ -180,6 +200,26 @@ class InterpolationExperiment : public Experiment {
                 }
                 loadState(model, states[k]);
             }
+            if (landscapePoints_ > 0) {
+                // Two independent filter-normalised directions; the grid fills row by row.
+                const auto d1 = randomDirection(states[k], common_.seed * 31 + k + 101);
+                const auto d2 = randomDirection(states[k], common_.seed * 31 + k + 202);
+                const int n = landscapePoints_;
+                std::vector<double> ts;
+                for (int i = 0; i < n; ++i) ts.push_back(n == 1 ? 0 : -1.0 + 2.0 * i / (n - 1));
+                std::vector<double> z(static_cast<size_t>(n * n), NAN);
+                for (int iy = 0; iy < n && !control.cancel; ++iy) {
+                    for (int ix = 0; ix < n; ++ix) {
+                        loadState(model, displaceState(states[k], d1, ts[static_cast<size_t>(ix)],
+                                                       d2, ts[static_cast<size_t>(iy)]));
+                        z[static_cast<size_t>(iy * n + ix)] =
+                            evaluateClassifier(model, dirData, d.data.mean, d.data.std).loss;
+                    }
+                    sink.gridReplaced("landscape_" + jobs_[k].key, ts, ts, z);
+                }
+                loadState(model, states[k]);
+                landscapes[k] = {{"t", ts}, {"loss", z}};
+            }
         };
         const auto trained = runAll(jobs_, common_, ctx_.threads, control, sink, {}, {}, onTrained);
         json out = baseResults(d);
@@ -197,6 +237,7 @@ class InterpolationExperiment : public Experiment {
                                   {"base_loss", sharp[k].baseLoss},
                                   {"max_loss", sharp[k].maxLoss}};
             if (!dirT[k].empty()) s["direction_profile"] = {{"t", dirT[k]}, {"loss", dirLoss[k]}};
+            if (!landscapes[k].is_null()) s["landscape_2d"] = landscapes[k];
             out["solutions"].push_back(s);
         }
         if (control.cancel || states[0].params.empty() || states[1].params.empty()) {
@@ -347,7 +388,7 @@ class InterpolationExperiment : public Experiment {
     ExperimentContext ctx_;
     std::vector<Job> jobs_;
     double from_ = -1, to_ = 2, epsilon_ = 1e-3;
-    int points_ = 61, directionPoints_ = 21, sharpSteps_ = 10;
+    int points_ = 61, directionPoints_ = 21, sharpSteps_ = 10, landscapePoints_ = 0;
     bool reestimate_ = false;
     std::int64_t bnBatches_ = 20, directionImages_ = 2000, sharpImages_ = 1000;
 };
@@ -618,7 +659,12 @@ ExperimentKind interpolationKind() {
                             "Loss along a filter-normalised random direction through each "
                             "solution, t in [−1, 1] (0 = off)"),
                   makeParam("direction_images", "Random-direction images", "Flatness",
-                            ParamType::Int, 0, 60000, "Training images per point (0 = all)"),
+                            ParamType::Int, 0, 60000,
+                            "Training images per point of the 1-D and 2-D views (0 = all)"),
+                  makeParam("landscape_points", "2-D landscape points per side", "Flatness",
+                            ParamType::Int, 0, 101,
+                            "Loss on an n×n grid of two filter-normalised directions through "
+                            "each solution, both in [−1, 1] (0 = off)"),
                   makeParam("sharpness_epsilon", "ε-sharpness ε", "Flatness", ParamType::Double, 0,
                             1, "Box half-width ε(|θ|+1) (Keskar et al. 2017; 0 = off)"),
                   makeParam("sharpness_steps", "ε-sharpness steps", "Flatness", ParamType::Int, 1,

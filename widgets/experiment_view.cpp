@@ -2,6 +2,9 @@
 
 #include <QDir>
 #include <QWidget>
+#include <exception>
+
+#include "core/errors.h"
 
 namespace trainlab {
 
@@ -51,6 +54,10 @@ void ExperimentView::setLabels(const std::string& seriesId,
     if (PlotPanel* panel = panelOfSeries(seriesId)) panel->setPointLabels(seriesId, labels);
 }
 
+void ExperimentView::setGrid(const std::string& seriesId, const Grid& grid) {
+    if (PlotPanel* panel = panelOfSeries(seriesId)) panel->setGrid(seriesId, grid);
+}
+
 void ExperimentView::refresh() {
     for (const QPointer<PlotPanel>& panel : guarded_)
         if (panel) panel->refresh();
@@ -59,7 +66,20 @@ void ExperimentView::refresh() {
 void ExperimentView::loadFromRun(const RunDirectory& dir) {
     // An Append series' file holds every point, a Replace series' file holds the last curve:
     // either way the file is the whole series.
+    std::exception_ptr damaged;
     for (const auto& [spec, series] : dir.readAllSeries()) {
+        if (spec.style == SeriesStyle::Heatmap) {
+            std::error_code ec;
+            const fs::path path = dir.seriesPath(spec.id);
+            Grid grid;
+            try {
+                if (fs::exists(path, ec)) grid = readGridCsv(path);
+            } catch (const DataError&) {
+                if (!damaged) damaged = std::current_exception();
+            }
+            setGrid(spec.id, grid);
+            continue;
+        }
         replace(spec.id, series.x, series.y);
         std::error_code ec;
         const fs::path labels = dir.labelsPath(spec.id);
@@ -68,6 +88,7 @@ void ExperimentView::loadFromRun(const RunDirectory& dir) {
                   fs::exists(labels, ec) ? readSeriesLabels(labels) : std::vector<std::string>{});
     }
     refresh();
+    if (damaged) std::rethrow_exception(damaged);
 }
 
 QStringList ExperimentView::exportAll(const QString& plotsDir, QString* error) const {

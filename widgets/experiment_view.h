@@ -42,12 +42,16 @@ class ExperimentView {
                  const std::vector<double>& y);
     /// Sets the per-point labels of a series on its panel (see PlotPanel::setPointLabels).
     void setLabels(const std::string& seriesId, const std::vector<std::string>& labels);
+    /// Replaces the grid of a Heatmap series on its panel (see PlotPanel::setGrid).
+    void setGrid(const std::string& seriesId, const Grid& grid);
     /// Refreshes every panel (see PlotPanel::refresh).
     void refresh();
 
     /// Fills every series of the layout from the run's metrics/ files (with the point labels of
-    /// the series that have a metrics/<id>.labels.txt; the others get none) and refreshes. Throws
-    /// what RunDirectory::readAllSeries() throws (IoError, ConfigError) on a damaged run.
+    /// the series that have a metrics/<id>.labels.txt; the others get none; Heatmap series from
+    /// their grid files, see readGridCsv) and refreshes. Throws what RunDirectory::readAllSeries()
+    /// throws (IoError, ConfigError) on a damaged run. A damaged grid file leaves its heatmap
+    /// empty: everything else is loaded and refreshed, then the first such DataError is thrown.
     void loadFromRun(const RunDirectory& dir);
 
     /// Writes <panel id>.png, .svg and .csv for every panel into `plotsDir` (created if

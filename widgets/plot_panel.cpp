@@ -133,6 +133,81 @@ bool writeAtomically(const QString& path, const QByteArray& bytes, const char* w
     return true;
 }
 
+/// Matplotlib's viridis (perceptually uniform, colour-blind safe), at 11 stops.
+QCPColorGradient viridisGradient() {
+    static const char* const kStops[] = {"#440154", "#482475", "#414487", "#355f8d",
+                                         "#2a788e", "#21918c", "#22a884", "#44bf70",
+                                         "#7ad151", "#bddf26", "#fde725"};
+    QCPColorGradient g;
+    QMap<double, QColor> stops;
+    for (int i = 0; i < 11; ++i) stops.insert(i / 10.0, QColor(kStops[i]));
+    g.setColorStops(stops);
+    g.setColorInterpolation(QCPColorGradient::ciRGB);
+    g.setNanHandling(QCPColorGradient::nhTransparent);
+    g.setLevelCount(256);
+    return g;
+}
+
+/// How one grid axis is shown: `cells` evenly spaced cell centres from `lo` to `hi`, display
+/// cell j showing grid index index[j]. Evenly spaced grids are shown as they are; others are
+/// resampled to the nearest grid value.
+struct DisplayAxis {
+    int cells = 0;
+    double lo = 0;
+    double hi = 0;
+    std::vector<std::size_t> index;
+    /// The cells' outer edges (half a display cell beyond the first and last centre).
+    QCPRange extent() const {
+        const double half = cells > 1 ? 0.5 * (hi - lo) / (cells - 1) : 0.5;
+        return QCPRange(lo - half, hi + half);
+    }
+};
+
+/// The index of the value of `v` (increasing) nearest to `c`.
+std::size_t nearestIndex(const std::vector<double>& v, double c) {
+    const auto it = std::lower_bound(v.begin(), v.end(), c);
+    if (it == v.begin()) return 0;
+    if (it == v.end()) return v.size() - 1;
+    const std::size_t i = static_cast<std::size_t>(it - v.begin());
+    return (c - v[i - 1] <= v[i] - c) ? i - 1 : i;
+}
+
+DisplayAxis displayAxis(const std::vector<double>& v) {
+    DisplayAxis a;
+    const std::size_t n = v.size();
+    if (n == 1) {  // one column: a cell of width 1 (QCustomPlot needs two)
+        a.cells = 2;
+        a.lo = v[0] - 0.25;
+        a.hi = v[0] + 0.25;
+        a.index = {0, 0};
+        return a;
+    }
+    a.lo = v.front();
+    a.hi = v.back();
+    const double span = a.hi - a.lo;
+    const double step = span / static_cast<double>(n - 1);
+    double minStep = span;
+    bool even = true;
+    for (std::size_t i = 1; i < n; ++i) {
+        const double d = v[i] - v[i - 1];
+        minStep = std::min(minStep, d);
+        if (std::abs(d - step) > 1e-6 * step) even = false;
+    }
+    constexpr std::size_t kMaxCells = 2000;
+    std::size_t cells = n;
+    if (!even)
+        cells = std::clamp<std::size_t>(
+            static_cast<std::size_t>(std::min(std::ceil(span / minStep), 1e7)) + 1, n,
+            std::max(n, kMaxCells));
+    a.cells = static_cast<int>(cells);
+    a.index.resize(cells);
+    for (std::size_t j = 0; j < cells; ++j)
+        a.index[j] = even ? j
+                          : nearestIndex(v, a.lo + span * static_cast<double>(j) /
+                                                       static_cast<double>(cells - 1));
+    return a;
+}
+
 }  // namespace
 
 struct PlotPanel::SeriesData {
@@ -146,6 +221,9 @@ struct PlotPanel::SeriesData {
     std::size_t displayed = 0;
     QCPGraph* graph = nullptr;        ///< lines with increasing x, and scatter
     QCPCurve* curve = nullptr;        ///< lines whose x goes back and forth (trajectories)
+    QCPColorMap* map = nullptr;       ///< heatmaps
+    Grid grid;                        ///< heatmaps: the data (x and y stay empty)
+    QCPRange extentX, extentY;        ///< heatmaps: the drawn cells' outer edges
     std::vector<std::string> labels;  ///< per-point labels (label i of point i), maybe fewer
     // Trajectories only (owned by the plot):
     QCPItemLine* arrow = nullptr;      ///< last segment; its end also anchors `labelItem`
@@ -153,8 +231,11 @@ struct PlotPanel::SeriesData {
     QCPItemText* labelItem = nullptr;  ///< the last point's label
 
     QCPAbstractPlottable* plottable() const {
-        return graph ? static_cast<QCPAbstractPlottable*>(graph) : curve;
+        if (graph) return graph;
+        if (curve) return curve;
+        return map;
     }
+    bool heatmap() const { return spec.style == SeriesStyle::Heatmap; }
 
     void noteAppended(std::size_t from) {
         for (std::size_t i = from; i < x.size(); ++i) {
@@ -212,6 +293,9 @@ PlotPanel::PlotPanel(const PanelSpec& spec, QWidget* parent) : QWidget(parent), 
 
     // arrowheads of trajectories under the markers, so that the last point stays visible
     plot_->addLayer(QStringLiteral("arrows"), plot_->layer(QStringLiteral("main")),
+                    QCustomPlot::limBelow);
+    // heatmaps under every line, marker and arrow
+    plot_->addLayer(QStringLiteral("maps"), plot_->layer(QStringLiteral("arrows")),
                     QCustomPlot::limBelow);
     plot_->addLayer(QStringLiteral("hover"), plot_->layer(QStringLiteral("main")),
                     QCustomPlot::limAbove);
@@ -282,7 +366,9 @@ void PlotPanel::applyColors() {
     QColor subGrid = fg;
     subGrid.setAlpha(20);
     plot_->setBackground(bg);
-    for (QCPAxis* axis : plot_->axisRect()->axes()) {
+    QList<QCPAxis*> axes = plot_->axisRect()->axes();
+    if (colorScale_) axes << colorScale_->axis();
+    for (QCPAxis* axis : axes) {
         axis->setBasePen(QPen(fg, 1));
         axis->setTickPen(QPen(fg, 1));
         axis->setSubTickPen(QPen(fg, 1));
@@ -339,10 +425,51 @@ void PlotPanel::addSeries(const SeriesSpec& s) {
     index_.emplace(s.id, series_.size());
     series_.push_back(std::move(data));
     ensurePlottable(*series_.back());
-    plot_->legend->setVisible(true);
+    plot_->legend->setVisible(plot_->legend->itemCount() > 0);  // heatmaps are not listed
+}
+
+void PlotPanel::ensureColorScale(const SeriesData& first) {
+    if (colorScale_) return;
+    colorScale_ = new QCPColorScale(plot_);
+    // next to the axis rect (below the title, if any)
+    int row = 0;
+    for (int r = 0; r < plot_->plotLayout()->rowCount(); ++r)
+        if (plot_->plotLayout()->element(r, 0) == plot_->axisRect()) row = r;
+    plot_->plotLayout()->addElement(row, 1, colorScale_);
+    colorScale_->setType(QCPAxis::atRight);
+    colorScale_->setBarWidth(14);
+    colorScale_->setRangeDrag(false);
+    colorScale_->setRangeZoom(false);
+    colorScale_->setGradient(viridisGradient());
+    const std::string& label = !spec_.y2Label.empty()     ? spec_.y2Label
+                               : !first.spec.name.empty() ? first.spec.name
+                                                          : first.spec.id;
+    configureAxis(colorScale_->axis(), label, spec_.logY2);
+    colorScale_->setDataScaleType(spec_.logY2 ? QCPAxis::stLogarithmic : QCPAxis::stLinear);
+    auto* margins = new QCPMarginGroup(plot_);
+    plot_->axisRect()->setMarginGroup(QCP::msTop | QCP::msBottom, margins);
+    colorScale_->setMarginGroup(QCP::msTop | QCP::msBottom, margins);
+    // y2Label names the colour scale: the right axis only shows for right-axis series
+    plot_->yAxis2->setVisible(std::any_of(series_.begin(), series_.end(),
+                                          [](const auto& d) { return d->spec.rightAxis; }));
+    applyColors();
 }
 
 void PlotPanel::ensurePlottable(SeriesData& s) {
+    if (s.heatmap()) {
+        if (s.map) return;
+        ensureColorScale(s);
+        s.map = new QCPColorMap(plot_->xAxis, plot_->yAxis);
+        s.map->setName(QString::fromStdString(s.spec.name));
+        s.map->removeFromLegend();  // the colour scale says what it shows
+        s.map->setLayer(QStringLiteral("maps"));
+        s.map->setInterpolate(false);
+        s.map->setTightBoundary(false);
+        s.map->setColorScale(colorScale_);  // shares its gradient, range and scale type
+        s.map->data()->clear();
+        s.changed = true;
+        return;
+    }
     const bool trajectory = s.spec.style == SeriesStyle::Trajectory;
     const bool wantCurve = trajectory || (s.spec.style == SeriesStyle::Line && !s.monotonic);
     if (s.plottable() && (s.curve != nullptr) == wantCurve) return;
@@ -538,7 +665,7 @@ QCPItemText* PlotPanel::lastPointLabel(const std::string& seriesId) const {
 void PlotPanel::appendPoints(const std::string& seriesId, const std::vector<double>& x,
                              const std::vector<double>& y) {
     SeriesData* s = find(seriesId);
-    if (!s) return;
+    if (!s || s->heatmap()) return;
     const std::size_t n = std::min(x.size(), y.size());
     if (n == 0) return;
     const std::size_t from = s->x.size();
@@ -552,7 +679,7 @@ void PlotPanel::appendPoints(const std::string& seriesId, const std::vector<doub
 void PlotPanel::replaceSeries(const std::string& seriesId, const std::vector<double>& x,
                               const std::vector<double>& y) {
     SeriesData* s = find(seriesId);
-    if (!s) return;
+    if (!s || s->heatmap()) return;
     const std::size_t n = std::min(x.size(), y.size());
     s->x.assign(x.begin(), x.begin() + static_cast<std::ptrdiff_t>(n));
     s->y.assign(y.begin(), y.begin() + static_cast<std::ptrdiff_t>(n));
@@ -563,9 +690,24 @@ void PlotPanel::replaceSeries(const std::string& seriesId, const std::vector<dou
     dirty_ = true;
 }
 
+bool PlotPanel::setGrid(const std::string& seriesId, const Grid& grid) {
+    SeriesData* s = find(seriesId);
+    if (!s || !s->heatmap() || !gridFault(grid).empty()) return false;
+    s->grid = grid;
+    s->changed = true;
+    dirty_ = true;
+    return true;
+}
+
+QCPColorMap* PlotPanel::colorMapOf(const std::string& seriesId) const {
+    const SeriesData* s = find(seriesId);
+    return s ? s->map : nullptr;
+}
+
 std::size_t PlotPanel::pointCount(const std::string& seriesId) const {
     const SeriesData* s = find(seriesId);
-    return s ? s->x.size() : 0;
+    if (!s) return 0;
+    return s->heatmap() ? s->grid.z.size() : s->x.size();
 }
 
 std::size_t PlotPanel::displayedPointCount(const std::string& seriesId) const {
@@ -573,8 +715,68 @@ std::size_t PlotPanel::displayedPointCount(const std::string& seriesId) const {
     return s ? s->displayed : 0;
 }
 
+void PlotPanel::updateHeatmap(SeriesData& s) {
+    const Grid& g = s.grid;
+    s.rangeLimited = false;
+    if (g.z.empty()) {
+        s.map->data()->clear();
+        s.displayed = 0;
+        return;
+    }
+    const DisplayAxis ax = displayAxis(g.xs);
+    const DisplayAxis ay = displayAxis(g.ys);
+    const bool logZ = spec_.logY2;
+    const std::size_t nx = g.xs.size();
+    auto* data =
+        new QCPColorMapData(ax.cells, ay.cells, QCPRange(ax.lo, ax.hi), QCPRange(ay.lo, ay.hi));
+    for (int jy = 0; jy < ay.cells; ++jy)
+        for (int jx = 0; jx < ax.cells; ++jx) {
+            double v = g.z[ay.index[static_cast<std::size_t>(jy)] * nx +
+                           ax.index[static_cast<std::size_t>(jx)]];
+            if (!std::isfinite(v) || (logZ && v <= 0))
+                v = std::numeric_limits<double>::quiet_NaN();  // a transparent gap
+            data->setCell(jx, jy, v);
+        }
+    s.map->setData(data);  // takes ownership
+    s.extentX = ax.extent();
+    s.extentY = ay.extent();
+    s.displayed = static_cast<std::size_t>(ax.cells) * static_cast<std::size_t>(ay.cells);
+}
+
+void PlotPanel::updateColorRange() {
+    if (!colorScale_) return;
+    const bool logZ = spec_.logY2;
+    double lo = std::numeric_limits<double>::infinity();
+    double hi = -lo;
+    for (const auto& s : series_)
+        if (s->heatmap())
+            for (double v : s->grid.z)
+                if (std::isfinite(v) && (!logZ || v > 0)) {
+                    lo = std::min(lo, v);
+                    hi = std::max(hi, v);
+                }
+    if (!(lo <= hi)) {
+        lo = logZ ? 1 : 0;
+        hi = logZ ? 10 : 1;
+    } else if (lo == hi) {
+        if (logZ) {
+            lo /= 2;
+            hi *= 2;
+        } else {
+            const double d = lo == 0 ? 1.0 : std::abs(lo) * 0.1;
+            lo -= d;
+            hi += d;
+        }
+    }
+    colorScale_->setDataRange(QCPRange(lo, hi));
+}
+
 void PlotPanel::updateDisplay(SeriesData& s) {
     ensurePlottable(s);
+    if (s.map) {
+        updateHeatmap(s);
+        return;
+    }
     const bool logX = plot_->xAxis->scaleType() == QCPAxis::stLogarithmic;
     const bool logV = valueAxisOf(s)->scaleType() == QCPAxis::stLogarithmic;
     const auto shown = [&](std::size_t i) {
@@ -672,12 +874,15 @@ void PlotPanel::updateDisplay(SeriesData& s) {
 }
 
 void PlotPanel::updateAllDisplays(bool force) {
+    bool heatmapChanged = false;
     for (auto& s : series_) {
         if (s->changed || (force && s->rangeLimited) || (force && !userView_)) {
             updateDisplay(*s);
             s->changed = false;
+            if (s->map) heatmapChanged = true;
         }
     }
+    if (heatmapChanged) updateColorRange();
     dirty_ = false;
 }
 
@@ -687,6 +892,29 @@ void PlotPanel::rescaleToData() {
         if (s->displayed > 0) anyData = true;
     if (!anyData) return;
     plot_->rescaleAxes();
+    // Heatmaps: exactly their cells (and whatever lies outside them), no margin.
+    bool heatmap = false;
+    QCPRange hx;
+    QCPRange hy;
+    for (const auto& s : series_) {
+        if (!s->map || s->displayed == 0) continue;
+        hx = heatmap ? QCPRange(std::min(hx.lower, s->extentX.lower),
+                                std::max(hx.upper, s->extentX.upper))
+                     : s->extentX;
+        hy = heatmap ? QCPRange(std::min(hy.lower, s->extentY.lower),
+                                std::max(hy.upper, s->extentY.upper))
+                     : s->extentY;
+        heatmap = true;
+    }
+    if (heatmap) {
+        QCPRange rx = plot_->xAxis->range();
+        QCPRange ry = plot_->yAxis->range();
+        rx.expand(hx);
+        ry.expand(hy);
+        plot_->xAxis->setRange(rx);
+        plot_->yAxis->setRange(ry);
+        return;
+    }
     // Leave a margin above and below the data (in decades on log axes).
     const auto pad = [](QCPAxis* axis, double fraction) {
         QCPRange r = axis->range();
@@ -864,6 +1092,24 @@ bool PlotPanel::nearestPoint(const QPointF& pos, const SeriesData** bestOut,
     return best != nullptr;
 }
 
+bool PlotPanel::cellAt(const QPointF& pos, const SeriesData** bestOut, std::size_t* ix,
+                       std::size_t* iy) const {
+    const double x = plot_->xAxis->pixelToCoord(pos.x());
+    const double y = plot_->yAxis->pixelToCoord(pos.y());
+    if (!plot_->axisRect()->rect().contains(pos.toPoint())) return false;
+    // the last added heatmap is drawn on top
+    for (auto it = series_.rbegin(); it != series_.rend(); ++it) {
+        const SeriesData& s = **it;
+        if (!s.map || !s.map->visible() || s.displayed == 0) continue;
+        if (!s.extentX.contains(x) || !s.extentY.contains(y)) continue;
+        *bestOut = &s;
+        *ix = nearestIndex(s.grid.xs, x);
+        *iy = nearestIndex(s.grid.ys, y);
+        return true;
+    }
+    return false;
+}
+
 void PlotPanel::onMouseMove(QMouseEvent* event) {
     if (event->buttons() & (Qt::LeftButton | Qt::MiddleButton)) {
         userView_ = true;
@@ -876,13 +1122,39 @@ void PlotPanel::onMouseMove(QMouseEvent* event) {
     nearestPoint(pos, &best, &bestI);
     QCPAxis* xa = plot_->xAxis;
     if (!best) {
-        hideHover();
+        // no point near: the heatmap cell under the cursor, if any
+        std::size_t ix = 0;
+        std::size_t iy = 0;
+        if (!cellAt(pos, &best, &ix, &iy)) {
+            hideHover();
+            return;
+        }
+        const Grid& g = best->grid;
+        const double x = g.xs[ix];
+        const double y = g.ys[iy];
+        const double z = g.z[iy * g.xs.size() + ix];
+        tracer_->position->setAxes(xa, plot_->yAxis);
+        tracer_->position->setCoords(x, y);
+        tracer_->setPen(QPen(Qt::white, 1.5));
+        tracer_->setBrush(Qt::NoBrush);
+        tracer_->setVisible(true);
+        tracer_->layer()->replot();
+        const QString zName = QString::fromStdString(spec_.y2Label.empty() ? "z" : spec_.y2Label);
+        hoverText_ =
+            QStringLiteral("<b>%1</b><br>%2 = %3<br>%4 = %5<br>%6 = %7")
+                .arg(QString::fromStdString(best->spec.name).toHtmlEscaped(),
+                     QString::fromStdString(best->spec.xName).toHtmlEscaped(),
+                     QString::number(x, 'g', 9),
+                     QString::fromStdString(best->spec.yName).toHtmlEscaped(),
+                     QString::number(y, 'g', 9), zName.toHtmlEscaped(), QString::number(z, 'g', 9));
+        QToolTip::showText(event->globalPosition().toPoint(), hoverText_, plot_);
         return;
     }
     const double x = best->x[bestI];
     const double y = best->y[bestI];
     tracer_->position->setAxes(xa, valueAxisOf(*best));
     tracer_->position->setCoords(x, y);
+    tracer_->setPen(QPen(palette().color(QPalette::Text), 1.5));
     tracer_->setBrush(seriesColor(best->spec.color));
     tracer_->setVisible(true);
     tracer_->layer()->replot();
@@ -1018,17 +1290,41 @@ bool PlotPanel::exportCsv(const QString& path, QString* error) const {
     out.reserve(1 << 20);
     const bool withLabels = std::any_of(series_.begin(), series_.end(),
                                         [](const auto& s) { return !s->labels.empty(); });
-    out.append(withLabels ? "series,x,y,label\n" : "series,x,y\n");
+    const bool withZ =
+        std::any_of(series_.begin(), series_.end(), [](const auto& s) { return s->heatmap(); });
+    out.append("series,x,y");
+    if (withZ) out.append(",z");
+    out.append(withLabels ? ",label\n" : "\n");
     char buf[64];
     bool ok = true;
     for (const auto& s : series_) {
         const QByteArray id = QByteArray::fromStdString(s->spec.id);
+        if (s->heatmap()) {
+            const Grid& g = s->grid;
+            const std::size_t nx = g.xs.size();
+            for (std::size_t i = 0; i < g.z.size() && ok; ++i) {
+                out.append(id);
+                out.append(',');
+                out.append(buf, formatNumber(buf, sizeof buf, g.xs[i % nx]));
+                out.append(',');
+                out.append(buf, formatNumber(buf, sizeof buf, g.ys[i / nx]));
+                out.append(',');
+                out.append(buf, formatNumber(buf, sizeof buf, g.z[i]));
+                out.append(withLabels ? ",\"\"\n" : "\n");
+                if (out.size() > (1 << 20)) {
+                    ok = file.write(out) == out.size();
+                    out.clear();
+                }
+            }
+            continue;
+        }
         for (std::size_t i = 0; i < s->x.size() && ok; ++i) {
             out.append(id);
             out.append(',');
             out.append(buf, formatNumber(buf, sizeof buf, s->x[i]));
             out.append(',');
             out.append(buf, formatNumber(buf, sizeof buf, s->y[i]));
+            if (withZ) out.append(',');
             if (withLabels) {
                 out.append(',');
                 appendQuoted(out, i < s->labels.size() ? s->labels[i] : std::string());

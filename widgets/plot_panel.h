@@ -10,10 +10,13 @@
 #include <vector>
 
 #include "core/plot_layout.h"
+#include "core/run_directory.h"
 
 class QCustomPlot;
 class QCPAbstractPlottable;
 class QCPAxis;
+class QCPColorMap;
+class QCPColorScale;
 class QCPCurve;
 class QCPItemLine;
 class QCPItemText;
@@ -34,6 +37,13 @@ namespace trainlab {
 /// are left out of the display. Axes rescale to the data at each refresh until the user zooms
 /// or pans; a double-click (or "Reset view") goes back to automatic scaling. Works on a widget
 /// that is never shown (QT_QPA_PLATFORM=offscreen), e.g. to export plots from the CLI.
+///
+/// Heatmaps (SeriesStyle::Heatmap) get their data from setGrid() and are drawn as a
+/// QCPColorMap under every other series of the panel, with one colour scale per panel on the
+/// right (perceptually uniform viridis, shared by the panel's heatmaps, spanning their finite
+/// values; log when the panel's logY2 is set, where non-positive values become gaps).
+/// Non-finite values are transparent gaps. Grids with unevenly spaced xs or ys are shown
+/// resampled to nearest cells on an even grid; keep heatmap panels' x and y axes linear.
 class PlotPanel : public QWidget {
     Q_OBJECT
   public:
@@ -54,9 +64,13 @@ class PlotPanel : public QWidget {
     /// are ignored). Unknown ids are ignored.
     void appendPoints(const std::string& seriesId, const std::vector<double>& x,
                       const std::vector<double>& y);
-    /// Replaces all points of a series. Unknown ids are ignored.
+    /// Replaces all points of a series. Unknown ids and Heatmap series are ignored.
     void replaceSeries(const std::string& seriesId, const std::vector<double>& x,
                        const std::vector<double>& y);
+    /// Replaces the grid of a Heatmap series (see Grid; cell centres at xs × ys). False, and
+    /// nothing changed, for unknown ids, series of another style and inconsistent grids
+    /// (gridFault). An empty grid clears the map. Shown at the next refresh().
+    bool setGrid(const std::string& seriesId, const Grid& grid);
 
     /// Sets the labels of a series' points (label i belongs to point i), replacing any earlier
     /// ones; they stay when the points are replaced, so give new labels along with new points.
@@ -86,15 +100,22 @@ class PlotPanel : public QWidget {
     /// Writes every stored point as CSV in long format: header "series,x,y", one row per point,
     /// series in the order they were added, values with 9 significant digits. When any series
     /// has point labels, the header is "series,x,y,label" and every row has a fourth field,
-    /// quoted ("" inside doubled; empty for points without a label).
+    /// quoted ("" inside doubled; empty for points without a label). When the panel has a
+    /// heatmap, a "z" column follows "y": one row "id,x,y,z" per cell (y outer, x inner, as in
+    /// Grid), and the rows of the other series leave z empty.
     bool exportCsv(const QString& path, QString* error = nullptr) const;
 
-    /// Stored points of a series (0 for unknown ids).
+    /// Stored points of a series (cells of a heatmap's grid; 0 for unknown ids).
     std::size_t pointCount(const std::string& seriesId) const;
-    /// Points handed to QCustomPlot for display at the last refresh (0 for unknown ids).
+    /// Points (heatmaps: cells) handed to QCustomPlot for display at the last refresh (0 for
+    /// unknown ids).
     std::size_t displayedPointCount(const std::string& seriesId) const;
 
     QCustomPlot* plot() const { return plot_; }
+    /// The colour map of a Heatmap series, else null.
+    QCPColorMap* colorMapOf(const std::string& seriesId) const;
+    /// The colour scale of the panel's heatmaps (null while it has none).
+    QCPColorScale* colorScale() const { return colorScale_; }
     /// The curve of a trajectory series (or of a line whose x goes back and forth), else null.
     QCPCurve* curveOf(const std::string& seriesId) const;
     /// The arrow on the last segment of a trajectory series (hidden below two points), else null.
@@ -134,6 +155,12 @@ class PlotPanel : public QWidget {
     void onMouseMove(QMouseEvent* event);
     /// The stored point nearest to `pos` (widget pixels) within the hover radius.
     bool nearestPoint(const QPointF& pos, const SeriesData** best, std::size_t* index) const;
+    void ensureColorScale(const SeriesData& first);
+    void updateHeatmap(SeriesData& s);
+    void updateColorRange();
+    /// The heatmap cell under `pos` (widget pixels): its series and grid indices.
+    bool cellAt(const QPointF& pos, const SeriesData** best, std::size_t* ix,
+                std::size_t* iy) const;
     void onMouseWheel(QWheelEvent* event);
     void onXRangeChanged();
     void hideHover();
@@ -141,6 +168,7 @@ class PlotPanel : public QWidget {
     PanelSpec spec_;
     QCustomPlot* plot_ = nullptr;
     QCPItemTracer* tracer_ = nullptr;
+    QCPColorScale* colorScale_ = nullptr;  ///< created with the first heatmap
     QTimer* redecimateTimer_ = nullptr;
     std::vector<std::unique_ptr<SeriesData>> series_;
     std::unordered_map<std::string, std::size_t> index_;

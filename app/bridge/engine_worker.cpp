@@ -99,6 +99,15 @@ void EngineWorker::labelsReplaced(const std::string& id, const std::vector<std::
     announce();
 }
 
+void EngineWorker::gridReplaced(const std::string& id, const std::vector<double>& xs,
+                                const std::vector<double>& ys, const std::vector<double>& z) {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        pending_.grids[id] = Grid{xs, ys, z};
+    }
+    announce();
+}
+
 void EngineWorker::progressed(double fraction, const std::string& message) {
     {
         std::lock_guard<std::mutex> lock(mutex_);

@@ -48,9 +48,10 @@ void to_json(json& j, const SeriesSpec& s) {
              {"right_axis", s.rightAxis},
              {"mode", s.mode == SeriesMode::Append ? "append" : "replace"},
              {"per_run", s.perRun},
-             {"style", s.style == SeriesStyle::Line      ? "line"
-                       : s.style == SeriesStyle::Scatter ? "scatter"
-                                                         : "trajectory"}};
+             {"style", s.style == SeriesStyle::Line         ? "line"
+                       : s.style == SeriesStyle::Scatter    ? "scatter"
+                       : s.style == SeriesStyle::Trajectory ? "trajectory"
+                                                            : "heatmap"}};
 }
 
 void from_json(const json& j, SeriesSpec& s) {
@@ -67,6 +68,7 @@ void from_json(const json& j, SeriesSpec& s) {
     const std::string style = j.value("style", "line");
     s.style = style == "scatter"      ? SeriesStyle::Scatter
               : style == "trajectory" ? SeriesStyle::Trajectory
+              : style == "heatmap"    ? SeriesStyle::Heatmap
                                       : SeriesStyle::Line;
 }
 

@@ -28,10 +28,12 @@ struct PanelSpec {
     std::string title;
     std::string xLabel;
     std::string yLabel;
-    std::string y2Label;  ///< non-empty: the panel has a right axis
+    /// Non-empty: the panel has a right axis. In a panel with a Heatmap series it labels the
+    /// colour scale instead (the right axis then shows only if a series has rightAxis).
+    std::string y2Label;
     bool logX = false;
     bool logY = false;
-    bool logY2 = false;
+    bool logY2 = false;     ///< log right axis; in a panel with a Heatmap series, log colour scale
     bool integerX = false;  ///< x counts something (epochs): ticks on whole numbers only
     /// Non-empty: x is a category index and tick i is labelled xTickLabels[i] (class names).
     std::vector<std::string> xTickLabels;
@@ -45,8 +47,13 @@ enum class SeriesMode {
 
 /// Line: a curve; Scatter: markers only; Trajectory: markers joined in the given order (x may
 /// go back and forth), the first point marked as the start and an arrowhead on the last
-/// segment showing the direction of travel.
-enum class SeriesStyle { Line, Scatter, Trajectory };
+/// segment showing the direction of travel. Heatmap: a value on a 2-D grid drawn as coloured
+/// cells with a colour scale (a loss landscape); a Replace series whose data comes whole
+/// through ExperimentSink::gridReplaced (not pointsAppended/seriesReplaced), recorded as
+/// metrics/<id>.csv with header "x,y,z". Its xName/yName name the grid's coordinates; the
+/// colour scale is labelled with the panel's y2Label (else the series' name) and is
+/// logarithmic when the panel's logY2 is set. Lines and markers of the same panel draw on top.
+enum class SeriesStyle { Line, Scatter, Trajectory, Heatmap };
 
 struct SeriesSpec {
     std::string id;     ///< file-name safe, unique within a run: metrics/<id>.csv

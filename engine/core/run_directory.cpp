@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -182,6 +183,135 @@ Series readSeriesCsv(const fs::path& path) {
     return s;
 }
 
+namespace {
+
+/// Strictly increasing and finite; "" or what is wrong with the `name` coordinates.
+std::string axisFault(const std::vector<double>& v, const char* name) {
+    for (size_t i = 0; i < v.size(); ++i) {
+        if (!std::isfinite(v[i]))
+            return std::string(name) + "[" + std::to_string(i) + "] is not finite";
+        if (i > 0 && !(v[i] > v[i - 1]))
+            return std::string(name) + " are not strictly increasing at index " + std::to_string(i);
+    }
+    return {};
+}
+
+/// Parses "a,b,c" (exactly three numbers); false on anything else.
+bool parseTriple(const std::string& line, double out[3]) {
+    const char* p = line.c_str();
+    for (int k = 0; k < 3; ++k) {
+        char* end = nullptr;
+        out[k] = std::strtod(p, &end);
+        if (end == p) return false;
+        if (k < 2) {
+            if (*end != ',') return false;
+            p = end + 1;
+        } else if (*end != '\0') {
+            return false;
+        }
+    }
+    return true;
+}
+
+std::string numberText(double v) {
+    std::ostringstream o;
+    o << std::setprecision(9) << v;
+    return o.str();
+}
+
+}  // namespace
+
+std::string gridFault(const Grid& g) {
+    if (g.xs.empty() != g.ys.empty())
+        return "a grid needs both x and y values (has " + std::to_string(g.xs.size()) + " x and " +
+               std::to_string(g.ys.size()) + " y)";
+    if (std::string f = axisFault(g.xs, "x values"); !f.empty()) return f;
+    if (std::string f = axisFault(g.ys, "y values"); !f.empty()) return f;
+    const size_t cells = g.xs.size() * g.ys.size();
+    if (g.z.size() != cells)
+        return "z has " + std::to_string(g.z.size()) + " values; " + std::to_string(g.xs.size()) +
+               " x times " + std::to_string(g.ys.size()) + " y need " + std::to_string(cells);
+    return {};
+}
+
+void writeGridCsv(const fs::path& path, const Grid& grid) {
+    if (std::string fault = gridFault(grid); !fault.empty()) throw DataError(path.string(), fault);
+    std::ostringstream o;
+    o << std::setprecision(9) << "x,y,z\n";
+    const size_t nx = grid.xs.size();
+    for (size_t iy = 0; iy < grid.ys.size(); ++iy)
+        for (size_t ix = 0; ix < nx; ++ix)
+            o << grid.xs[ix] << ',' << grid.ys[iy] << ',' << grid.z[iy * nx + ix] << '\n';
+    writeFileAtomic(path, o.str());
+}
+
+Grid readGridCsv(const fs::path& path) {
+    std::ifstream in(path);
+    if (!in) throw IoError(sysError("cannot open", path, errno));
+    const std::string file = path.string();
+    const auto fail = [&](size_t lineNo, const std::string& fault) -> DataError {
+        return DataError(file, "line " + std::to_string(lineNo) + ": " + fault);
+    };
+    std::string line;
+    if (!std::getline(in, line)) throw DataError(file, "empty file (expected the header x,y,z)");
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line != "x,y,z")
+        throw fail(1, "header is '" + line.substr(0, 60) + "', expected 'x,y,z' (not a grid)");
+    Grid g;
+    size_t lineNo = 1;
+    size_t rows = 0;
+    bool xsComplete = false;  // the first y's row of x values has ended
+    double v[3];
+    while (std::getline(in, line)) {
+        ++lineNo;
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (line.empty() && in.peek() == std::char_traits<char>::eof()) break;
+        if (in.eof())  // the writer ends every row with a line break
+            throw fail(lineNo, "'" + line.substr(0, 60) + "' has no line end (truncated file?)");
+        if (!parseTriple(line, v))
+            throw fail(lineNo, "'" + line.substr(0, 60) + "' is not three numbers x,y,z");
+        if (!std::isfinite(v[0]) || !std::isfinite(v[1]))
+            throw fail(lineNo, "x and y must be finite");
+        if (rows == 0) {
+            g.xs.push_back(v[0]);
+            g.ys.push_back(v[1]);
+        } else if (!xsComplete && v[1] == g.ys.back()) {
+            if (!(v[0] > g.xs.back()))
+                throw fail(lineNo, "x = " + numberText(v[0]) + " does not increase (after x = " +
+                                       numberText(g.xs.back()) + ")");
+            g.xs.push_back(v[0]);
+        } else {
+            xsComplete = true;
+            const size_t nx = g.xs.size();
+            const size_t ix = rows % nx;
+            if (ix == 0) {
+                if (!(v[1] > g.ys.back()))
+                    throw fail(lineNo, "y = " + numberText(v[1]) +
+                                           " does not increase (after y = " +
+                                           numberText(g.ys.back()) + ")");
+                g.ys.push_back(v[1]);
+            } else if (v[1] != g.ys.back()) {
+                throw fail(lineNo,
+                           "y = " + numberText(v[1]) + " where y = " + numberText(g.ys.back()) +
+                               " was expected: y " + numberText(g.ys.back()) + " has only " +
+                               std::to_string(ix) + " of " + std::to_string(nx) + " x values");
+            }
+            if (v[0] != g.xs[ix])
+                throw fail(lineNo, "x = " + numberText(v[0]) +
+                                       " where x = " + numberText(g.xs[ix]) +
+                                       " was expected (x value " + std::to_string(ix + 1) + " of " +
+                                       std::to_string(nx) + " of every y)");
+        }
+        g.z.push_back(v[2]);
+        ++rows;
+    }
+    if (rows > 0 && rows != g.xs.size() * g.ys.size())
+        throw DataError(file, "truncated: the last y (" + numberText(g.ys.back()) + ") has " +
+                                  std::to_string(rows % g.xs.size()) + " of " +
+                                  std::to_string(g.xs.size()) + " x values");
+    return g;
+}
+
 RunDirectory RunDirectory::create(const fs::path& root, const std::string& name) {
     std::error_code ec;
     fs::create_directories(root, ec);
@@ -310,7 +440,8 @@ std::vector<std::pair<SeriesSpec, Series>> RunDirectory::readAllSeries() const {
     for (const auto& spec : readLayout().series) {
         std::error_code ec;
         const fs::path p = seriesPath(spec.id);
-        out.emplace_back(spec, fs::exists(p, ec) ? readSeriesCsv(p) : Series{});
+        const bool read = spec.style != SeriesStyle::Heatmap && fs::exists(p, ec);
+        out.emplace_back(spec, read ? readSeriesCsv(p) : Series{});
     }
     return out;
 }

@@ -2,7 +2,7 @@
 //   <run>/config.json    complete resolved config (preset, hyperparameters, seed, versions)
 //   <run>/status.json    running | finished | failed | cancelled, message, timings, pid
 //   <run>/panels.json    the PlotLayout of the experiment
-//   <run>/metrics/<series>.csv   one series per file, every point kept
+//   <run>/metrics/<series>.csv   one series per file, every point kept (heatmaps: x,y,z grid)
 //   <run>/results.json   summary numbers
 //   <run>/plots/<panel>.png|.svg  rendered by the app layer
 // JSON files are written atomically (temporary file + rename). CSV files are appended and
@@ -84,6 +84,32 @@ std::vector<std::string> readSeriesLabels(const fs::path& path);
 /// or malformed line (the tail of a killed run). Throws IoError if the file cannot be opened.
 Series readSeriesCsv(const fs::path& path);
 
+/// Values on a 2-D grid (a SeriesStyle::Heatmap series): nx strictly increasing cell centres
+/// `xs`, ny strictly increasing `ys` and nx·ny values `z`, row-major by y:
+/// z[iy * xs.size() + ix] is the value at (xs[ix], ys[iy]). z may hold NaN or ±inf (gaps).
+/// An empty grid (no xs, no ys, no z) is valid: nothing to draw.
+struct Grid {
+    std::vector<double> xs;
+    std::vector<double> ys;
+    std::vector<double> z;
+};
+
+/// What is wrong with `g` ("z has 8 values; 3 x times 3 y need 9"), or "" if it is consistent:
+/// xs and ys finite and strictly increasing, both empty or both non-empty, z of nx·ny values.
+std::string gridFault(const Grid& g);
+
+/// Writes a grid (atomically) as CSV: header "x,y,z", then one row per cell, y in the outer
+/// and x in the inner loop (the order of z), 9 significant digits, non-finite z as nan/inf.
+/// Throws DataError naming the path when the grid is inconsistent (see gridFault), IoError
+/// when the file cannot be written.
+void writeGridCsv(const fs::path& path, const Grid& grid);
+
+/// Reads a grid written by writeGridCsv. Throws IoError if the file cannot be opened and
+/// DataError naming the file, the line and the fault if it is not a whole regular grid (wrong
+/// header, a malformed or truncated row, an x or y out of place, too few rows for the last y).
+/// A file with only the header reads as an empty grid.
+Grid readGridCsv(const fs::path& path);
+
 class RunDirectory {
   public:
     /// Creates a new, uniquely named run folder "<root>/<yyyymmdd-hhmmss>-<name>[-n]".
@@ -108,7 +134,8 @@ class RunDirectory {
     /// The recorded status; a run recorded as running whose process no longer exists (or
     /// that has no status at all) is reported as Interrupted.
     RunStatus readStatus() const;
-    /// Every series of the layout read back from metrics/.
+    /// Every series of the layout read back from metrics/. Heatmap series come back empty:
+    /// their files are grids, read with readGridCsv(seriesPath(id)).
     std::vector<std::pair<SeriesSpec, Series>> readAllSeries() const;
 
   private:

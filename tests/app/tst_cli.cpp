@@ -2,6 +2,7 @@
 #include <signal.h>
 
 #include <QtTest>
+#include <fstream>
 
 #include "core/run_directory.h"
 
@@ -113,6 +114,38 @@ class TstCli : public QObject {
         const auto r = cli({"render", QDir::cleanPath(dir)});
         QCOMPARE(r.code, 0);
         QVERIFY(r.out.contains("loss.png"));
+    }
+
+    void renderRebuildsHeatmapsFromTheirGridFiles() {
+        QTemporaryDir tmp;
+        const RunDirectory dir = RunDirectory::create(tmp.path().toStdString(), "landscape");
+        dir.writeConfig({{"preset_id", "landscape"}});
+        PlotLayout layout;
+        layout.panels.push_back({"landscape", "Loss landscape", "α", "β", "loss"});
+        SeriesSpec map;
+        map.id = "landscape_s1";
+        map.panel = "landscape";
+        map.mode = SeriesMode::Replace;
+        map.style = SeriesStyle::Heatmap;
+        layout.series.push_back(map);
+        dir.writeLayout(layout);
+        writeGridCsv(dir.seriesPath("landscape_s1"), Grid{{-1, 0, 1}, {-1, 1}, {2, 1, 2, 3, 2, 3}});
+        const QString run = QString::fromStdString(dir.path().string());
+        auto r = cli({"render", run});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        QVERIFY(r.out.contains("landscape.png"));
+        QFile csv(run + "/plots/landscape.csv");
+        QVERIFY(csv.open(QIODevice::ReadOnly));
+        const QString text = QString::fromUtf8(csv.readAll());
+        QVERIFY2(text.startsWith("series,x,y,z\nlandscape_s1,-1,-1,2\n"), qPrintable(text));
+        csv.close();
+        // a damaged grid: the panels are still drawn, the exit code and message say what failed
+        std::ofstream(dir.seriesPath("landscape_s1"), std::ios::trunc) << "x,y,z\n-1,-1,2\n0,";
+        r = cli({"render", run});
+        QCOMPARE(r.code, 1);
+        QVERIFY2(r.err.contains("landscape_s1.csv") && r.err.contains("truncated"),
+                 qPrintable(r.err));
+        QVERIFY(QFileInfo(run + "/plots/landscape.png").size() > 0);
     }
 
     void sigintCancelsAndKeepsTheRun() {

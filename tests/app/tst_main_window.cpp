@@ -2,6 +2,7 @@
 #include <QAction>
 #include <QDockWidget>
 #include <QtTest>
+#include <fstream>
 
 #include "config_editor.h"
 #include "datasets_window.h"
@@ -86,6 +87,44 @@ class TstMainWindow : public QObject {
         w.openRun(first);
         QVERIFY(w.view());
         QVERIFY(w.view()->panelFor("loss")->pointCount("loss_m1") > 0);
+    }
+
+    void reopensARunWithAHeatmapEvenWhenItsGridIsDamaged() {
+        QTemporaryDir tmp;
+        const RunDirectory dir = RunDirectory::create(tmp.path().toStdString(), "landscape");
+        dir.writeConfig({{"preset_id", "landscape"}, {"title", "Landscape"}});
+        PlotLayout layout;
+        layout.panels.push_back({"landscape", "Loss landscape", "α", "β", "loss"});
+        layout.panels.push_back({"loss", "Loss", "step", "loss"});
+        SeriesSpec map;
+        map.id = "landscape_s1";
+        map.panel = "landscape";
+        map.mode = SeriesMode::Replace;
+        map.style = SeriesStyle::Heatmap;
+        SeriesSpec loss;
+        loss.id = "loss";
+        loss.panel = "loss";
+        layout.series = {map, loss};
+        dir.writeLayout(layout);
+        RunStatus status;
+        status.state = RunState::Finished;
+        dir.writeStatus(status);
+        writeGridCsv(dir.seriesPath("landscape_s1"), Grid{{0, 1, 2}, {0, 1}, {1, 2, 3, 4, 5, 6}});
+        writeSeriesCsv(dir.seriesPath("loss"), "step", "loss", Series{{1, 2, 3}, {3, 2, 1}});
+        const QString run = QString::fromStdString(dir.path().string());
+        MainWindow w;
+        w.setQuiet(true);
+        w.setRunsRoot(tmp.path());
+        w.openRun(run);
+        QVERIFY(w.view());
+        QCOMPARE(w.view()->panelFor("landscape")->pointCount("landscape_s1"), size_t(6));
+        QVERIFY(w.view()->panelFor("landscape")->colorMapOf("landscape_s1"));
+        // a truncated grid file: that map stays empty, the rest of the run opens
+        std::ofstream(dir.seriesPath("landscape_s1"), std::ios::trunc) << "x,y,z\n0,0,1\n1,0";
+        w.openRun(run);
+        QCOMPARE(w.view()->panelFor("landscape")->pointCount("landscape_s1"), size_t(0));
+        QCOMPARE(w.view()->panelFor("loss")->pointCount("loss"), size_t(3));
+        QCOMPARE(w.currentRunDir(), run);
     }
 
     void closingMidRunStopsItAndMarksItCancelled() {

@@ -2,7 +2,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <QtTest>
+#include <cmath>
 #include <fstream>
+#include <limits>
 
 #include "core/errors.h"
 #include "core/run_directory.h"
@@ -141,6 +143,111 @@ class TstRunDirectory : public QObject {
         QCOMPARE(runs.size(), size_t(1));
         QCOMPARE(runs[0].status.state, RunState::Interrupted);
         QVERIFY(runs[0].status.message.find("damaged") != std::string::npos);
+    }
+
+    void gridsRoundTripAndHeatmapsSkipTheTwoColumnReader() {
+        QTemporaryDir tmp;
+        RunDirectory dir = RunDirectory::create(tmp.path().toStdString(), "grid");
+        const double nan = std::numeric_limits<double>::quiet_NaN();
+        const double inf = std::numeric_limits<double>::infinity();
+        Grid g;
+        g.xs = {-1, -0.5, 0, 0.5};
+        g.ys = {-2, 0, 2};
+        for (size_t iy = 0; iy < g.ys.size(); ++iy)
+            for (size_t ix = 0; ix < g.xs.size(); ++ix)
+                g.z.push_back(g.xs[ix] * g.xs[ix] + 0.25 * g.ys[iy] + 0.125);
+        g.z[5] = nan;
+        g.z[6] = inf;
+        writeGridCsv(dir.seriesPath("landscape"), g);
+        const std::string text = readFile(dir.seriesPath("landscape"));
+        QVERIFY2(text.rfind("x,y,z\n-1,-2,0.625\n-0.5,-2,", 0) == 0, text.c_str());
+        const Grid back = readGridCsv(dir.seriesPath("landscape"));
+        QCOMPARE(back.xs, g.xs);
+        QCOMPARE(back.ys, g.ys);
+        QCOMPARE(back.z.size(), size_t(12));
+        for (size_t i = 0; i < g.z.size(); ++i) {
+            if (i == 5) {
+                QVERIFY(std::isnan(back.z[i]));
+            } else {
+                QCOMPARE(back.z[i], g.z[i]);
+            }
+        }
+        // a single row and a single column are grids too; an empty grid is only the header
+        for (const Grid& small : {Grid{{3}, {1, 2}, {4, 5}}, Grid{{1, 2}, {3}, {4, 5}}, Grid{}}) {
+            writeGridCsv(dir.seriesPath("small"), small);
+            const Grid b = readGridCsv(dir.seriesPath("small"));
+            QCOMPARE(b.xs, small.xs);
+            QCOMPARE(b.ys, small.ys);
+            QCOMPARE(b.z, small.z);
+        }
+        // inconsistent grids are not written
+        QVERIFY(gridFault(g).empty());
+        QVERIFY(gridFault(Grid{{0, 1}, {0, 1}, {1, 2, 3}}).find("need 4") != std::string::npos);
+        QVERIFY(gridFault(Grid{{0, 0}, {1}, {1, 2}}).find("increasing") != std::string::npos);
+        QVERIFY(!gridFault(Grid{{0, nan}, {1}, {1, 2}}).empty());
+        QVERIFY_THROWS_EXCEPTION(DataError,
+                                 writeGridCsv(dir.seriesPath("bad"), Grid{{0, 1}, {0}, {1}}));
+        QVERIFY(!fs::exists(dir.seriesPath("bad")));
+
+        // readAllSeries leaves heatmaps to readGridCsv
+        PlotLayout layout;
+        layout.panels.push_back({"landscape", "Loss landscape", "α", "β", "loss"});
+        SeriesSpec s;
+        s.id = "landscape";
+        s.panel = "landscape";
+        s.mode = SeriesMode::Replace;
+        s.style = SeriesStyle::Heatmap;
+        layout.series.push_back(s);
+        dir.writeLayout(layout);
+        const auto all = dir.readAllSeries();
+        QCOMPARE(all.size(), size_t(1));
+        QCOMPARE(all[0].first.style, SeriesStyle::Heatmap);
+        QVERIFY(all[0].second.x.empty());
+        QVERIFY(readFile(dir.path() / "panels.json").find("\"heatmap\"") != std::string::npos);
+    }
+
+    void damagedGridFilesAreRefusedWithTheFault() {
+        QTemporaryDir tmp;
+        const fs::path p = fs::path(tmp.path().toStdString()) / "grid.csv";
+        const auto faultOf = [&](const std::string& text) {
+            std::ofstream(p, std::ios::trunc) << text;
+            try {
+                readGridCsv(p);
+            } catch (const DataError& e) {
+                const std::string what = e.what();
+                if (what.find(p.string()) == std::string::npos) return "no file name: " + what;
+                return e.fault();
+            }
+            return std::string("accepted");
+        };
+        const auto has = [](const std::string& fault, const char* part) {
+            return fault.find(part) != std::string::npos;
+        };
+        const std::string good = "x,y,z\n0,0,1\n1,0,2\n0,1,3\n1,1,4\n";
+        QCOMPARE(faultOf(good), std::string("accepted"));
+        // truncated at a row boundary: the last y lacks x values
+        std::string f = faultOf("x,y,z\n0,0,1\n1,0,2\n2,0,3\n0,1,3\n1,1,4\n");
+        QVERIFY2(has(f, "truncated") && has(f, "2 of 3"), f.c_str());
+        // truncated mid-row (no line end)
+        f = faultOf("x,y,z\n0,0,1\n1,0,2\n0,1,3\n1,1");
+        QVERIFY2(has(f, "line 5") && has(f, "truncated"), f.c_str());
+        // an x missing in the middle of a y
+        f = faultOf("x,y,z\n0,0,1\n1,0,2\n2,0,3\n0,1,3\n2,1,4\n1,1,5\n");
+        QVERIFY2(has(f, "line 6") && has(f, "x = 2 where x = 1"), f.c_str());
+        // y changes before the row of x values is complete
+        f = faultOf("x,y,z\n0,0,1\n1,0,2\n0,1,3\n0,2,4\n");
+        QVERIFY2(has(f, "line 5") && has(f, "only 1 of 2"), f.c_str());
+        // y going back
+        f = faultOf("x,y,z\n0,1,1\n1,1,2\n0,0,3\n1,0,4\n");
+        QVERIFY2(has(f, "line 4") && has(f, "does not increase"), f.c_str());
+        // not a grid at all: a two-column series, a bad number, an empty file
+        f = faultOf("step,loss\n1,0.5\n");
+        QVERIFY2(has(f, "line 1") && has(f, "x,y,z"), f.c_str());
+        f = faultOf("x,y,z\n0,0,1\n1,zero,2\n");
+        QVERIFY2(has(f, "line 3") && has(f, "three numbers"), f.c_str());
+        f = faultOf("");
+        QVERIFY2(has(f, "empty"), f.c_str());
+        QVERIFY_THROWS_EXCEPTION(IoError, readGridCsv(p.string() + ".missing"));
     }
 
     void unsafeSeriesIdsAreRefused() {
