@@ -6,8 +6,9 @@
 //      the input (Novak et al. 2018), averaged over the first 1,000 test images, for 1-2's
 //      Model 1 (cnnModel(1, 1, 28, 28), channels-last, eval mode) after 200 Adam steps
 //      (1e-3, batch 100; nothing is saved): meanSensitivity(model, test, mean, std, 1000, B)
-//      for B in --batches, with each --threads count, best of --repeats after a warm-up
-//      batch. Before the timings, the per-image norms of the first 10 images are checked
+//      for B in --batches, with each --threads count, best of --repeats rounds after a
+//      warm-up round; the configurations run interleaved (round 1 of all of them, then round
+//      2, ...), so that a changing load on shared cores hits all alike. Before the timings, the per-image norms of the first 10 images are checked
 //      against a naive computation (each image alone, one autograd::grad per class of
 //      softmax[k] with respect to that image): "check ok" within 1e-4 relative.
 //  (b) One α point of the interpolation between two solutions over the whole train (60,000)
@@ -22,7 +23,12 @@
 //      computations (K − 1 backward passes; a hand-written input-gradient pass without
 //      autograd), each checked against softmaxJacobianNorms; --profile adds the operators by
 //      self time (libtorch's legacy profiler) for one sensitivity run in each layout and for
-//      the hand-written prototype.
+//      the hand-written prototype. The prototypes are measurements for engine/flatness.cpp,
+//      not engine code: they read Model 1's layers by name ("conv1", "bn1", "fc1"…).
+//  --with-reference runs tests/bench/reference_sensitivity.py afterwards (never at the same
+//      time) and prints trainlab / PyTorch ratios; its full-Jacobian timing (the method the
+//      issue names, 30-70 s and 11 GB per batch of 100) stops after the batch that passes
+//      --ref-max-seconds and is extrapolated.
 //
 //   [OMP_WAIT_POLICY=PASSIVE] bench_flatness [--threads 1,2] [--batches 100,250,1000]
 //             [--count 1000] [--repeats 3] [--train-steps 200] [--bn-batches 20]
