@@ -208,8 +208,15 @@ class RandomLabelsExperiment : public Experiment {
         std::vector<int> fitEpoch(jobs_.size(), 0);
         std::vector<std::int64_t> fitSteps(jobs_.size(), 0);
         std::mutex fitMutex;
+        // Time to fit at fixed levels as well, so the two runs compare even when one never
+        // reaches the threshold.
+        const std::vector<double> levels{0.5, 0.9};
+        std::vector<std::vector<int>> levelEpoch(jobs_.size(), std::vector<int>(levels.size(), 0));
         auto onEpoch = [&](size_t k, const EpochMetrics& e) {
             std::lock_guard<std::mutex> lock(fitMutex);
+            for (size_t i = 0; i < levels.size(); ++i)
+                if (levelEpoch[k][i] == 0 && e.trainAccuracy >= levels[i])
+                    levelEpoch[k][i] = e.epoch;
             if (fitEpoch[k] == 0 && e.trainAccuracy >= threshold_) {
                 fitEpoch[k] = e.epoch;
                 fitSteps[k] = e.steps;
@@ -233,6 +240,10 @@ class RandomLabelsExperiment : public Experiment {
             r["labels"] = jobs_[k].key;
             r["fit_epoch"] = fitEpoch[k] > 0 ? json(fitEpoch[k]) : json(nullptr);
             r["fit_steps"] = fitEpoch[k] > 0 ? json(fitSteps[k]) : json(nullptr);
+            json at = json::object();
+            for (size_t i = 0; i < levels.size(); ++i)
+                at[fmt(levels[i])] = levelEpoch[k][i] > 0 ? json(levelEpoch[k][i]) : json(nullptr);
+            r["epoch_reaching_train_accuracy"] = at;
             out["runs"].push_back(r);
         }
         std::string headline;
@@ -260,6 +271,15 @@ class RandomLabelsExperiment : public Experiment {
             } else {
                 out["fit_ratio"] = nullptr;
             }
+            json ratios = json::object();
+            for (size_t i = 0; i < levels.size(); ++i)
+                if (levelEpoch[0][i] > 0 && levelEpoch[1][i] > 0)
+                    ratios[fmt(levels[i])] = static_cast<double>(levelEpoch[0][i]) /
+                                             static_cast<double>(levelEpoch[1][i]);
+            out["epoch_ratio_at_train_accuracy"] = ratios;
+            if (fitEpoch[0] == 0 && levelEpoch[0][1] > 0 && levelEpoch[1][1] > 0)
+                headline += "; to 90% train accuracy random labels took " +
+                            fmt(ratios["0.9"].get<double>(), 3) + "× as many epochs";
         }
         out["seconds"] =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

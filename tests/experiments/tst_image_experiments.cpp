@@ -182,6 +182,11 @@ class TstImageExperiments : public QObject {
         QCOMPARE(r["runs"][0]["seed"], r["runs"][1]["seed"]);
         QCOMPARE(r["runs"][0]["fit_epoch"].get<int>(), 1);
         QVERIFY(r["fit_ratio"].is_number());
+        // Time to fit at fixed levels: the true labels pass 50% within two epochs here.
+        const auto& levels = r["runs"][1]["epoch_reaching_train_accuracy"];
+        QVERIFY(levels.contains("0.5") && levels.contains("0.9"));
+        QVERIFY(levels["0.5"].is_number());
+        QVERIFY(r["epoch_ratio_at_train_accuracy"].is_object());
         RunDirectory dir(out.runDir);
         QCOMPARE(readSeriesCsv(dir.seriesPath("acc_train_random")).x.size(), size_t(2));
         QCOMPARE(readSeriesCsv(dir.seriesPath("acc_test_true")).x.size(), size_t(2));
