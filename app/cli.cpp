@@ -104,8 +104,11 @@ void printSettings(const Preset& p) {
     for (const auto& s : kind->schema(p.config)) {
         const auto ptr = keyToPointer(s.key);
         std::cout << "  " << s.key << " = "
-                  << (p.config.contains(ptr) ? p.config.at(ptr).dump() : "?") << "  ("
-                  << paramTypeName(s.type);
+                  << (p.config.contains(ptr)
+                          ? p.config.at(ptr).dump(-1, ' ', false,
+                                                  nlohmann::json::error_handler_t::replace)
+                          : "?")
+                  << "  (" << paramTypeName(s.type);
         if (s.type == ParamType::Int || s.type == ParamType::Double)
             std::cout << " in [" << s.min << ", " << s.max << "]";
         if (s.type == ParamType::Choice) {

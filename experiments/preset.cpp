@@ -22,7 +22,7 @@ Preset parsePreset(const std::string& text, const std::string& source) {
     json j;
     try {
         j = json::parse(text);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {  // also numbers out of range
         throw ConfigError({source + ": not valid JSON: " + e.what()});
     }
     std::vector<std::string> problems;
@@ -33,8 +33,9 @@ Preset parsePreset(const std::string& text, const std::string& source) {
             return {};
         }
         if (!j[key].is_string()) {
-            problems.push_back(source + ": '" + key + "' must be text (found " + j[key].dump() +
-                               ")");
+            problems.push_back(
+                source + ": '" + key + "' must be text (found " +
+                j[key].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + ")");
             return {};
         }
         return j[key].get<std::string>();

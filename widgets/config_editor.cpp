@@ -322,7 +322,9 @@ void ConfigEditor::loadValues(const json& config) {
             case ParamType::IntList: {
                 QStringList parts;
                 if (v && v->is_array())
-                    for (const json& e : *v) parts << QString::fromStdString(e.dump());
+                    for (const json& e : *v)
+                        parts << QString::fromStdString(
+                            e.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
                 static_cast<QLineEdit*>(f.editor)->setText(parts.join(QStringLiteral(", ")));
                 f.lastValid = v ? *v : json::array();
                 checkIntList(f);

@@ -82,7 +82,8 @@ std::string rangeText(const ParamSpec& s) {
 std::string checkValue(const ParamSpec& s, const json& v) {
     std::ostringstream o;
     auto bad = [&](const std::string& why) {
-        o << "'" << s.key << "': " << why << " (found " << v.dump() << ")";
+        o << "'" << s.key << "': " << why << " (found "
+          << v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << ")";
         return o.str();
     };
     switch (s.type) {

@@ -103,7 +103,7 @@ json readJsonFile(const fs::path& path) {
     const std::string text = readFile(path);
     try {
         return json::parse(text);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {  // also numbers out of range (found by fuzzing)
         throw ConfigError({"'" + path.string() + "' is not valid JSON: " + e.what()});
     }
 }
@@ -351,13 +351,16 @@ fs::path RunDirectory::labelsPath(const std::string& id) const {
 }
 
 void RunDirectory::writeConfig(const json& c) const {
-    writeFileAtomic(dir_ / "config.json", c.dump(2));
+    writeFileAtomic(dir_ / "config.json",
+                    c.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 void RunDirectory::writeResults(const json& r) const {
-    writeFileAtomic(dir_ / "results.json", r.dump(2));
+    writeFileAtomic(dir_ / "results.json",
+                    r.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 void RunDirectory::writeLayout(const PlotLayout& l) const {
-    writeFileAtomic(dir_ / "panels.json", json(l).dump(2));
+    writeFileAtomic(dir_ / "panels.json",
+                    json(l).dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 void RunDirectory::writeStatus(const RunStatus& s) const {
@@ -368,7 +371,8 @@ void RunDirectory::writeStatus(const RunStatus& s) const {
            {"elapsed_s", s.elapsedSeconds},
            {"pid", s.pid},
            {"host", s.host}};
-    writeFileAtomic(dir_ / "status.json", j.dump(2));
+    writeFileAtomic(dir_ / "status.json",
+                    j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 json RunDirectory::readConfig() const {

@@ -39,6 +39,22 @@ std::vector<ParamSpec> specs() {
 class TstParamSpec : public QObject {
     Q_OBJECT
   private slots:
+    void invalidUtf8IsReportedNotFatal() {
+        // Found by fuzz_param_values: a message quoting a value with invalid UTF-8 threw
+        // nlohmann's type_error from dump().
+        const std::vector<ParamSpec> specs{
+            makeParam("epochs", "Epochs", "T", ParamType::Int, 1, 10, "")};
+        const nlohmann::json config = {{"epochs", std::string("\xff\xfe")}};
+        std::vector<std::string> problems;
+        try {
+            problems = validateParams(specs, config);
+        } catch (...) {
+            QFAIL("validateParams threw");
+        }
+        QCOMPARE(problems.size(), size_t(1));
+        QVERIFY(problems[0].find("epochs") != std::string::npos);
+    }
+
     void validConfigHasNoProblems() {
         const json c = {{"train", {{"lr", 0.01}}},
                         {"max_steps", 10},

@@ -14,6 +14,23 @@ using namespace trainlab;
 class TstRunDirectory : public QObject {
     Q_OBJECT
   private slots:
+    void outOfRangeNumbersInRecordsAreRefusedNotFatal() {
+        // Found by fuzz_run_record: a number too large for a double made nlohmann throw
+        // out_of_range, which readJsonFile did not catch.
+        QTemporaryDir tmp;
+        const fs::path dir = fs::path(tmp.path().toStdString()) / "run";
+        fs::create_directories(dir);
+        writeFileAtomic(dir / "config.json", "{\"lr\": 0.2787e23868560791}");
+        RunDirectory run(dir);
+        bool refused = false;
+        try {
+            run.readConfig();
+        } catch (const ConfigError& e) {
+            refused = std::string(e.what()).find("config.json") != std::string::npos;
+        }
+        QVERIFY(refused);
+    }
+
     void writesAndReadsBack() {
         QTemporaryDir tmp;
         RunDirectory dir = RunDirectory::create(tmp.path().toStdString(), "demo");

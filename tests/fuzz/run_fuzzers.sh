@@ -11,7 +11,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 src="$(cd "$here/../.." && pwd)"
 build="${BUILD_DIR:-$src/build-fuzz}"
 jobs="${JOBS:-2}"
-all="fuzz_idx fuzz_idx_gzip fuzz_cifar_records fuzz_cifar_archive fuzz_image_cache fuzz_image_decode"
+all="fuzz_idx fuzz_idx_gzip fuzz_cifar_records fuzz_cifar_archive fuzz_image_cache fuzz_image_decode fuzz_run_record fuzz_param_values"
 targets="${FUZZERS:-$all}"
 
 command -v clang++ >/dev/null || { echo "clang++ not found: the fuzzers need clang" >&2; exit 2; }
