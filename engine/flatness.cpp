@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "core/errors.h"
+#include "image_trainer.h"
 
 namespace trainlab {
 
@@ -135,36 +136,24 @@ ModelState displaceState(const ModelState& base, const std::vector<torch::Tensor
 
 namespace {
 
-// Mean cross-entropy over `data` in eval mode; with grads, also d(mean loss)/d(params) into
-// `grads` (through autograd::grad, never .grad()).
-double lossAndGrad(CnnImpl& model, const ImageTensors& data, const std::vector<float>& mean,
-                   const std::vector<float>& std, std::int64_t batchSize,
-                   std::vector<torch::Tensor>* grads) {
+// d(mean cross-entropy over `data`)/d(params) in eval mode, into `grads` (through
+// autograd::grad, never .grad()).
+void lossGrad(CnnImpl& model, const ImageTensors& data, const std::vector<float>& mean,
+              const std::vector<float>& std, std::int64_t batchSize,
+              std::vector<torch::Tensor>& grads) {
     model.eval();
     auto params = model.parameters();
-    if (grads) {
-        grads->clear();
-        for (const auto& p : params) grads->push_back(torch::zeros_like(p));
-    }
+    grads.clear();
+    for (const auto& p : params) grads.push_back(torch::zeros_like(p));
     BatchIterator it(data, mean, std, batchSize, false, 0);
     torch::Tensor x, y;
-    double sum = 0;
     const double n = static_cast<double>(std::max<std::int64_t>(1, data.size()));
     while (it.next(x, y)) {
-        if (!grads) {
-            torch::NoGradGuard noGrad;
-            sum += F::cross_entropy(model.forward(x), y,
-                                    F::CrossEntropyFuncOptions().reduction(torch::kSum))
-                       .item<double>();
-            continue;
-        }
         const auto loss = F::cross_entropy(model.forward(x), y,
                                            F::CrossEntropyFuncOptions().reduction(torch::kSum));
         const auto g = torch::autograd::grad({loss}, params);
-        for (size_t i = 0; i < g.size(); ++i) (*grads)[i].add_(g[i], 1.0 / n);
-        sum += loss.item<double>();
+        for (size_t i = 0; i < g.size(); ++i) grads[i].add_(g[i], 1.0 / n);
     }
-    return sum / n;
 }
 
 }  // namespace
@@ -175,7 +164,7 @@ Sharpness epsilonSharpness(CnnImpl& model, const ImageTensors& data, const std::
     const bool wasTraining = model.is_training();
     const ModelState base = captureState(model);
     Sharpness s;
-    s.baseLoss = lossAndGrad(model, data, mean, std, batchSize, nullptr);
+    s.baseLoss = evaluateClassifier(model, data, mean, std, batchSize).loss;
     s.maxLoss = s.baseLoss;
     std::vector<torch::Tensor> bound, z;
     for (const auto& p : base.params) {
@@ -184,7 +173,7 @@ Sharpness epsilonSharpness(CnnImpl& model, const ImageTensors& data, const std::
     }
     std::vector<torch::Tensor> g;
     for (int k = 0; k < std::max(1, steps); ++k) {
-        lossAndGrad(model, data, mean, std, batchSize, &g);
+        lossGrad(model, data, mean, std, batchSize, g);
         {
             torch::NoGradGuard noGrad;
             auto params = model.parameters();
@@ -197,7 +186,7 @@ Sharpness epsilonSharpness(CnnImpl& model, const ImageTensors& data, const std::
                 params[i].copy_(base.params[i] + z[i]);
             }
         }
-        s.maxLoss = std::max(s.maxLoss, lossAndGrad(model, data, mean, std, batchSize, nullptr));
+        s.maxLoss = std::max(s.maxLoss, evaluateClassifier(model, data, mean, std, batchSize).loss);
     }
     loadState(model, base);
     model.train(wasTraining);

@@ -11,10 +11,9 @@ namespace trainlab {
 
 namespace {
 std::vector<ExperimentKind>& kinds() {
-    static std::vector<ExperimentKind> all = {functionFitKind(),  weightPcaKind(),
-                                              minimalRatioKind(), cnnTrainKind(),
-                                              randomLabelsKind(), paramSweepKind(),
-                                              interpolationKind(), sensitivityKind()};
+    static std::vector<ExperimentKind> all = {
+        functionFitKind(),  weightPcaKind(),  minimalRatioKind(),  cnnTrainKind(),
+        randomLabelsKind(), paramSweepKind(), interpolationKind(), sensitivityKind()};
     return all;
 }
 

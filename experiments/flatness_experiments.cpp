@@ -258,8 +258,8 @@ class InterpolationExperiment : public Experiment {
                     (reestimate_ ? "re-estimated on " + std::to_string(bnBatches_) +
                                        " training batches at each α"
                                  : "interpolated") +
-                    "; each point evaluates " + withThousands(d.data.train.size()) +
-                    " training and " + withThousands(d.data.test.size()) + " test images");
+                    "; each point evaluates " + withCommas(d.data.train.size()) + " training and " +
+                    withCommas(d.data.test.size()) + " test images");
         const auto tAlpha = std::chrono::steady_clock::now();
         auto redraw = [&] {
             std::vector<double> x, trl, tel, tra, tea;
@@ -287,7 +287,6 @@ class InterpolationExperiment : public Experiment {
         for (size_t w = 0; w < models.size(); ++w) freeModels.push_back(w);
         int finished = 0;
         runJobs(static_cast<int>(alphas.size()), workers, control, [&](int i) {
-            torch::set_num_threads(ctx_.threads);
             size_t m = 0;
             {
                 std::lock_guard<std::mutex> lock(mutex);
@@ -480,10 +479,10 @@ class SensitivityExperiment : public Experiment {
             std::min<std::int64_t>(images_ > 0 ? images_ : d.data.test.size(), d.data.test.size());
         sink.logged("Budget: " +
                     (budget_ == Budget::Epochs  ? std::to_string(common_.epochs) + " epochs"
-                     : budget_ == Budget::Steps ? withThousands(steps_) + " steps"
+                     : budget_ == Budget::Steps ? withCommas(steps_) + " steps"
                                                 : "train loss ≤ " + fmt(target_) + " (at most " +
                                                       std::to_string(common_.epochs) + " epochs)") +
-                    " per batch size; sensitivity on " + withThousands(n) + " test images");
+                    " per batch size; sensitivity on " + withCommas(n) + " test images");
         struct Point {
             bool done = false;
             EpochMetrics last;
@@ -510,7 +509,7 @@ class SensitivityExperiment : public Experiment {
                 tel.push_back(p.last.testLoss);
                 sens.push_back(p.sensitivity);
                 lg.push_back(p.lossGradient);
-                labels.push_back(jobs_[k].name + " · " + withThousands(p.steps) + " steps · test " +
+                labels.push_back(jobs_[k].name + " · " + withCommas(p.steps) + " steps · test " +
                                  pct(p.last.testAccuracy) + " · sensitivity " + fmt(p.sensitivity));
             }
             const std::pair<const char*, const std::vector<double>*> series[] = {
@@ -528,20 +527,17 @@ class SensitivityExperiment : public Experiment {
             Point p;
             p.sensitivity = meanSensitivity(model, d.data.test, d.data.mean, d.data.std, n);
             if (lossGradient_) {
-                ImageTensors sub = d.data.test;
-                sub.images = sub.images.narrow(0, 0, n);
-                sub.labels = sub.labels.narrow(0, 0, n);
-                BatchIterator it(sub, d.data.mean, d.data.std, std::max<std::int64_t>(1, n), false,
-                                 0);
-                torch::Tensor x, y;
-                if (it.next(x, y)) p.lossGradient = lossInputGradientNorm(model, x, y);
+                p.lossGradient = lossInputGradientNorm(
+                    model,
+                    normaliseImages(d.data.test.images.narrow(0, 0, n), d.data.mean, d.data.std),
+                    d.data.test.labels.narrow(0, 0, n));
             }
             p.last = r.epochs.back();
             p.steps = r.steps;
             p.seconds = r.seconds;
             p.reachedTarget = r.reachedLossTarget;
             p.done = true;
-            sink.logged(jobs_[k].name + ": " + withThousands(r.steps) + " steps, train loss " +
+            sink.logged(jobs_[k].name + ": " + withCommas(r.steps) + " steps, train loss " +
                         fmt(p.last.trainLoss) + ", test accuracy " + pct(p.last.testAccuracy) +
                         ", sensitivity " + fmt(p.sensitivity));
             std::lock_guard<std::mutex> lock(mutex);
@@ -577,9 +573,9 @@ class SensitivityExperiment : public Experiment {
             for (size_t i = 1; i < bs.size(); ++i) rises += bs[i].second > bs[i - 1].second;
             out["sensitivity_rises"] = rises;
             headline += "; sensitivity " + fmt(bs.front().second) + " at batch " +
-                        withThousands(static_cast<std::int64_t>(bs.front().first)) + " → " +
+                        withCommas(static_cast<std::uint64_t>(bs.front().first)) + " → " +
                         fmt(bs.back().second) + " at batch " +
-                        withThousands(static_cast<std::int64_t>(bs.back().first)) + ", rising in " +
+                        withCommas(static_cast<std::uint64_t>(bs.back().first)) + ", rising in " +
                         std::to_string(rises) + " of " + std::to_string(bs.size() - 1) + " steps";
         }
         out["seconds"] =
@@ -608,17 +604,12 @@ std::vector<std::string> interpolationCheck(const json& c) {
 
 std::vector<std::string> sensitivityCheck(const json& c) {
     auto p = commonCheck(c);
-    std::vector<std::int64_t> seen;
-    for (const auto& b : c.at("batch_sizes")) {
-        const auto v = b.get<std::int64_t>();
-        if (std::find(seen.begin(), seen.end(), v) != seen.end())
-            p.push_back("'batch_sizes': " + std::to_string(v) + " is listed twice");
-        seen.push_back(v);
-    }
+    for (auto& m : listedTwice(c, "batch_sizes", "")) p.push_back(std::move(m));
     if (c.at("budget").get<std::string>() == "steps") {
         // A step budget at a batch size multiplies into examples: refuse days of training.
         double examples = 0;
-        for (const auto v : seen) examples += static_cast<double>(v) * c.at("steps").get<double>();
+        for (const auto& b : c.at("batch_sizes"))
+            examples += b.get<double>() * c.at("steps").get<double>();
         if (examples > 2e9)
             p.push_back("'steps' × batch sizes is " +
                         std::to_string(static_cast<long long>(examples)) +
@@ -637,40 +628,40 @@ ExperimentKind interpolationKind() {
         find(s, "batch_size")->label = "Batch size, solution 1";
         find(s, "lr")->label = "Learning rate, solution 1";
         auto pos = s.begin() + 3;
-        s.insert(pos,
-                 {makeParam("model", "Model", "Model", ParamType::Int, 1, 3, "Which CNN of 1-2"),
-                  makeParam("batch_size_2", "Batch size, solution 2", "Training", ParamType::Int, 1,
-                            60000, "Solution 2 differs from solution 1 in batch size…"),
-                  makeParam("lr_2", "Learning rate, solution 2", "Training", ParamType::Double,
-                            1e-8, 10, "… and/or learning rate", true),
-                  makeParam("alpha_from", "α from", "Interpolation", ParamType::Double, -10, 10,
-                            "θ(α) = (1 − α)·θ₁ + α·θ₂"),
-                  makeParam("alpha_to", "α to", "Interpolation", ParamType::Double, -10, 10, ""),
-                  makeParam("alpha_points", "α points", "Interpolation", ParamType::Int, 2, 1001,
-                            "Each point evaluates the whole train and test sets"),
-                  makeChoice("batch_norm", "BatchNorm statistics", "Interpolation",
-                             {"interpolate", "reestimate"},
-                             "interpolate the running statistics too, or re-estimate them on "
-                             "training batches at each α"),
-                  makeParam("bn_batches", "Re-estimation batches", "Interpolation", ParamType::Int,
-                            1, 1000, "Training batches of 100 averaged per α"),
-                  makeParam("direction_points", "Random-direction points", "Flatness",
-                            ParamType::Int, 0, 201,
-                            "Loss along a filter-normalised random direction through each "
-                            "solution, t in [−1, 1] (0 = off)"),
-                  makeParam("direction_images", "Random-direction images", "Flatness",
-                            ParamType::Int, 0, 60000,
-                            "Training images per point of the 1-D and 2-D views (0 = all)"),
-                  makeParam("landscape_points", "2-D landscape points per side", "Flatness",
-                            ParamType::Int, 0, 101,
-                            "Loss on an n×n grid of two filter-normalised directions through "
-                            "each solution, both in [−1, 1] (0 = off)"),
-                  makeParam("sharpness_epsilon", "ε-sharpness ε", "Flatness", ParamType::Double, 0,
-                            1, "Box half-width ε(|θ|+1) (Keskar et al. 2017; 0 = off)"),
-                  makeParam("sharpness_steps", "ε-sharpness steps", "Flatness", ParamType::Int, 1,
-                            100, "Projected ascent steps"),
-                  makeParam("sharpness_images", "ε-sharpness images", "Flatness", ParamType::Int, 0,
-                            60000, "Training images (0 = all)")});
+        s.insert(
+            pos,
+            {makeParam("model", "Model", "Model", ParamType::Int, 1, 3, "Which CNN of 1-2"),
+             makeParam("batch_size_2", "Batch size, solution 2", "Training", ParamType::Int, 1,
+                       60000, "Solution 2 differs from solution 1 in batch size…"),
+             makeParam("lr_2", "Learning rate, solution 2", "Training", ParamType::Double, 1e-8, 10,
+                       "… and/or learning rate", true),
+             makeParam("alpha_from", "α from", "Interpolation", ParamType::Double, -10, 10,
+                       "θ(α) = (1 − α)·θ₁ + α·θ₂"),
+             makeParam("alpha_to", "α to", "Interpolation", ParamType::Double, -10, 10, ""),
+             makeParam("alpha_points", "α points", "Interpolation", ParamType::Int, 2, 1001,
+                       "Each point evaluates the whole train and test sets"),
+             makeChoice("batch_norm", "BatchNorm statistics", "Interpolation",
+                        {"interpolate", "reestimate"},
+                        "interpolate the running statistics too, or re-estimate them on "
+                        "training batches at each α"),
+             makeParam("bn_batches", "Re-estimation batches", "Interpolation", ParamType::Int, 1,
+                       1000, "Training batches of 100 averaged per α"),
+             makeParam("direction_points", "Random-direction points", "Flatness", ParamType::Int, 0,
+                       201,
+                       "Loss along a filter-normalised random direction through each "
+                       "solution, t in [−1, 1] (0 = off)"),
+             makeParam("direction_images", "Random-direction images", "Flatness", ParamType::Int, 0,
+                       60000, "Training images per point of the 1-D and 2-D views (0 = all)"),
+             makeParam("landscape_points", "2-D landscape points per side", "Flatness",
+                       ParamType::Int, 0, 101,
+                       "Loss on an n×n grid of two filter-normalised directions through "
+                       "each solution, both in [−1, 1] (0 = off)"),
+             makeParam("sharpness_epsilon", "ε-sharpness ε", "Flatness", ParamType::Double, 0, 1,
+                       "Box half-width ε(|θ|+1) (Keskar et al. 2017; 0 = off)"),
+             makeParam("sharpness_steps", "ε-sharpness steps", "Flatness", ParamType::Int, 1, 100,
+                       "Projected ascent steps"),
+             makeParam("sharpness_images", "ε-sharpness images", "Flatness", ParamType::Int, 0,
+                       60000, "Training images (0 = all)")});
         return s;
     };
     k.check = interpolationCheck;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <iomanip>
+#include <numeric>
 #include <sstream>
 
 #include "core/errors.h"
@@ -72,7 +73,20 @@ std::vector<std::string> commonCheck(const json& c) {
     for (const std::int64_t batch : batches)
         if (batch > n)
             p.push_back("batch size " + std::to_string(batch) + " is larger than the " +
-                    std::to_string(n) + " training images");
+                        std::to_string(n) + " training images");
+    return p;
+}
+
+std::vector<std::string> listedTwice(const json& c, const std::string& key,
+                                     const std::string& prefix) {
+    std::vector<std::string> p;
+    std::vector<std::int64_t> seen;
+    for (const auto& e : c.at(key)) {
+        const auto v = e.get<std::int64_t>();
+        if (std::find(seen.begin(), seen.end(), v) != seen.end())
+            p.push_back("'" + key + "': " + prefix + std::to_string(v) + " is listed twice");
+        seen.push_back(v);
+    }
     return p;
 }
 
@@ -86,16 +100,6 @@ std::string pct(double fraction) {
     std::ostringstream o;
     o << std::fixed << std::setprecision(1) << 100 * fraction << "%";
     return o.str();
-}
-
-std::string withThousands(std::int64_t v) {
-    std::string s = std::to_string(v), out;
-    const int n = static_cast<int>(s.size());
-    for (int i = 0; i < n; ++i) {
-        out += s[static_cast<size_t>(i)];
-        if ((n - 1 - i) % 3 == 0 && i != n - 1) out += ',';
-    }
-    return out;
 }
 
 LoadedData loadData(const Common& c, const std::string& dataDir, ExperimentSink& sink) {
@@ -193,11 +197,10 @@ double jobWork(const Job& j, const Common& c) {
            static_cast<double>(jobBatch(j, c));
 }
 
-ImageTrainResult trainJob(const Job& j, const Common& c, int threads, RunControl& control,
-                          ExperimentSink& sink, ProgressMeter& progress,
+ImageTrainResult trainJob(const Job& j, const Common& c, RunControl& control, ExperimentSink& sink,
+                          ProgressMeter& progress,
                           const std::function<void(const EpochMetrics&)>& onEpoch,
                           const std::function<void(CnnImpl&, const ImageTrainResult&)>& onTrained) {
-    torch::set_num_threads(threads);  // per thread: OpenMP's setting is thread-local
     Cnn model(j.spec, j.seed);
     model->useChannelsLast(true);
     ImageTrainOptions o;
@@ -217,7 +220,7 @@ ImageTrainResult trainJob(const Job& j, const Common& c, int threads, RunControl
     auto stepCb = [&](std::int64_t step, CnnImpl&) {
         const std::int64_t epoch = (step - 1) / perEpoch + 1;
         progress.add(macs, j.name + ": epoch " + std::to_string(epoch) + ", step " +
-                               withThousands(step) + " / " + withThousands(totalSteps));
+                               withCommas(step) + " / " + withCommas(totalSteps));
     };
     auto epochCb = [&](const EpochMetrics& e, CnnImpl&) {
         const double x = e.epoch;
@@ -231,7 +234,7 @@ ImageTrainResult trainJob(const Job& j, const Common& c, int threads, RunControl
                     fmt(e.seconds, 3) + " s)");
         if (onEpoch) onEpoch(e);
     };
-    sink.logged(j.name + ": " + withThousands(cnnParameterCount(j.spec)) + " parameters, seed " +
+    sink.logged(j.name + ": " + withCommas(cnnParameterCount(j.spec)) + " parameters, seed " +
                 std::to_string(j.seed) + ", batch " + std::to_string(o.batchSize) + ", lr " +
                 fmt(o.lr));
     ImageTrainResult r = trainImageClassifier(*model, *j.data, o, control, epochCb, stepCb);
@@ -244,20 +247,20 @@ std::vector<ImageTrainResult> runAll(
     ExperimentSink& sink, const std::function<void(size_t, const EpochMetrics&)>& onEpoch,
     const std::function<void(size_t, const ImageTrainResult&)>& onDone,
     const std::function<void(size_t, CnnImpl&, const ImageTrainResult&)>& onTrained) {
-    double total = 0;
-    for (const auto& j : jobs) total += jobWork(j, c);
-    ProgressMeter progress(sink, total);
+    std::vector<double> work;
+    for (const auto& j : jobs) work.push_back(jobWork(j, c));
+    ProgressMeter progress(sink, std::accumulate(work.begin(), work.end(), 0.0));
     std::vector<ImageTrainResult> results(jobs.size());
     // The costliest first, so a large model does not start last and run alone.
     std::vector<size_t> order(jobs.size());
-    for (size_t k = 0; k < order.size(); ++k) order[k] = k;
+    std::iota(order.begin(), order.end(), size_t{0});
     std::stable_sort(order.begin(), order.end(),
-                     [&](size_t a, size_t b) { return jobWork(jobs[a], c) > jobWork(jobs[b], c); });
+                     [&](size_t a, size_t b) { return work[a] > work[b]; });
     const int n = static_cast<int>(jobs.size());
     runJobs(n, workerCount(n, c.parallel, threads), control, [&](int i) {
         const size_t k = order[static_cast<size_t>(i)];
         results[k] = trainJob(
-            jobs[k], c, threads, control, sink, progress,
+            jobs[k], c, control, sink, progress,
             [&](const EpochMetrics& e) {
                 if (onEpoch) onEpoch(k, e);
             },

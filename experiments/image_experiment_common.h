@@ -16,12 +16,14 @@
 
 #include "cnn.h"
 #include "data/dataset_catalog.h"
+#include "data/read_util.h"
 #include "experiment.h"
 #include "image_tensors.h"
 #include "image_trainer.h"
 
 namespace trainlab::image_exp {
 
+using detail::withCommas;  ///< 148018 -> "148,018"
 using nlohmann::json;
 
 /// Data, optimiser and run settings every image experiment has.
@@ -43,10 +45,13 @@ std::vector<ParamSpec> commonSchema(int maxEpochs);
 /// Cross-field checks: a batch larger than the training set.
 std::vector<std::string> commonCheck(const json& c);
 std::vector<std::string> datasetsOf(const json& c);
+/// One message per value of the integer list `key` that appears again ("'nets': Net_3 is listed
+/// twice", with `prefix` "Net_").
+std::vector<std::string> listedTwice(const json& c, const std::string& key,
+                                     const std::string& prefix);
 
 std::string fmt(double v, int precision = 3);
 std::string pct(double fraction);  ///< "72.1%"
-std::string withThousands(std::int64_t v);
 
 struct LoadedData {
     ImageDataset data;
@@ -109,10 +114,10 @@ std::string trainSuffix(TrainMetric m);
 json epochJson(const EpochMetrics& e);
 json jobJson(const Job& j, const ImageTrainResult& r, TrainMetric metric);
 
-/// Trains one job on the calling thread with `threads` intra-op threads, streaming its
+/// Trains one job on the calling thread, streaming its
 /// per-epoch curves; `onTrained` sees the trained model (not after a cancel).
 ImageTrainResult trainJob(
-    const Job& j, const Common& c, int threads, RunControl& control, ExperimentSink& sink,
+    const Job& j, const Common& c, RunControl& control, ExperimentSink& sink,
     ProgressMeter& progress, const std::function<void(const EpochMetrics&)>& onEpoch = {},
     const std::function<void(CnnImpl&, const ImageTrainResult&)>& onTrained = {});
 

@@ -78,7 +78,7 @@ class CnnTrainExperiment : public Experiment {
         LoadedData d = loadData(common_, ctx_.dataDir, sink);
         for (auto& j : jobs_) j.data = &d.data;
         sink.logged(std::to_string(jobs_.size()) + " models × " + std::to_string(common_.epochs) +
-                    " epochs on " + withThousands(d.data.train.size()) + " images");
+                    " epochs on " + withCommas(d.data.train.size()) + " images");
         std::mutex tableMutex;
         std::vector<std::vector<double>> perClass(jobs_.size());
         auto onDone = [&](size_t k, const ImageTrainResult& r) {
@@ -195,9 +195,9 @@ class RandomLabelsExperiment : public Experiment {
         corrupted.corruptedLabels = replaced;
         const std::int64_t changed =
             corrupted.train.labels.ne(d.data.train.labels).sum().item<std::int64_t>();
-        sink.logged("Training labels: " + withThousands(replaced) + " of " +
-                    withThousands(d.data.train.size()) + " redrawn uniformly (label seed " +
-                    std::to_string(labelSeed) + "); " + withThousands(changed) +
+        sink.logged("Training labels: " + withCommas(replaced) + " of " +
+                    withCommas(d.data.train.size()) + " redrawn uniformly (label seed " +
+                    std::to_string(labelSeed) + "); " + withCommas(changed) +
                     " now differ from the truth. Test labels are true.");
         jobs_[0].data = &corrupted;
         if (jobs_.size() > 1) jobs_[1].data = &d.data;
@@ -222,7 +222,7 @@ class RandomLabelsExperiment : public Experiment {
                 fitSteps[k] = e.steps;
                 sink.logged(jobs_[k].name + ": train accuracy passed " + pct(threshold_) +
                             " at epoch " + std::to_string(e.epoch) + " (step " +
-                            withThousands(e.steps) + ")");
+                            withCommas(e.steps) + ")");
             }
         };
         const auto results = runAll(jobs_, common_, ctx_.threads, control, sink, onEpoch);
@@ -373,8 +373,8 @@ class ParamSweepExperiment : public Experiment {
         for (auto& j : jobs_) j.data = &d.data;
         std::string sizes;
         for (const auto& j : jobs_)
-            sizes += (sizes.empty() ? "" : ", ") + j.name + " " +
-                     withThousands(cnnParameterCount(j.spec));
+            sizes +=
+                (sizes.empty() ? "" : ", ") + j.name + " " + withCommas(cnnParameterCount(j.spec));
         sink.logged("Parameters: " + sizes);
 
         std::mutex mutex;
@@ -406,7 +406,7 @@ class ParamSweepExperiment : public Experiment {
                 lte.push_back(last.testLoss);
                 lmin.push_back(minLoss);
                 labels.push_back(jobs_[k].name + " · " +
-                                 withThousands(cnnParameterCount(jobs_[k].spec)) +
+                                 withCommas(cnnParameterCount(jobs_[k].spec)) +
                                  " parameters · train " + pct(last.trainAccuracy) + ", test " +
                                  pct(last.testAccuracy) + " · click for its epochs");
             }
@@ -468,12 +468,12 @@ class ParamSweepExperiment : public Experiment {
             const auto& a = results[finished.front()].epochs.back();
             const auto& b = results[finished.back()].epochs.back();
             headline += ": " + jobs_[finished.front()].name + " (" +
-                        withThousands(cnnParameterCount(jobs_[finished.front()].spec)) + ") test " +
+                        withCommas(cnnParameterCount(jobs_[finished.front()].spec)) + ") test " +
                         pct(a.testAccuracy) + ", train " + pct(a.trainAccuracy);
             if (finished.size() > 1)
                 headline += " → " + jobs_[finished.back()].name + " (" +
-                            withThousands(cnnParameterCount(jobs_[finished.back()].spec)) +
-                            ") test " + pct(b.testAccuracy) + ", train " + pct(b.trainAccuracy);
+                            withCommas(cnnParameterCount(jobs_[finished.back()].spec)) + ") test " +
+                            pct(b.testAccuracy) + ", train " + pct(b.trainAccuracy);
         }
         out["seconds"] =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -505,13 +505,7 @@ ExperimentKind cnnTrainKind() {
     };
     k.check = [](const json& c) {
         auto p = commonCheck(c);
-        std::vector<int> seen;
-        for (const auto& m : c.at("models")) {
-            const int v = m.get<int>();
-            if (std::find(seen.begin(), seen.end(), v) != seen.end())
-                p.push_back("'models': Model " + std::to_string(v) + " is listed twice");
-            seen.push_back(v);
-        }
+        for (auto& m : listedTwice(c, "models", "Model ")) p.push_back(std::move(m));
         return p;
     };
     k.datasets = datasetsOf;
@@ -559,13 +553,7 @@ ExperimentKind paramSweepKind() {
     };
     k.check = [](const json& c) {
         auto p = commonCheck(c);
-        std::vector<int> seen;
-        for (const auto& m : c.at("nets")) {
-            const int v = m.get<int>();
-            if (std::find(seen.begin(), seen.end(), v) != seen.end())
-                p.push_back("'nets': Net_" + std::to_string(v) + " is listed twice");
-            seen.push_back(v);
-        }
+        for (auto& m : listedTwice(c, "nets", "Net_")) p.push_back(std::move(m));
         return p;
     };
     k.datasets = datasetsOf;

@@ -1,5 +1,7 @@
 #include "parallel_runs.h"
 
+#include <ATen/Parallel.h>
+
 #include <algorithm>
 #include <atomic>
 #include <exception>
@@ -33,8 +35,15 @@ void runJobs(int count, int workers, RunControl& control, const std::function<vo
             }
         }
     };
+    // OpenMP's thread count is per thread: pool threads take the caller's, or oneDNN would
+    // start one thread per core in every job.
+    const int intraOp = at::get_num_threads();
     std::vector<std::thread> pool;
-    for (int w = 1; w < workers; ++w) pool.emplace_back(worker);
+    for (int w = 1; w < workers; ++w)
+        pool.emplace_back([&, intraOp] {
+            at::set_num_threads(intraOp);
+            worker();
+        });
     worker();
     for (auto& t : pool) t.join();
     if (firstError) std::rethrow_exception(firstError);

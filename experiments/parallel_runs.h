@@ -12,10 +12,10 @@ namespace trainlab {
 /// intra-op threads each job may use; 1 when `parallel` is false.
 int workerCount(int jobs, bool parallel, int threadsPerJob);
 
-/// Runs job(0) … job(count−1) on `workers` threads (the calling thread is one of them). A job
-/// that throws sets control.cancel, so the others stop at their next step, and its exception
-/// is rethrown here after every thread has finished. Jobs not yet started when cancel is set
-/// are skipped.
+/// Runs job(0) … job(count−1) on `workers` threads (the calling thread is one of them), each
+/// with the calling thread's intra-op thread count (torch::set_num_threads). A job that throws sets
+/// control.cancel, so the others stop at their next step, and its exception is rethrown here after
+/// every thread has finished. Jobs not yet started when cancel is set are skipped.
 void runJobs(int count, int workers, RunControl& control, const std::function<void(int)>& job);
 
 }  // namespace trainlab

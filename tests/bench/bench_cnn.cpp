@@ -18,8 +18,8 @@
 // --steps N times N training steps and extrapolates to the epoch's 600 (reported as such);
 // without it the whole epoch is timed, unless a configuration passes --max-seconds (default
 // 40, 0: no cap; it then stops there and extrapolates, marked with '*'), so that a default
-// run stays within a few minutes even when the cores are busy. GFLOP/s of training count 3 x the forward MACs x 2
-// FLOPs per image (forward, input gradient and weight gradient of every layer).
+// run stays within a few minutes even when the cores are busy. GFLOP/s of training count 3 x the
+// forward MACs x 2 FLOPs per image (forward, input gradient and weight gradient of every layer).
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -33,66 +33,35 @@
 #include <thread>
 #include <vector>
 
+#include "bench_cnn_common.h"
 #include "cnn.h"
 #include "data/dataset_catalog.h"
 #include "image_tensors.h"
 #include "image_trainer.h"
-#include "mlp_fast.h"  // setBlasThreads
 
 #ifndef TRAINLAB_SOURCE_DIR
 #define TRAINLAB_SOURCE_DIR "."
 #endif
 
 using namespace trainlab;
-using Clock = std::chrono::steady_clock;
+using namespace bench;
 
 namespace {
-
-double since(Clock::time_point t) {
-    return std::chrono::duration<double>(Clock::now() - t).count();
-}
-
-/// OpenBLAS threads during training (--blas-threads; 0: as many as the torch threads). One by
-/// default, as in the other benchmarks: the FC layers are tiny, and OpenBLAS's own thread
-/// pool would otherwise compete with OpenMP's workers for the two cores.
-int gBlasThreads = 1;
-
-int blasThreadsFor(int t) { return gBlasThreads > 0 ? gBlasThreads : t; }
-
-void setThreads(int t, int blas) {
-    torch::set_num_threads(t);  // ATen / oneDNN (OpenMP): convolutions, pooling, BatchNorm
-    setBlasThreads(blas);       // OpenBLAS, which set_num_threads does not reach: FCs, mm
-}
-
-/// Best-of-5 GFLOP/s of a 2048x2048 float32 torch::mm (2n^3 FLOPs) with `threads` threads.
-double matmulPeak(int threads) {
-    setThreads(threads, threads);
-    const std::int64_t n = 2048;
-    auto a = torch::randn({n, n}), b = torch::randn({n, n}), c = torch::empty({n, n});
-    torch::mm_out(c, a, b);  // warm-up
-    double best = 1e30;
-    for (int r = 0; r < 5; ++r) {
-        const auto t = Clock::now();
-        torch::mm_out(c, a, b);
-        best = std::min(best, since(t));
-    }
-    return 2.0 * static_cast<double>(n * n * n) / best / 1e9;
-}
 
 struct EpochTiming {
     std::string layout;
     int threads = 0;
     std::int64_t stepsTimed = 0, stepsPerEpoch = 0;
-    double timed = 0;        ///< seconds of the timed steps
+    double timed = 0;         ///< seconds of the timed steps
     double epochSeconds = 0;  ///< the whole epoch (extrapolated when stepsTimed < stepsPerEpoch)
-    double evalSeconds = 0;  ///< evaluateClassifier on the test set
+    double evalSeconds = 0;   ///< evaluateClassifier on the test set
     double lastLoss = NAN, testAccuracy = NAN;
 };
 
 /// The training step of trainImageClassifier, verbatim: zero_grad, forward, cross-entropy,
 /// backward, loss.item(), step, the running accuracy count.
-EpochTiming timeEpoch(const ImageDataset& data, bool channelsLast, int threads,
-                      std::int64_t steps, std::int64_t warmup, double maxSeconds) {
+EpochTiming timeEpoch(const ImageDataset& data, bool channelsLast, int threads, std::int64_t steps,
+                      std::int64_t warmup, double maxSeconds) {
     setThreads(threads, blasThreadsFor(threads));
     const CnnSpec spec = cnnModel(1, 1, 28, 28);
     Cnn model(spec, 1);
@@ -169,27 +138,6 @@ std::map<int, std::pair<double, double>> runReference(const std::string& folder,
 }
 
 /// The 1-minute load average (other processes share the 2 cores: 2-thread figures suffer).
-std::string loadAverage() {
-    FILE* f = std::fopen("/proc/loadavg", "r");
-    if (!f) return "?";
-    char buf[64] = {0};
-    const bool ok = std::fscanf(f, "%63s", buf) == 1;
-    std::fclose(f);
-    return ok ? buf : "?";
-}
-
-std::vector<int> parseThreads(const std::string& s) {
-    std::vector<int> out;
-    size_t start = 0;
-    while (start < s.size()) {
-        const size_t comma = s.find(',', start);
-        const int t = std::atoi(s.substr(start, comma - start).c_str());
-        if (t >= 1) out.push_back(t);
-        if (comma == std::string::npos) break;
-        start = comma + 1;
-    }
-    return out;
-}
 
 }  // namespace
 
@@ -223,7 +171,7 @@ int main(int argc, char** argv) {
             return 2;
         }
     }
-    const std::vector<int> threads = parseThreads(threadList);
+    const std::vector<int> threads = parseList(threadList);
     std::vector<bool> layouts;
     if (layout == "cl" || layout == "both") layouts.push_back(true);
     if (layout == "nchw" || layout == "both") layouts.push_back(false);
@@ -232,25 +180,22 @@ int main(int argc, char** argv) {
         return 2;
     }
 
-    const auto loc = locateDataset("fashion-mnist", datasetSearchRoots());
-    const DatasetSpec* dspec = findDatasetSpec("fashion-mnist");
-    if (!loc || !dspec) {
-        std::fprintf(stderr,
-                     "bench_cnn: Fashion-MNIST not found (apt-get install dataset-fashion-mnist)\n");
-        return 1;
-    }
-    const ImageDataset data = makeImageDataset(loadRawDataset(*loc), *dspec, {});
+    const auto fashion = loadFashion("bench_cnn");
+    if (!fashion) return 1;
+    const ImageDataset& data = fashion->data;
     const CnnSpec spec = cnnModel(1, 1, 28, 28);
     const double macs = cnnForwardMacs(spec);
     std::printf(
         "bench_cnn: Model 1 (%lld parameters, %.3f M forward MACs per image) on Fashion-MNIST "
         "from %s\n  %lld train / %lld test images, batch 100, shuffled, Adam 1e-3, "
         "cross-entropy; libtorch %d.%d.%d, %d hardware threads\n",
-        static_cast<long long>(cnnParameterCount(spec)), macs / 1e6, loc->path.c_str(),
+        static_cast<long long>(cnnParameterCount(spec)), macs / 1e6, fashion->path.c_str(),
         static_cast<long long>(data.train.size()), static_cast<long long>(data.test.size()),
-        TORCH_VERSION_MAJOR, TORCH_VERSION_MINOR, TORCH_VERSION_PATCH, static_cast<int>(std::thread::hardware_concurrency()));
-    std::printf("  training FLOPs = 3 x forward MACs x 2 per image (forward + input gradient + "
-                "weight gradient)\n");
+        TORCH_VERSION_MAJOR, TORCH_VERSION_MINOR, TORCH_VERSION_PATCH,
+        static_cast<int>(std::thread::hardware_concurrency()));
+    std::printf(
+        "  training FLOPs = 3 x forward MACs x 2 per image (forward + input gradient + "
+        "weight gradient)\n");
     const char* waitPolicy = std::getenv("OMP_WAIT_POLICY");
     std::printf("  OpenBLAS threads during training: %s; OMP_WAIT_POLICY=%s; load average %s\n\n",
                 gBlasThreads > 0 ? std::to_string(gBlasThreads).c_str() : "as --threads",
@@ -259,9 +204,10 @@ int main(int argc, char** argv) {
     std::map<int, double> peak;
     for (int t : threads) peak[t] = matmulPeak(t);
     for (int t : threads)
-        std::printf("matrix-product peak (torch::mm 2048x2048 float32, best of 5), %d thread%s: "
-                    "%7.1f GFLOP/s\n",
-                    t, t > 1 ? "s" : "", peak[t]);
+        std::printf(
+            "matrix-product peak (torch::mm 2048x2048 float32, best of 5), %d thread%s: "
+            "%7.1f GFLOP/s\n",
+            t, t > 1 ? "s" : "", peak[t]);
     std::printf("\n");
 
     std::vector<EpochTiming> rows;
@@ -269,15 +215,17 @@ int main(int argc, char** argv) {
         for (int t : threads) {
             rows.push_back(timeEpoch(data, cl, t, steps, warmup, maxSeconds));
             const auto& r = rows.back();
-            std::printf("  done: %-13s %d thread(s): %lld steps in %.2f s, last loss %.3f, test "
-                        "accuracy %.4f\n",
-                        r.layout.c_str(), r.threads, static_cast<long long>(r.stepsTimed), r.timed,
-                        r.lastLoss, r.testAccuracy);
+            std::printf(
+                "  done: %-13s %d thread(s): %lld steps in %.2f s, last loss %.3f, test "
+                "accuracy %.4f\n",
+                r.layout.c_str(), r.threads, static_cast<long long>(r.stepsTimed), r.timed,
+                r.lastLoss, r.testAccuracy);
             std::fflush(stdout);
         }
-    std::printf("\nepoch_s: the whole epoch of %lld steps, timed over `steps`; a '*' marks an "
-                "EXTRAPOLATED epoch (fewer steps timed)\n",
-                static_cast<long long>(rows.front().stepsPerEpoch));
+    std::printf(
+        "\nepoch_s: the whole epoch of %lld steps, timed over `steps`; a '*' marks an "
+        "EXTRAPOLATED epoch (fewer steps timed)\n",
+        static_cast<long long>(rows.front().stepsPerEpoch));
     std::printf("%-13s %3s | %5s %9s %8s %9s %9s %7s | %7s %9s\n", "layout", "thr", "steps",
                 "epoch_s", "ms/step", "images/s", "GFLOP/s", "%peak", "eval_s", "eval GF/s");
     for (const auto& r : rows) {
@@ -294,16 +242,18 @@ int main(int argc, char** argv) {
     }
 
     if (withReference) {
-        std::printf("\nPython reference (tests/bench/reference_cnn_epoch.py, run after the above):\n");
+        std::printf(
+            "\nPython reference (tests/bench/reference_cnn_epoch.py, run after the above):\n");
         std::fflush(stdout);
-        const auto ref = runReference(loc->path.string(), threadList, steps, warmup, maxSeconds);
+        const auto ref = runReference(fashion->path, threadList, steps, warmup, maxSeconds);
         for (const auto& r : rows) {
             const auto f = ref.find(r.threads);
             if (f == ref.end()) continue;
-            std::printf("%-13s %d thread(s): trainlab %7.2f s/epoch, PyTorch %7.2f s/epoch: "
-                        "speed-up %.2fx (test evaluation %.3f s vs %.3f s)\n",
-                        r.layout.c_str(), r.threads, r.epochSeconds, f->second.first,
-                        f->second.first / r.epochSeconds, r.evalSeconds, f->second.second);
+            std::printf(
+                "%-13s %d thread(s): trainlab %7.2f s/epoch, PyTorch %7.2f s/epoch: "
+                "speed-up %.2fx (test evaluation %.3f s vs %.3f s)\n",
+                r.layout.c_str(), r.threads, r.epochSeconds, f->second.first,
+                f->second.first / r.epochSeconds, r.evalSeconds, f->second.second);
         }
     }
     return 0;

@@ -8,9 +8,10 @@
 //      (1e-3, batch 100; nothing is saved): meanSensitivity(model, test, mean, std, 1000, B)
 //      for B in --batches, with each --threads count, best of --repeats rounds after a
 //      warm-up round; the configurations run interleaved (round 1 of all of them, then round
-//      2, ...), so that a changing load on shared cores hits all alike. Before the timings, the per-image norms of the first 10 images are checked
-//      against a naive computation (each image alone, one autograd::grad per class of
-//      softmax[k] with respect to that image): "check ok" within 1e-4 relative.
+//      2, ...), so that a changing load on shared cores hits all alike. Before the timings, the
+//      per-image norms of the first 10 images are checked against a naive computation (each image
+//      alone, one autograd::grad per class of softmax[k] with respect to that image): "check ok"
+//      within 1e-4 relative.
 //  (b) One α point of the interpolation between two solutions over the whole train (60,000)
 //      and test (10,000) sets: interpolateStates(trained, fresh, 0.5) + loadState +
 //      evaluateClassifier on train and test (batches of 500), with the BatchNorm statistics
@@ -55,72 +56,22 @@
 #include <thread>
 #include <vector>
 
+#include "bench_cnn_common.h"
 #include "cnn.h"
 #include "core/run_control.h"
 #include "data/dataset_catalog.h"
 #include "flatness.h"
 #include "image_tensors.h"
 #include "image_trainer.h"
-#include "mlp_fast.h"  // setBlasThreads
 
 #ifndef TRAINLAB_SOURCE_DIR
 #define TRAINLAB_SOURCE_DIR "."
 #endif
 
 using namespace trainlab;
-using Clock = std::chrono::steady_clock;
+using namespace bench;
 
 namespace {
-
-double since(Clock::time_point t) {
-    return std::chrono::duration<double>(Clock::now() - t).count();
-}
-
-int gBlasThreads = 1;
-
-int blasThreadsFor(int t) { return gBlasThreads > 0 ? gBlasThreads : t; }
-
-void setThreads(int t, int blas) {
-    torch::set_num_threads(t);  // ATen / oneDNN (OpenMP): convolutions, pooling, BatchNorm
-    setBlasThreads(blas);       // OpenBLAS, which set_num_threads does not reach: FCs, mm
-}
-
-/// Best-of-5 GFLOP/s of a 2048x2048 float32 torch::mm (2n^3 FLOPs) with `threads` threads.
-double matmulPeak(int threads) {
-    setThreads(threads, threads);
-    const std::int64_t n = 2048;
-    auto a = torch::randn({n, n}), b = torch::randn({n, n}), c = torch::empty({n, n});
-    torch::mm_out(c, a, b);  // warm-up
-    double best = 1e30;
-    for (int r = 0; r < 5; ++r) {
-        const auto t = Clock::now();
-        torch::mm_out(c, a, b);
-        best = std::min(best, since(t));
-    }
-    return 2.0 * static_cast<double>(n * n * n) / best / 1e9;
-}
-
-std::string loadAverage() {
-    FILE* f = std::fopen("/proc/loadavg", "r");
-    if (!f) return "?";
-    char buf[64] = {0};
-    const bool ok = std::fscanf(f, "%63s", buf) == 1;
-    std::fclose(f);
-    return ok ? buf : "?";
-}
-
-std::vector<int> parseList(const std::string& s) {
-    std::vector<int> out;
-    size_t start = 0;
-    while (start < s.size()) {
-        const size_t comma = s.find(',', start);
-        const int t = std::atoi(s.substr(start, comma - start).c_str());
-        if (t >= 1) out.push_back(t);
-        if (comma == std::string::npos) break;
-        start = comma + 1;
-    }
-    return out;
-}
 
 ImageTensors firstImages(const ImageTensors& data, std::int64_t start, std::int64_t n) {
     ImageTensors s = data;
@@ -277,14 +228,14 @@ torch::Tensor jacobianNormsManual(CnnImpl& model, const torch::Tensor& xIn, bool
         for (size_t ii = blocks.size(); ii-- > 0;) {
             const Block& blk = blocks[ii];
             if (ii == 0 && nchwFirst) g = g.contiguous();
-            g = at::max_pool2d_with_indices_backward(g * blk.m, blk.convOut, {2, 2}, {2, 2},
-                                                     {0, 0}, {1, 1}, false, blk.idx);
+            g = at::max_pool2d_with_indices_backward(g * blk.m, blk.convOut, {2, 2}, {2, 2}, {0, 0},
+                                                     {1, 1}, false, blk.idx);
             if (ii == 0 && nchwFirst)
                 g = torch::conv_transpose2d(g, blk.weight, {}, 1, 1);
             else
                 g = std::get<0>(at::convolution_backward(g, blk.input, blk.weight, c10::nullopt,
-                                                         {1, 1}, {1, 1}, {1, 1}, false, {0, 0},
-                                                         1, {true, false, false}));
+                                                         {1, 1}, {1, 1}, {1, 1}, false, {0, 0}, 1,
+                                                         {true, false, false}));
         }
         const auto gd = g.reshape({n, -1}).to(torch::kDouble);
         sq += gd.pow(2).sum(1);
@@ -366,10 +317,10 @@ void profileSensitivity(Run&& run, std::int64_t count, std::int64_t batch, const
               [](const auto& a, const auto& b) { return a.second.selfUs > b.second.selfUs; });
     double total = 0;
     for (const auto& r : rows) total += r.second.selfUs;
-    std::printf("\nprofile, %s, B = %lld, %lld images: %.3f s wall (profiled), %.3f s of operator "
-                "self time; operators by self time (first input's shape):\n",
-                label, static_cast<long long>(batch), static_cast<long long>(count), wall,
-                total / 1e6);
+    std::printf(
+        "\nprofile, %s, B = %lld, %lld images: %.3f s wall (profiled), %.3f s of operator "
+        "self time; operators by self time (first input's shape):\n",
+        label, static_cast<long long>(batch), static_cast<long long>(count), wall, total / 1e6);
     for (size_t i = 0; i < rows.size() && i < 22; ++i)
         std::printf("  %8.1f ms %5.1f%% %6lld calls  %s\n", rows[i].second.selfUs / 1e3,
                     100.0 * rows[i].second.selfUs / std::max(1.0, total),
@@ -393,14 +344,13 @@ struct RefAlpha {
 };
 
 void runReference(const std::string& folder, const std::string& threads, std::int64_t count,
-                  int repeats, std::int64_t trainSteps, double maxSeconds,
-                  std::vector<RefRow>& jac, std::vector<RefAlpha>& alpha) {
-    std::string cmd = "/usr/bin/python3 " TRAINLAB_SOURCE_DIR
-                      "/tests/bench/reference_sensitivity.py '" +
-                      folder + "' --threads " + threads + " --count " + std::to_string(count) +
-                      " --repeats " + std::to_string(repeats) + " --train-steps " +
-                      std::to_string(trainSteps) + " --max-seconds " + std::to_string(maxSeconds) +
-                      " 2>&1";
+                  int repeats, std::int64_t trainSteps, double maxSeconds, std::vector<RefRow>& jac,
+                  std::vector<RefAlpha>& alpha) {
+    std::string cmd =
+        "/usr/bin/python3 " TRAINLAB_SOURCE_DIR "/tests/bench/reference_sensitivity.py '" + folder +
+        "' --threads " + threads + " --count " + std::to_string(count) + " --repeats " +
+        std::to_string(repeats) + " --train-steps " + std::to_string(trainSteps) +
+        " --max-seconds " + std::to_string(maxSeconds) + " 2>&1";
     FILE* p = ::popen(cmd.c_str(), "r");
     if (!p) return;
     char line[1024];
@@ -410,8 +360,9 @@ void runReference(const std::string& folder, const std::string& threads, std::in
         char method[64] = {0}, ext[8] = {0}, bn[32] = {0};
         RefRow r;
         long long b = 0;
-        if (std::sscanf(line, "jacobian %63s threads %d batch %lld seconds %lf mean_norm %lf "
-                              "extrapolated %7s",
+        if (std::sscanf(line,
+                        "jacobian %63s threads %d batch %lld seconds %lf mean_norm %lf "
+                        "extrapolated %7s",
                         method, &r.threads, &b, &r.seconds, &r.meanNorm, ext) == 6) {
             r.method = method;
             r.batch = b;
@@ -420,8 +371,8 @@ void runReference(const std::string& folder, const std::string& threads, std::in
             continue;
         }
         RefAlpha a;
-        if (std::sscanf(line, "alpha threads %d bn %31s seconds %lf", &a.threads, bn,
-                        &a.seconds) == 3) {
+        if (std::sscanf(line, "alpha threads %d bn %31s seconds %lf", &a.threads, bn, &a.seconds) ==
+            3) {
             a.bn = bn;
             alpha.push_back(a);
         }
@@ -494,14 +445,9 @@ int main(int argc, char** argv) {
         return 2;
     }
 
-    const auto loc = locateDataset("fashion-mnist", datasetSearchRoots());
-    const DatasetSpec* dspec = findDatasetSpec("fashion-mnist");
-    if (!loc || !dspec) {
-        std::fprintf(stderr, "bench_flatness: Fashion-MNIST not found (apt-get install "
-                             "dataset-fashion-mnist)\n");
-        return 1;
-    }
-    const ImageDataset data = makeImageDataset(loadRawDataset(*loc), *dspec, {});
+    const auto fashion = loadFashion("bench_flatness");
+    if (!fashion) return 1;
+    const ImageDataset& data = fashion->data;
     count = std::min(count, data.test.size());
     const CnnSpec spec = cnnModel(1, 1, 28, 28);
     const double macs = cnnForwardMacs(spec);
@@ -510,7 +456,7 @@ int main(int argc, char** argv) {
         "bench_flatness: Model 1 (%lld parameters, %.3f M forward MACs per image) on "
         "Fashion-MNIST from %s\n  %lld train / %lld test images; libtorch %d.%d.%d, %d hardware "
         "threads\n  OpenBLAS threads: %s; OMP_WAIT_POLICY=%s; load average %s\n",
-        static_cast<long long>(cnnParameterCount(spec)), macs / 1e6, loc->path.c_str(),
+        static_cast<long long>(cnnParameterCount(spec)), macs / 1e6, fashion->path.c_str(),
         static_cast<long long>(data.train.size()), static_cast<long long>(data.test.size()),
         TORCH_VERSION_MAJOR, TORCH_VERSION_MINOR, TORCH_VERSION_PATCH,
         static_cast<int>(std::thread::hardware_concurrency()),
@@ -520,9 +466,10 @@ int main(int argc, char** argv) {
     std::map<int, double> peak;
     for (int t : threads) peak[t] = matmulPeak(t);
     for (int t : threads)
-        std::printf("matrix-product peak (torch::mm 2048x2048 float32, best of 5), %d thread%s: "
-                    "%7.1f GFLOP/s\n",
-                    t, t > 1 ? "s" : "", peak[t]);
+        std::printf(
+            "matrix-product peak (torch::mm 2048x2048 float32, best of 5), %d thread%s: "
+            "%7.1f GFLOP/s\n",
+            t, t > 1 ? "s" : "", peak[t]);
 
     // Model 1, trained briefly so that the norms mean something (1 thread: the busy cores).
     setThreads(1, 1);
@@ -540,10 +487,11 @@ int main(int argc, char** argv) {
         const auto t = Clock::now();
         if (trainSteps > 0) {
             const ImageTrainResult r = trainImageClassifier(*model, data, o, control);
-            std::printf("\ntrained Model 1 (channels-last) for %lld Adam steps in %.2f s: test "
-                        "accuracy %.4f\n",
-                        static_cast<long long>(r.steps), since(t),
-                        r.epochs.empty() ? NAN : r.epochs.back().testAccuracy);
+            std::printf(
+                "\ntrained Model 1 (channels-last) for %lld Adam steps in %.2f s: test "
+                "accuracy %.4f\n",
+                static_cast<long long>(r.steps), since(t),
+                r.epochs.empty() ? NAN : r.epochs.back().testAccuracy);
         }
     }
     model->eval();
@@ -563,13 +511,15 @@ int main(int argc, char** argv) {
         const double meanRel = std::abs(meanTen - naive.mean().item<double>()) /
                                std::max(1e-30, std::abs(naive.mean().item<double>()));
         checkOk = maxRel <= 1e-4 && meanRel <= 1e-4;
-        std::printf("\nvalue check, first 10 test images: softmaxJacobianNorms vs naive (each image "
-                    "alone, one grad per class)\n  norms:");
+        std::printf(
+            "\nvalue check, first 10 test images: softmaxJacobianNorms vs naive (each image "
+            "alone, one grad per class)\n  norms:");
         for (std::int64_t i = 0; i < naive.size(0); ++i)
             std::printf(" %.5g", naive[i].item<double>());
-        std::printf("\n  max relative difference %.2e, meanSensitivity(10) vs naive mean %.2e: "
-                    "%s\n",
-                    maxRel, meanRel, checkOk ? "check ok" : "CHECK FAILED");
+        std::printf(
+            "\n  max relative difference %.2e, meanSensitivity(10) vs naive mean %.2e: "
+            "%s\n",
+            maxRel, meanRel, checkOk ? "check ok" : "CHECK FAILED");
     }
     if (investigate) {
         // The prototypes on the first 100 test images, against softmaxJacobianNorms of the same
@@ -585,15 +535,17 @@ int main(int argc, char** argv) {
         const auto rel = [&](const torch::Tensor& v) {
             return ((v - ref).abs() / ref.abs().clamp_min(1e-30)).max().item<double>();
         };
-        std::printf("  max relative difference to float64 on 100 images: softmaxJacobianNorms "
-                    "%.2e, K-1 passes %.2e",
-                    rel(softmaxJacobianNorms(*model, x)), rel(jacobianNormsKMinus1(*model, x)));
+        std::printf(
+            "  max relative difference to float64 on 100 images: softmaxJacobianNorms "
+            "%.2e, K-1 passes %.2e",
+            rel(softmaxJacobianNorms(*model, x)), rel(jacobianNormsKMinus1(*model, x)));
         if (manualApplies(spec))
-            std::printf(", manual VJP %.2e (channels-last), %.2e (first block NCHW), %.2e (and "
-                        "K-1)",
-                        rel(jacobianNormsManual(*model, x, false)),
-                        rel(jacobianNormsManual(*model, x, true)),
-                        rel(jacobianNormsManual(*model, x, true, true)));
+            std::printf(
+                ", manual VJP %.2e (channels-last), %.2e (first block NCHW), %.2e (and "
+                "K-1)",
+                rel(jacobianNormsManual(*model, x, false)),
+                rel(jacobianNormsManual(*model, x, true)),
+                rel(jacobianNormsManual(*model, x, true, true)));
         std::printf("\n");
     }
     std::fflush(stdout);
@@ -606,9 +558,10 @@ int main(int argc, char** argv) {
                                         return meanSensitivity(*model, data.test, data.mean,
                                                                data.std, count, b);
                                     }});
-    std::printf("\n(a) meanSensitivity over the first %lld test images: best of %d interleaved "
-                "rounds after a warm-up round\n",
-                static_cast<long long>(count), repeats);
+    std::printf(
+        "\n(a) meanSensitivity over the first %lld test images: best of %d interleaved "
+        "rounds after a warm-up round\n",
+        static_cast<long long>(count), repeats);
     runInterleaved(sensVariants, repeats);
     std::vector<SensRow> sens;
     for (const auto& v : sensVariants) sens.push_back({v.threads, v.batch, v.best, v.value});
@@ -631,7 +584,8 @@ int main(int argc, char** argv) {
         std::vector<Variant> vs;
         for (int t : threads) {
             vs.push_back({"meanSensitivity (channels-last)", t, b, [&, b] {
-                              return meanSensitivity(*model, data.test, data.mean, data.std, count, b);
+                              return meanSensitivity(*model, data.test, data.mean, data.std, count,
+                                                     b);
                           }});
             vs.push_back({"forward only, no graph", t, b, [&, b] {
                               torch::NoGradGuard ng;
@@ -674,11 +628,12 @@ int main(int argc, char** argv) {
                               model->useChannelsLast(true);
                               return m;
                           }});
-            vs.push_back({"prototype: K-1 backward passes", t, b, [&, b] {
-                              return meanWith(
-                                  [&](const torch::Tensor& x) { return jacobianNormsKMinus1(*model, x); },
-                                  data.test, data.mean, data.std, count, b);
-                          }});
+            vs.push_back(
+                {"prototype: K-1 backward passes", t, b, [&, b] {
+                     return meanWith(
+                         [&](const torch::Tensor& x) { return jacobianNormsKMinus1(*model, x); },
+                         data.test, data.mean, data.std, count, b);
+                 }});
             if (manualApplies(spec))
                 for (int variant = 0; variant < 3; ++variant) {
                     const bool nchwFirst = variant > 0, kMinus1 = variant == 2;
@@ -698,24 +653,26 @@ int main(int argc, char** argv) {
         // Two workers of one thread each on the two halves of the images (the model is shared:
         // eval mode, gradients with respect to the inputs only).
         if (std::find(threads.begin(), threads.end(), 2) != threads.end() && count >= 2 * b)
-            vs.push_back({"2 workers x 1 thread (std::thread)", 1, b, [&, b] {
-                              const std::int64_t half = count / 2;
-                              double m1 = 0;
-                              std::thread w([&] {
-                                  torch::set_num_threads(1);
-                                  m1 = meanSensitivity(*model, firstImages(data.test, half, count - half),
+            vs.push_back(
+                {"2 workers x 1 thread (std::thread)", 1, b, [&, b] {
+                     const std::int64_t half = count / 2;
+                     double m1 = 0;
+                     std::thread w([&] {
+                         torch::set_num_threads(1);
+                         m1 = meanSensitivity(*model, firstImages(data.test, half, count - half),
+                                              data.mean, data.std, 0, b);
+                     });
+                     const double m0 = meanSensitivity(*model, firstImages(data.test, 0, half),
                                                        data.mean, data.std, 0, b);
-                              });
-                              const double m0 = meanSensitivity(*model, firstImages(data.test, 0, half),
-                                                                data.mean, data.std, 0, b);
-                              w.join();
-                              return (m0 * static_cast<double>(half) +
-                                      m1 * static_cast<double>(count - half)) /
-                                     static_cast<double>(count);
-                          }});
-        std::printf("\ninvestigation at B = %lld, %lld images: best of %d interleaved rounds "
-                    "after a warm-up round\n",
-                    static_cast<long long>(b), static_cast<long long>(count), repeats);
+                     w.join();
+                     return (m0 * static_cast<double>(half) +
+                             m1 * static_cast<double>(count - half)) /
+                            static_cast<double>(count);
+                 }});
+        std::printf(
+            "\ninvestigation at B = %lld, %lld images: best of %d interleaved rounds "
+            "after a warm-up round\n",
+            static_cast<long long>(b), static_cast<long long>(count), repeats);
         runInterleaved(vs, repeats);
         std::map<int, double> base;
         for (const auto& v : vs)
@@ -725,11 +682,11 @@ int main(int argc, char** argv) {
         for (const auto& v : vs) {
             const double ref = base.count(v.threads) ? base[v.threads] : base.begin()->second;
             std::printf("%-38s %3d | %8.3f %7.2fx | %s\n", v.name.c_str(), v.threads, v.best,
-                        ref / v.best,
-                        std::isnan(v.value) ? "-" : std::to_string(v.value).c_str());
+                        ref / v.best, std::isnan(v.value) ? "-" : std::to_string(v.value).c_str());
         }
-        std::printf("(speed-up: against meanSensitivity with the same thread count; the 2-worker "
-                    "row against 1 thread)\n");
+        std::printf(
+            "(speed-up: against meanSensitivity with the same thread count; the 2-worker "
+            "row against 1 thread)\n");
         std::fflush(stdout);
         if (profile) {
             setThreads(1, 1);
@@ -744,7 +701,9 @@ int main(int argc, char** argv) {
                 profileSensitivity(
                     [&](std::int64_t c) {
                         meanWith(
-                            [&](const torch::Tensor& x) { return jacobianNormsManual(*model, x, true); },
+                            [&](const torch::Tensor& x) {
+                                return jacobianNormsManual(*model, x, true);
+                            },
                             data.test, data.mean, data.std, c, b);
                     },
                     count, b, "prototype manual VJP, first block NCHW, 1 thread");
@@ -760,10 +719,11 @@ int main(int argc, char** argv) {
         const ModelState bState = captureState(*fresh);
         Cnn work(spec, 3);
         work->useChannelsLast(true);
-        std::printf("\n(b) one alpha point (alpha = 0.5 between the trained model and a fresh "
-                    "one) over %lld train + %lld test images, batches of 500, best of %d\n",
-                    static_cast<long long>(data.train.size()),
-                    static_cast<long long>(data.test.size()), interpRepeats);
+        std::printf(
+            "\n(b) one alpha point (alpha = 0.5 between the trained model and a fresh "
+            "one) over %lld train + %lld test images, batches of 500, best of %d\n",
+            static_cast<long long>(data.train.size()), static_cast<long long>(data.test.size()),
+            interpRepeats);
         for (int t : threads) {
             setThreads(t, blasThreadsFor(t));
             evaluateClassifier(*work, firstImages(data.test, 0, 1000), data.mean, data.std, 500);
@@ -811,13 +771,14 @@ int main(int argc, char** argv) {
     }
 
     if (withReference) {
-        std::printf("\nPython reference (tests/bench/reference_sensitivity.py, run after the "
-                    "above):\n");
+        std::printf(
+            "\nPython reference (tests/bench/reference_sensitivity.py, run after the "
+            "above):\n");
         std::fflush(stdout);
         std::vector<RefRow> jac;
         std::vector<RefAlpha> alpha;
-        runReference(loc->path.string(), threadList, count, repeats, trainSteps, refMaxSeconds,
-                     jac, alpha);
+        runReference(fashion->path, threadList, count, repeats, trainSteps, refMaxSeconds, jac,
+                     alpha);
         std::printf("\nratios (trainlab / PyTorch; below 0.5 = more than twice as fast):\n");
         for (int t : threads) {
             const SensRow* at100 = nullptr;
@@ -831,23 +792,26 @@ int main(int argc, char** argv) {
             for (const auto& j : jac) {
                 if (j.threads != t) continue;
                 const SensRow* mine = at100 ? at100 : best;
-                std::printf("  %d thread(s), Jacobian: trainlab B=%lld %.3f s vs PyTorch %-9s "
-                            "B=%lld %.3f s%s: %.4f (best trainlab B=%lld: %.4f)\n",
-                            t, static_cast<long long>(mine->batch), mine->seconds,
-                            j.method.c_str(), static_cast<long long>(j.batch), j.seconds,
-                            j.extrapolated ? "*" : "", mine->seconds / j.seconds,
-                            static_cast<long long>(best->batch), best->seconds / j.seconds);
+                std::printf(
+                    "  %d thread(s), Jacobian: trainlab B=%lld %.3f s vs PyTorch %-9s "
+                    "B=%lld %.3f s%s: %.4f (best trainlab B=%lld: %.4f)\n",
+                    t, static_cast<long long>(mine->batch), mine->seconds, j.method.c_str(),
+                    static_cast<long long>(j.batch), j.seconds, j.extrapolated ? "*" : "",
+                    mine->seconds / j.seconds, static_cast<long long>(best->batch),
+                    best->seconds / j.seconds);
             }
-            std::printf("  %d thread(s), Jacobian: best trainlab %.3f s vs the issue's 2.1 s: "
-                        "%.3f\n",
-                        t, best->seconds, best->seconds / 2.1);
+            std::printf(
+                "  %d thread(s), Jacobian: best trainlab %.3f s vs the issue's 2.1 s: "
+                "%.3f\n",
+                t, best->seconds, best->seconds / 2.1);
             for (const auto& al : alpha) {
                 if (al.threads != t) continue;
                 for (const auto& r : alphaRows)
                     if (r.threads == t && r.reestimated == (al.bn == "reestimated"))
-                        std::printf("  %d thread(s), alpha point, BN %-12s: trainlab %.3f s vs "
-                                    "PyTorch %.3f s: %.3f\n",
-                                    t, al.bn.c_str(), r.total, al.seconds, r.total / al.seconds);
+                        std::printf(
+                            "  %d thread(s), alpha point, BN %-12s: trainlab %.3f s vs "
+                            "PyTorch %.3f s: %.3f\n",
+                            t, al.bn.c_str(), r.total, al.seconds, r.total / al.seconds);
             }
         }
         std::printf("  (* extrapolated from the batches timed within --ref-max-seconds)\n");
