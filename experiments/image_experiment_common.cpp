@@ -61,19 +61,18 @@ std::vector<std::string> commonCheck(const json& c) {
     std::int64_t n = spec->trainCount;
     const auto limit = c.at("train_limit").get<std::int64_t>();
     if (limit > 0) n = std::min(n, limit);
-    std::vector<std::int64_t> batches;
-    if (c.contains("batch_size")) batches.push_back(c.at("batch_size").get<std::int64_t>());
-    for (const char* key : {"batch_size_2", "batch_sizes"})
+    std::vector<std::pair<std::string, std::int64_t>> batches;  // (field, batch size)
+    for (const char* key : {"batch_size", "batch_size_2", "batch_sizes"})
         if (c.contains(key)) {
             if (c.at(key).is_array())
-                for (const auto& b : c.at(key)) batches.push_back(b.get<std::int64_t>());
+                for (const auto& b : c.at(key)) batches.emplace_back(key, b.get<std::int64_t>());
             else
-                batches.push_back(c.at(key).get<std::int64_t>());
+                batches.emplace_back(key, c.at(key).get<std::int64_t>());
         }
-    for (const std::int64_t batch : batches)
+    for (const auto& [key, batch] : batches)
         if (batch > n)
-            p.push_back("batch size " + std::to_string(batch) + " is larger than the " +
-                        std::to_string(n) + " training images");
+            p.push_back("'" + key + "': batch size " + withCommas(batch) +
+                        " is larger than the " + withCommas(n) + " training images");
     return p;
 }
 

@@ -1,0 +1,255 @@
+// Issue 7, faults in settings: every field of every built-in preset, given a bad value, is
+// refused with a message naming that field; absurd sizes are refused before anything is
+// allocated; a preset file whose every field is bad lists one problem per field.
+#include "mlp.h"  // torch before Qt
+
+#include <QtTest>
+#include <cmath>
+#include <limits>
+
+#include "core/errors.h"
+#include "core/param_spec.h"
+#include "experiment_runner.h"
+#include "preset.h"
+
+using namespace trainlab;
+using nlohmann::json;
+
+namespace {
+
+/// Values that `spec` must refuse, each with a short reason for the failure message.
+std::vector<std::pair<json, std::string>> badValues(const ParamSpec& s) {
+    std::vector<std::pair<json, std::string>> v;
+    const bool hasMin = std::isfinite(s.min) && s.min > -1e15;
+    const bool hasMax = std::isfinite(s.max) && s.max < 1e15;
+    switch (s.type) {
+        case ParamType::Int:
+            v.push_back({"12", "a number as text"});
+            v.push_back({1.5, "a fraction"});
+            v.push_back({nullptr, "null"});
+            if (hasMin) v.push_back({static_cast<long long>(s.min) - 1, "below the minimum"});
+            if (hasMax) v.push_back({static_cast<long long>(s.max) + 1, "above the maximum"});
+            v.push_back({json::array({1}), "a list"});
+            break;
+        case ParamType::Double:
+            v.push_back({"0.1", "a number as text"});
+            v.push_back({true, "a boolean"});
+            if (hasMin) v.push_back({s.min - std::max(1.0, std::abs(s.min)), "below the minimum"});
+            if (hasMax) v.push_back({s.max + std::max(1.0, std::abs(s.max)), "above the maximum"});
+            if (s.max < 1e300) v.push_back({1e300, "huge"});
+            break;
+        case ParamType::Bool:
+            v.push_back({"yes", "text"});
+            v.push_back({1, "a number"});
+            break;
+        case ParamType::Choice:
+            v.push_back({"no-such-choice", "an unknown choice"});
+            v.push_back({3, "a number"});
+            break;
+        case ParamType::IntList:
+            v.push_back({"1,2,3", "text"});
+            v.push_back({json::array({1.5}), "a fraction in the list"});
+            if (s.minItems >= 1) v.push_back({json::array(), "an empty list"});
+            v.push_back({json(std::vector<int>(static_cast<size_t>(s.maxItems) + 1,
+                                                static_cast<int>(std::max(s.min, 1.0)))),
+                         "too many entries"});
+            if (hasMin) v.push_back({json::array({static_cast<long long>(s.min) - 1}), "an entry below the minimum"});
+            if (hasMax) v.push_back({json::array({static_cast<long long>(s.max) + 1}), "an entry above the maximum"});
+            break;
+        case ParamType::String:
+            v.push_back({5, "a number"});
+            v.push_back({json::object(), "an object"});
+            break;
+    }
+    return v;
+}
+
+bool namesField(const std::vector<std::string>& problems, const std::string& key) {
+    for (const auto& p : problems)
+        if (p.find("'" + key + "'") != std::string::npos) return true;
+    return false;
+}
+
+std::string joined(const std::vector<std::string>& problems) {
+    std::string all;
+    for (const auto& p : problems) all += "  " + p + "\n";
+    return all;
+}
+
+/// validateExperimentConfig must answer with messages, never throw something else.
+std::vector<std::string> validate(const std::string& kind, const json& config, bool* threw) {
+    *threw = false;
+    try {
+        return validateExperimentConfig(kind, config);
+    } catch (const std::exception& e) {
+        *threw = true;
+        return {std::string("threw: ") + e.what()};
+    }
+}
+
+json presetFile(const Preset& p, const json& config) {
+    return {{"id", p.id},       {"title", p.title},       {"group", p.group},
+            {"kind", p.kind},   {"description", "x"},     {"config", config}};
+}
+
+}  // namespace
+
+class TstConfigFaults : public QObject {
+    Q_OBJECT
+  private slots:
+    void everyFieldOfEveryPresetRefusesBadValuesByName() {
+        int cases = 0;
+        for (const Preset& p : builtinPresets()) {
+            const ExperimentKind* kind = findExperimentKind(p.kind);
+            QVERIFY(kind);
+            const auto specs = kind->schema(p.config);
+            QVERIFY2(specs.size() >= 5, p.id.c_str());
+            for (const ParamSpec& s : specs) {
+                for (const auto& [value, why] : badValues(s)) {
+                    json c = p.config;
+                    c[keyToPointer(s.key)] = value;
+                    bool threw = false;
+                    const auto problems = validate(p.kind, c, &threw);
+                    const std::string where = p.id + ": '" + s.key + "' = " + value.dump() + " (" +
+                                              why + ")\n" + joined(problems);
+                    QVERIFY2(!threw, where.c_str());
+                    QVERIFY2(!problems.empty(), where.c_str());
+                    QVERIFY2(namesField(problems, s.key), where.c_str());
+                    ++cases;
+                }
+                // A missing field is named too.
+                json c = p.config;
+                const auto ptr = keyToPointer(s.key);
+                c[ptr.parent_pointer()].erase(ptr.back());
+                bool threw = false;
+                const auto problems = validate(p.kind, c, &threw);
+                const std::string where = p.id + ": '" + s.key + "' missing\n" + joined(problems);
+                QVERIFY2(!threw && namesField(problems, s.key), where.c_str());
+                ++cases;
+            }
+        }
+        qInfo("%d bad values refused by name across %zu presets", cases, builtinPresets().size());
+        QVERIFY(cases > 500);
+    }
+
+    void aPresetFileWithEveryFieldWrongListsEachOne() {
+        for (const Preset& p : builtinPresets()) {
+            const auto specs = findExperimentKind(p.kind)->schema(p.config);
+            json c = p.config;
+            // Wrong in type but keeping the shape (lists stay lists), so the schema is the same.
+            for (const ParamSpec& s : specs) {
+                json bad;
+                switch (s.type) {
+                    case ParamType::IntList: bad = json::array({"x"}); break;
+                    case ParamType::String: bad = 7; break;
+                    default: bad = "x"; break;
+                }
+                c[keyToPointer(s.key)] = bad;
+            }
+            const std::string source = p.id + "-broken.json";
+            try {
+                parsePreset(presetFile(p, c).dump(), source);
+                QFAIL(("expected ConfigError for " + source).c_str());
+            } catch (const ConfigError& e) {
+                const auto& problems = e.problems();
+                for (const auto& m : problems) QVERIFY2(m.rfind(source + ": ", 0) == 0, m.c_str());
+                for (const ParamSpec& s : specs)
+                    QVERIFY2(namesField(problems, s.key), (source + " " + s.key).c_str());
+                QCOMPARE(problems.size(), specs.size());
+            } catch (const std::exception& e) {
+                QFAIL((source + " threw " + e.what()).c_str());
+            }
+        }
+    }
+
+    void absurdSizesAreRefusedBeforeAnythingIsAllocated() {
+        struct Case {
+            const char* preset;
+            const char* key;
+            json value;
+            const char* expect;  // text the message must contain
+        };
+        const std::vector<Case> cases = {
+            {"1-1-sinc", "max_steps", 1000000000, "'max_steps'"},            // a billion steps
+            {"1-1-sinc", "models.0.widths", json::array({1, 0, 1}), "'models.0.widths'"},
+            {"1-1-sinc", "train_grid", {{"from", -1e3}, {"to", 1e3}, {"count", 0}, {"step", 1e-9}},
+             "train_grid"},  // 2·10¹² points
+            {"1-1-sinc", "batch_size", 1000000, "batch"},                    // larger than the data
+            {"1-2-cnns", "epochs", 1000000000, "'epochs'"},                  // a billion epochs
+            {"3-1-random-labels", "epochs", 1000000000LL * 1000, "'epochs'"},
+            {"3-2-parameters", "nets", json::array({0}), "'nets'"},          // width zero
+            {"3-2-parameters", "nets", json::array({1000}), "'nets'"},       // a 1000× net
+            {"1-2-cnns", "models", json::array({0}), "'models'"},
+            {"3-3-interpolation", "alpha_points", 1000000, "'alpha_points'"},  // a million α
+            {"3-3-interpolation", "landscape_points", 100000, "'landscape_points'"},
+            {"3-3-interpolation", "direction_points", 1000000, "'direction_points'"},
+            {"3-3-sensitivity", "batch_sizes", json::array({32, 1000000000}), "'batch_sizes'"},
+            {"3-3-sensitivity", "steps", 1000000000000LL, "'steps'"},
+            {"2-1-weight-pca", "hidden", json::array({0}), "'hidden'"},
+            {"2-1-weight-pca", "hidden", json::array({100000000}), "'hidden'"},
+            {"2-1-weight-pca", "runs", 1000000, "'runs'"},
+            {"2-3-minimal-ratio", "runs", 1000000000, "'runs'"},
+            {"2-3-minimal-ratio", "widths", json::array({1, 0, 1}), "'widths'"},
+            {"2-3-minimal-ratio", "train_grid.step", 1e-12, "train_grid.step"},
+        };
+        for (const auto& c : cases) {
+            const Preset p = resolvePreset(c.preset);
+            json config = p.config;
+            config[keyToPointer(c.key)] = c.value;
+            QElapsedTimer t;
+            t.start();
+            bool threw = false;
+            const auto problems = validate(p.kind, config, &threw);
+            const std::string where =
+                std::string(c.preset) + " " + c.key + " = " + c.value.dump() + "\n" + joined(problems);
+            QVERIFY2(!threw && !problems.empty(), where.c_str());
+            QVERIFY2(joined(problems).find(c.expect) != std::string::npos, where.c_str());
+            QVERIFY2(t.elapsed() < 1000, where.c_str());  // refused, not attempted
+        }
+        // A batch larger than the (limited) training set, for every image kind.
+        for (const char* id : {"1-2-cnns", "3-1-random-labels", "3-2-parameters",
+                               "3-3-interpolation", "3-3-sensitivity"}) {
+            const Preset p = resolvePreset(id);
+            json config = p.config;
+            config["train_limit"] = 500;
+            if (config.contains("batch_size")) config["batch_size"] = 501;
+            if (config.contains("batch_sizes")) config["batch_sizes"] = json::array({32, 501});
+            bool threw = false;
+            const auto problems = validate(p.kind, config, &threw);
+            const std::string where = std::string(id) + "\n" + joined(problems);
+            QVERIFY2(!threw && !problems.empty(), where.c_str());
+            QVERIFY2(joined(problems).find("larger than the 500 training images") !=
+                         std::string::npos,
+                     where.c_str());
+            QVERIFY2(namesField(problems, config.contains("batch_size") ? "batch_size"
+                                                                        : "batch_sizes"),
+                     where.c_str());
+        }
+    }
+
+    void overridesOfAbsurdSizesAreRefusedToo() {
+        // The command line's --set goes through the same schema.
+        for (const auto& [id, assignment] : std::vector<std::pair<std::string, std::string>>{
+                 {"1-2-cnns", "epochs=1000000000"},
+                 {"3-3-interpolation", "alpha_points=1000000"},
+                 {"1-1-sinc", "models.0.widths=1,0,1"},
+                 {"3-2-parameters", "nets=0"},
+                 {"3-3-sensitivity", "batch_sizes=99999999999999999999"},
+                 {"1-1-sinc", "lr=nan"},
+                 {"1-1-sinc", "lr=inf"},
+                 {"1-1-sinc", "max_steps=-1"}}) {
+            const Preset p = resolvePreset(id);
+            json c = p.config;
+            const std::string key = assignment.substr(0, assignment.find('='));
+            try {
+                applyOverride(p.kind, c, assignment);
+                QFAIL((id + " " + assignment + " was accepted").c_str());
+            } catch (const ConfigError& e) {
+                QVERIFY2(std::string(e.what()).find(key) != std::string::npos, e.what());
+            }
+        }
+    }
+};
+
+QTEST_APPLESS_MAIN(TstConfigFaults)
+#include "tst_config_faults.moc"
