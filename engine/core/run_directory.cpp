@@ -128,12 +128,21 @@ CsvSeriesWriter::CsvSeriesWriter(const fs::path& path, const std::string& xName,
 }
 
 void CsvSeriesWriter::append(double x, double y) {
+    if (!out_) return;  // flush() reports the failure
+    errno = 0;
     out_ << x << ',' << y << '\n';
+    if (!out_) error_ = errno;  // the buffer spilled into a write(2) that failed
 }
 
 void CsvSeriesWriter::flush() {
-    out_.flush();
-    if (!out_) throw IoError("cannot write '" + path_.string() + "' (disk full or read-only?)");
+    if (out_) {
+        errno = 0;
+        out_.flush();
+        if (!out_) error_ = errno;
+    }
+    if (!out_)
+        throw IoError(error_ ? sysError("cannot write", path_, error_)
+                             : "cannot write '" + path_.string() + "' (disk full or read-only?)");
 }
 
 void writeSeriesCsv(const fs::path& path, const std::string& xName, const std::string& yName,

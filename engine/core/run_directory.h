@@ -69,6 +69,7 @@ class CsvSeriesWriter {
   private:
     fs::path path_;
     std::ofstream out_;
+    int error_ = 0;  ///< errno of the first failed write (EFBIG, ENOSPC, EROFS …)
 };
 
 /// Writes a whole series (atomically) as CSV with a header.
