@@ -77,6 +77,13 @@ QString formatDuration(double seconds) {
             .arg(s % 60, 2, 10, QChar('0'));
     return QString("%1:%2").arg(s / 60).arg(s % 60, 2, 10, QChar('0'));
 }
+
+// A run is in progress as far as the window shows: its end has not been shown yet, even when
+// the worker has already finished it (its outcome is still queued to this thread).
+bool runShownActive(RunPhase p) {
+    return p == RunPhase::Starting || p == RunPhase::Running || p == RunPhase::Paused ||
+           p == RunPhase::Stopping;
+}
 }  // namespace
 
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
@@ -334,7 +341,7 @@ void MainWindow::setPhase(RunPhase p) {
 }
 
 void MainWindow::startRun() {
-    if (controller_->isBusy()) return;
+    if (controller_->isBusy() || runShownActive(phase_)) return;
     const Preset* p = findPreset(currentPresetId_);
     if (!p) {
         report("No preset", "Select a preset first.", true);
@@ -558,7 +565,7 @@ void MainWindow::showResults(const QString& runDir) {
 }
 
 void MainWindow::openRun(const QString& runDir) {
-    if (controller_->isBusy()) {
+    if (controller_->isBusy() || runShownActive(phase_)) {
         report("Run in progress", "Stop the current run before reopening another.", false);
         return;
     }

@@ -1,5 +1,6 @@
 #include "errors.h"
 
+#include <cmath>
 #include <sstream>
 
 namespace trainlab {
@@ -16,8 +17,16 @@ std::string divergenceMessage(const std::string& model, std::int64_t step, doubl
     std::ostringstream s;
     s << "training diverged";
     if (!model.empty()) s << " (" << model << ")";
-    s << " at step " << step << ": loss = " << loss << ", gradient norm = " << gradNorm
-      << ". Try a smaller learning rate or enable normalisation.";
+    // std::ostream writes a NaN with its sign bit as "-nan": say "nan" whatever the sign.
+    auto num = [](double v) -> std::string {
+        if (std::isnan(v)) return "nan";
+        std::ostringstream o;
+        o << v;
+        return o.str();
+    };
+    s << " at step " << step << ": loss = " << num(loss);
+    if (!std::isnan(gradNorm)) s << ", gradient norm = " << num(gradNorm);  // nan: not measured
+    s << ". Try a smaller learning rate or enable normalisation.";
     return s.str();
 }
 }  // namespace

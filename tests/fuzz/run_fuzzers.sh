@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets of the dataset readers with clang in build-fuzz/ and runs each
+# Builds the libFuzzer targets (every reader of outside input) with clang in build-fuzz/ and runs each
 # for N seconds (default 60) over a copy of its seed corpus. Prints the executions per target
 # and any crash / leak / timeout files. Usage: tests/fuzz/run_fuzzers.sh [seconds-per-target]
 #   JOBS=2 (build parallelism), FUZZERS="fuzz_idx fuzz_cifar_records" (subset),
@@ -11,7 +11,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 src="$(cd "$here/../.." && pwd)"
 build="${BUILD_DIR:-$src/build-fuzz}"
 jobs="${JOBS:-2}"
-all="fuzz_idx fuzz_idx_gzip fuzz_cifar_records fuzz_cifar_archive fuzz_image_cache fuzz_image_decode fuzz_run_record fuzz_param_values"
+all="fuzz_idx fuzz_idx_gzip fuzz_cifar_records fuzz_cifar_archive fuzz_image_cache fuzz_image_decode fuzz_run_record fuzz_param_values fuzz_preset fuzz_cli_values"
 targets="${FUZZERS:-$all}"
 
 command -v clang++ >/dev/null || { echo "clang++ not found: the fuzzers need clang" >&2; exit 2; }
