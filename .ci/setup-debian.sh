@@ -11,6 +11,7 @@ packages=(
   libarchive-dev libpng-dev libturbojpeg0-dev libdeflate-dev libssl-dev
   dataset-fashion-mnist
   xvfb xauth
+  clang libclang-rt-14-dev llvm
 )
 missing=()
 for p in "${packages[@]}"; do
