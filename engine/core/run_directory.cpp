@@ -14,6 +14,7 @@
 #include <ctime>
 #include <iomanip>
 #include <sstream>
+#include <utility>
 
 #include "errors.h"
 
@@ -120,29 +121,68 @@ std::string isoTimestampUtc() {
 
 CsvSeriesWriter::CsvSeriesWriter(const fs::path& path, const std::string& xName,
                                  const std::string& yName)
-    : path_(path), out_(path, std::ios::out | std::ios::trunc) {
-    if (!out_) throw IoError(sysError("cannot create", path, errno));
-    out_ << xName << ',' << yName << '\n';
-    out_ << std::setprecision(9);
+    : path_(path) {
+    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd_ < 0) throw IoError(sysError("cannot create", path, errno));
+    pending_ = xName + ',' + yName + '\n';
     flush();
 }
 
+CsvSeriesWriter::CsvSeriesWriter(CsvSeriesWriter&& o) noexcept
+    : path_(std::move(o.path_)),
+      fd_(std::exchange(o.fd_, -1)),
+      pending_(std::move(o.pending_)),
+      good_(o.good_),
+      error_(o.error_) {}
+
+CsvSeriesWriter& CsvSeriesWriter::operator=(CsvSeriesWriter&& o) noexcept {
+    if (this != &o) {
+        if (fd_ >= 0) ::close(fd_);
+        path_ = std::move(o.path_);
+        fd_ = std::exchange(o.fd_, -1);
+        pending_ = std::move(o.pending_);
+        good_ = o.good_;
+        error_ = o.error_;
+    }
+    return *this;
+}
+
+CsvSeriesWriter::~CsvSeriesWriter() {
+    if (fd_ < 0) return;
+    if (!error_ && !pending_.empty()) {
+        try {
+            flush();  // rows appended after the last flush (a destructor must not throw)
+        } catch (...) {
+        }
+    }
+    ::close(fd_);
+}
+
 void CsvSeriesWriter::append(double x, double y) {
-    if (!out_) return;  // flush() reports the failure
-    errno = 0;
-    out_ << x << ',' << y << '\n';
-    if (!out_) error_ = errno;  // the buffer spilled into a write(2) that failed
+    char row[64];
+    const int n = std::snprintf(row, sizeof row, "%.9g,%.9g\n", x, y);  // as ostream precision 9
+    if (n > 0) pending_.append(row, static_cast<size_t>(std::min<int>(n, sizeof row - 1)));
 }
 
 void CsvSeriesWriter::flush() {
-    if (out_) {
-        errno = 0;
-        out_.flush();
-        if (!out_) error_ = errno;
+    if (error_) throw IoError(sysError("cannot write", path_, error_));
+    if (fd_ < 0) throw IoError("cannot write '" + path_.string() + "': the file is not open");
+    size_t done = 0;
+    while (done < pending_.size()) {
+        const ssize_t n = ::write(fd_, pending_.data() + done, pending_.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            error_ = n < 0 ? errno : EIO;
+            // Cut back to the last whole row; a character device (/dev/full) cannot be cut.
+            if (::ftruncate(fd_, static_cast<off_t>(good_)) == 0)
+                ::lseek(fd_, static_cast<off_t>(good_), SEEK_SET);
+            pending_.clear();
+            throw IoError(sysError("cannot write", path_, error_));
+        }
+        done += static_cast<size_t>(n);
     }
-    if (!out_)
-        throw IoError(error_ ? sysError("cannot write", path_, error_)
-                             : "cannot write '" + path_.string() + "' (disk full or read-only?)");
+    good_ += static_cast<std::int64_t>(pending_.size());
+    pending_.clear();
 }
 
 void writeSeriesCsv(const fs::path& path, const std::string& xName, const std::string& yName,

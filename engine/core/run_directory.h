@@ -58,18 +58,29 @@ struct Series {
 };
 
 /// Appends rows "x,y" to a CSV file with a header line; each row reaches the OS at flush().
+/// A failed write (full disk, read-only, file too large) throws IoError naming the file and
+/// the system's reason, and cuts the file back to its last whole row: what was written before
+/// stays intact, and nothing is ever written twice (a buffered stream would retry its whole
+/// buffer on close). Move-only; closes the file when destroyed.
 class CsvSeriesWriter {
   public:
     CsvSeriesWriter() = default;
     CsvSeriesWriter(const fs::path& path, const std::string& xName, const std::string& yName);
+    CsvSeriesWriter(CsvSeriesWriter&& other) noexcept;
+    CsvSeriesWriter& operator=(CsvSeriesWriter&& other) noexcept;
+    CsvSeriesWriter(const CsvSeriesWriter&) = delete;
+    CsvSeriesWriter& operator=(const CsvSeriesWriter&) = delete;
+    ~CsvSeriesWriter();
     void append(double x, double y);
-    void flush();  ///< throws IoError on a write failure (full disk)
-    bool isOpen() const { return out_.is_open(); }
+    void flush();  ///< throws IoError on a write failure (full disk), then on every later call
+    bool isOpen() const { return fd_ >= 0; }
 
   private:
     fs::path path_;
-    std::ofstream out_;
-    int error_ = 0;  ///< errno of the first failed write (EFBIG, ENOSPC, EROFS …)
+    int fd_ = -1;
+    std::string pending_;    ///< rows not yet written
+    std::int64_t good_ = 0;  ///< bytes of whole rows on disk
+    int error_ = 0;          ///< errno of the failed write (EFBIG, ENOSPC, EROFS …)
 };
 
 /// Writes a whole series (atomically) as CSV with a header.

@@ -91,8 +91,11 @@ std::map<QString, QByteArray> fingerprint(const QString& dir) {
 /// Steps 1, 2, 3 … in order, every value finite: nothing damaged, nothing missing in between.
 void verifyPrefix(const Series& s, const char* what) {
     for (size_t i = 0; i < s.x.size(); ++i) {
-        QVERIFY2(s.x[i] == double(i + 1), what);
-        QVERIFY2(std::isfinite(s.y[i]), what);
+        const std::string at = std::string(what) + ": row " + std::to_string(i + 1) + " of " +
+                               std::to_string(s.x.size()) + " is " + std::to_string(s.x[i]) +
+                               "," + std::to_string(s.y[i]);
+        QVERIFY2(s.x[i] == double(i + 1), at.c_str());
+        QVERIFY2(std::isfinite(s.y[i]), at.c_str());
     }
 }
 
@@ -150,8 +153,12 @@ class TstFaults : public QObject {
             const Series s = readSeriesCsv(dir.seriesPath(id));
             QVERIFY2(s.x.size() > 1000, id);
             verifyPrefix(s, id);
-            QVERIFY(QFileInfo(QString::fromStdString(dir.seriesPath(id).string())).size() <=
-                    qint64(limit));
+            QFile f(QString::fromStdString(dir.seriesPath(id).string()));
+            QVERIFY(f.open(QIODevice::ReadOnly));
+            const QByteArray bytes = f.readAll();
+            QVERIFY(bytes.size() <= qint64(limit));
+            QVERIFY2(bytes.endsWith('\n'), id);  // cut back to whole rows
+            QCOMPARE(size_t(bytes.count('\n')), s.x.size() + 1);  // header + every row read
         }
         // The earlier run is byte for byte what it was.
         QVERIFY(fingerprint(earlierDir) == before);
