@@ -1,7 +1,9 @@
 #include "main_window.h"
 
 #include <algorithm>
+#include <ctime>
 
+#include <qcustomplot.h>
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
@@ -67,6 +69,22 @@ QString q(const std::string& s) {
     return QString::fromStdString(s);
 }
 
+/// The calling thread's CPU time in ns (its time waiting for a core not counted).
+qint64 threadCpuNs() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<qint64>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+// Live panels are redrawn at most every kMinDrainMs (25 a second) while that keeps the GUI
+// thread's drawing (drain + replots) under kDrawCpuShare of one core; costlier frames (a
+// million points in view, a slow machine) come less often, down to one every kMaxDrainMs.
+// Every point still reaches the panels at each drain: only the redraws are spaced out, so the
+// GUI leaves the training threads their cores (issue 7: tests/bench/bench_gui_load.cpp).
+constexpr int kMinDrainMs = 40;
+constexpr int kMaxDrainMs = 250;
+constexpr double kDrawCpuShare = 0.08;
+
 QString formatDuration(double seconds) {
     if (!(seconds >= 0) || seconds > 1e7) return "--:--";
     const qint64 s = static_cast<qint64>(seconds + 0.5);
@@ -119,7 +137,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     buildActions();
 
     drainTimer_.setSingleShot(true);
-    drainTimer_.setInterval(40);  // at most ~25 redraws a second
+    drainTimer_.setInterval(kMinDrainMs);  // paced in drain()
     connect(&drainTimer_, &QTimer::timeout, this, &MainWindow::drain);
 
     EngineWorker* w = controller_->worker();
@@ -377,6 +395,9 @@ void MainWindow::startRun() {
     progress_->setFormat(QStringLiteral("%p%"));
     runClock_.start();
     pausedMs_ = 0;
+    frameCpuMs_ = 0;
+    replotCpuNs_ = 0;
+    drainTimer_.setInterval(kMinDrainMs);
     setPhase(RunPhase::Starting);
     if (!controller_->start(request)) setPhase(RunPhase::Idle);
 }
@@ -434,9 +455,17 @@ void MainWindow::showLayout(const PlotLayout& layout) {
     }
     if (auto* c = panelArea_->centralWidget()) c->hide();
     rebuildPanelExportMenu();
-    for (PlotPanel* panel : view_->panels())
+    for (PlotPanel* panel : view_->panels()) {
         connect(panel, &PlotPanel::pointClicked, this,
                 [this](const QString&, int, const QString& label) { showRunDetail(label); });
+        // the replots' CPU time, for the frame pacing in drain()
+        connect(panel->plot(), &QCustomPlot::beforeReplot, this,
+                [this] { replotStartedCpuNs_ = threadCpuNs(); });
+        connect(panel->plot(), &QCustomPlot::afterReplot, this, [this] {
+            if (replotStartedCpuNs_ >= 0) replotCpuNs_ += threadCpuNs() - replotStartedCpuNs_;
+            replotStartedCpuNs_ = -1;
+        });
+    }
     // Share the space: the first panel on the left half, the others stacked on the right.
     if (panelDocks_.size() >= 2) {
         const int w = std::max(400, panelArea_->width());
@@ -446,6 +475,10 @@ void MainWindow::showLayout(const PlotLayout& layout) {
 }
 
 void MainWindow::rebuildPanelExportMenu() {
+    // clear() drops the actions but not the per-panel submenus, which are children of the
+    // menu: without this, every run left three QMenu widgets behind (bench_memory).
+    for (QMenu* sub : panelExportMenu_->findChildren<QMenu*>(QString(), Qt::FindDirectChildrenOnly))
+        sub->deleteLater();
     panelExportMenu_->clear();
     panelExportMenu_->setEnabled(view_ != nullptr);
     if (!view_) return;
@@ -499,6 +532,7 @@ void MainWindow::showRunDetail(const QString& label) {
 }
 
 void MainWindow::drain() {
+    const qint64 cpu0 = threadCpuNs();
     PendingData data = controller_->worker()->takePending();
     if (view_) {
         for (const auto& [id, s] : data.appended) view_->append(id, s.x, s.y);
@@ -522,6 +556,14 @@ void MainWindow::drain() {
         etaLabel_->setText(q(data.progressMessage) + "   elapsed " + formatDuration(elapsed) +
                            "   ETA " + formatDuration(eta));
     }
+    // Frame pacing: this drain's CPU time plus that of the replots since the last one (the
+    // replots this drain queued are counted at the next), smoothed; the next drain waits long
+    // enough for the drawing to stay within kDrawCpuShare of a core.
+    const double frameMs = 1e-6 * static_cast<double>(threadCpuNs() - cpu0 + replotCpuNs_);
+    replotCpuNs_ = 0;
+    frameCpuMs_ = frameCpuMs_ > 0 ? 0.7 * frameCpuMs_ + 0.3 * frameMs : frameMs;
+    drainTimer_.setInterval(
+        std::clamp(static_cast<int>(frameCpuMs_ / kDrawCpuShare), kMinDrainMs, kMaxDrainMs));
 }
 
 void MainWindow::finishRun(const QString& runDir, RunPhase phase, const QString& message) {

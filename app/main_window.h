@@ -119,6 +119,11 @@ class MainWindow : public QMainWindow {
     QString runsRoot_;
     RunPhase phase_ = RunPhase::Idle;
     QTimer drainTimer_;
+    /// Frame pacing of the live panels: GUI-thread CPU time of the last drains (data into
+    /// the panels) and of the replots they caused, smoothed, in ms; see drain().
+    double frameCpuMs_ = 0;
+    qint64 replotCpuNs_ = 0;          ///< replots' CPU time since the last drain
+    qint64 replotStartedCpuNs_ = -1;  ///< thread CPU clock when the current replot began
     QElapsedTimer runClock_;
     qint64 pausedMs_ = 0;
     QElapsedTimer pauseClock_;

@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 
 #include "palette.h"
@@ -31,6 +32,8 @@ constexpr int kMinDecimationWidthPx = 1000;  // exports are wider than most pane
 constexpr double kTrajectoryMarkerPx = 7;
 constexpr double kTrajectoryStartPx = 12;
 constexpr int kLabelOffsetPx = 9;
+constexpr std::size_t kBlockPoints = 16;  // points per block summary of the decimation
+constexpr std::uint32_t kNoPoint = std::numeric_limits<std::uint32_t>::max();
 
 const std::vector<std::string> kNoLabels;
 
@@ -104,6 +107,85 @@ class LogTicker : public QCPAxisTickerLog {
 
     bool dense_ = false;
     bool plainLabels_ = false;
+};
+
+/// A QCPGraph that draws long lines on raster devices (screen, PNG) without one huge polygon.
+///
+/// The raster engine strokes a polyline by filling its outline as one polygon. For the
+/// min/max-decimated curve of a long noisy series (thousands of vertices zigzagging across
+/// much of the plot's height) that polygon has thousands of edges crossing every scanline: one
+/// redraw of the gradient-norm panel of a 1,000,000-point run took ~85 ms on screen, and the
+/// PNG exports at the end of the run 11-17 s (issue 7, tests/bench/bench_gui_load.cpp).
+/// Dense lines (at least kPiecewiseFromPoints points, and segments at most ~4 px across on
+/// average) are drawn on raster devices with solid pens as their segments in one drawLines()
+/// call (the engine's direct line rasteriser; the flat ends of neighbouring segments meet
+/// with no visible seam at these pen widths and densities), and with dashed pens as polylines
+/// of kDashedPieceSegments segments, each one continuing the last one's dash phase. Gaps at
+/// NaN/inf stay gaps, as in QCPAbstractPlottable1D::drawPolyline. Sparse lines (where joins
+/// show) and vector output (SVG) are drawn as before, as one polyline.
+class PiecewiseLineGraph : public QCPGraph {
+  public:
+    using QCPGraph::QCPGraph;
+
+  protected:
+    void drawLinePlot(QCPPainter* painter, const QVector<QPointF>& lines) const override {
+        // dense: segments of at most ~4 px across on average (QCPGraph's adaptive sampling
+        // leaves about 2-4 points per pixel column of a decimated series)
+        const int widthPx = mKeyAxis ? mKeyAxis->axisRect()->width() : 0;
+        const bool dense = lines.size() >= kPiecewiseFromPoints && 4 * lines.size() >= widthPx;
+        if (painter->modes().testFlag(QCPPainter::pmVectorized) || !dense) {
+            QCPGraph::drawLinePlot(painter, lines);
+            return;
+        }
+        if (painter->pen().style() == Qt::NoPen || painter->pen().color().alpha() == 0) return;
+        applyDefaultAntialiasingHint(painter);
+        QPen pen = painter->pen();
+        if (qFuzzyCompare(pen.widthF(), 1.0)) {  // as drawPolyline: a 1 px line is cosmetic
+            pen.setWidth(0);
+            painter->setPen(pen);
+        }
+        const bool dashed = pen.style() != Qt::SolidLine;
+        const double width = pen.widthF() > 0 ? pen.widthF() : 1.0;
+        const double offset0 = pen.dashOffset();
+        double length = 0;  // along the dashed line so far, for the dash phase
+        QVector<QLineF> segments;
+        const auto valid = [](const QPointF& p) {
+            return !qIsNaN(p.x()) && !qIsNaN(p.y()) && !qIsInf(p.y());
+        };
+        const int n = static_cast<int>(lines.size());
+        int i = 0;
+        while (i < n) {
+            if (!valid(lines[i])) {
+                ++i;
+                continue;
+            }
+            int end = i + 1;  // one past the last point of this run of valid points
+            while (end < n && valid(lines[end])) ++end;
+            if (!dashed) {
+                segments.clear();
+                segments.reserve(end - i - 1);
+                for (int k = i + 1; k < end; ++k)
+                    segments.push_back(QLineF(lines[k - 1], lines[k]));
+                painter->drawLines(segments.constData(), static_cast<int>(segments.size()));
+            } else {
+                for (int a = i; a + 1 < end; a += kDashedPieceSegments) {
+                    const int b = std::min(end - 1, a + kDashedPieceSegments);
+                    pen.setDashOffset(offset0 + length / width);
+                    painter->setPen(pen);
+                    painter->drawPolyline(lines.constData() + a, b - a + 1);
+                    for (int k = a + 1; k <= b; ++k) {
+                        const QPointF d = lines[k] - lines[k - 1];
+                        length += std::sqrt(d.x() * d.x() + d.y() * d.y());
+                    }
+                }
+            }
+            i = end;
+        }
+    }
+
+  private:
+    static constexpr int kPiecewiseFromPoints = 64;
+    static constexpr int kDashedPieceSegments = 4;
 };
 
 /// Formats a double with 9 significant digits, independent of the C locale (which
@@ -225,6 +307,19 @@ struct PlotPanel::SeriesData {
     Grid grid;                        ///< heatmaps: the data (x and y stay empty)
     QCPRange extentX, extentY;        ///< heatmaps: the drawn cells' outer edges
     std::vector<std::string> labels;  ///< per-point labels (label i of point i), maybe fewer
+    /// Summaries of the complete blocks of kBlockPoints consecutive points, for the min/max
+    /// decimation, so that a redraw need not visit every point (see updateDisplay). Made as
+    /// points come (a block never changes once complete), dropped when the points are
+    /// replaced or the axis scales they were made for change.
+    struct Block {
+        std::uint32_t first = kNoPoint;  ///< first shown point (kNoPoint: none shown)
+        std::uint32_t last = kNoPoint;   ///< last shown point
+        std::uint32_t min = kNoPoint;    ///< the first shown point with the smallest y
+        std::uint32_t max = kNoPoint;    ///< the first shown point with the largest y
+    };
+    std::vector<Block> blocks;
+    bool blocksLogX = false;  ///< the axis scales the summaries were made for
+    bool blocksLogV = false;
     // Trajectories only (owned by the plot):
     QCPItemLine* arrow = nullptr;      ///< last segment; its end also anchors `labelItem`
     QCPItemTracer* start = nullptr;    ///< marks the first point
@@ -491,7 +586,7 @@ void PlotPanel::ensurePlottable(SeriesData& s) {
         s.curve = new QCPCurve(plot_->xAxis, valueAxis);
         p = s.curve;
     } else {
-        s.graph = plot_->addGraph(plot_->xAxis, valueAxis);
+        s.graph = new PiecewiseLineGraph(plot_->xAxis, valueAxis);
         p = s.graph;
     }
     p->setName(QString::fromStdString(s.spec.name));
@@ -683,6 +778,7 @@ void PlotPanel::replaceSeries(const std::string& seriesId, const std::vector<dou
     const std::size_t n = std::min(x.size(), y.size());
     s->x.assign(x.begin(), x.begin() + static_cast<std::ptrdiff_t>(n));
     s->y.assign(y.begin(), y.begin() + static_cast<std::ptrdiff_t>(n));
+    s->blocks.clear();
     s->monotonic = true;
     s->lastFiniteX = -std::numeric_limits<double>::infinity();
     s->noteAppended(0);
@@ -813,6 +909,36 @@ void PlotPanel::updateDisplay(SeriesData& s) {
 
     // Min/max per pixel bucket over the visible x range (the whole data unless the user has
     // zoomed), plus one neighbour on each side so that lines run on to the edges.
+    //
+    // Block summaries make this independent of the number of points in the common case:
+    // x increases, so the shown points of a block whose first and last shown points fall
+    // into the same bucket all do, and the block's first smallest and first largest point are
+    // what visiting its points one by one would pick. Blocks that straddle a bucket boundary
+    // (at most one per boundary) and the partial blocks at the ends are visited point by point.
+    const bool useBlocks = n < kNoPoint;
+    if (useBlocks) {
+        if (s.blocksLogX != logX || s.blocksLogV != logV) {
+            s.blocks.clear();
+            s.blocksLogX = logX;
+            s.blocksLogV = logV;
+        }
+        const std::size_t complete = n / kBlockPoints;
+        for (std::size_t k = s.blocks.size(); k < complete; ++k) {
+            SeriesData::Block blk;
+            for (std::size_t i = k * kBlockPoints; i < (k + 1) * kBlockPoints; ++i) {
+                if (!shown(i)) continue;
+                const auto u = static_cast<std::uint32_t>(i);
+                if (blk.first == kNoPoint) {
+                    blk.first = blk.min = blk.max = u;
+                } else {
+                    if (s.y[i] < s.y[blk.min]) blk.min = u;
+                    if (s.y[i] > s.y[blk.max]) blk.max = u;
+                }
+                blk.last = u;
+            }
+            s.blocks.push_back(blk);
+        }
+    }
     std::size_t i0 = 0;
     std::size_t i1 = n;
     double lo = 0;
@@ -828,18 +954,40 @@ void PlotPanel::updateDisplay(SeriesData& s) {
         if (i0 > 0) --i0;
         if (i1 < n) ++i1;
     } else {
+        // the first and the last shown point
+        const std::size_t tail = useBlocks ? s.blocks.size() * kBlockPoints : 0;
         bool any = false;
-        for (std::size_t i = 0; i < n; ++i)
-            if (shown(i)) {
-                if (!any) lo = s.x[i];
-                hi = s.x[i];
+        for (std::size_t k = 0; k < s.blocks.size() && useBlocks && !any; ++k)
+            if (s.blocks[k].first != kNoPoint) {
+                lo = s.x[s.blocks[k].first];
                 any = true;
+            }
+        for (std::size_t i = tail; i < n && !any; ++i)
+            if (shown(i)) {
+                lo = s.x[i];
+                any = true;
+            }
+        bool anyHi = false;
+        for (std::size_t i = n; i > tail && !anyHi; --i)
+            if (shown(i - 1)) {
+                hi = s.x[i - 1];
+                anyHi = true;
+            }
+        for (std::size_t k = useBlocks ? s.blocks.size() : 0; k > 0 && !anyHi; --k)
+            if (s.blocks[k - 1].last != kNoPoint) {
+                hi = s.x[s.blocks[k - 1].last];
+                anyHi = true;
             }
     }
     const auto t = [logX](double x) { return logX ? std::log10(x) : x; };
     const double tLo = t(lo);
     const double span = t(hi) - tLo;
     const int buckets = 2 * widthPx;
+    const auto bucketOf = [&](std::size_t i) -> long {
+        if (!(span > 0 && std::isfinite(span))) return 0;
+        const double f = (t(s.x[i]) - tLo) / span;
+        return static_cast<long>(std::floor(std::clamp(f, -1.0, 2.0) * buckets));
+    };
 
     data.reserve(2 * buckets + 4);
     long current = -1;
@@ -852,13 +1000,9 @@ void PlotPanel::updateDisplay(SeriesData& s) {
         data.push_back(QCPGraphData(s.x[a], s.y[a]));
         if (b != a) data.push_back(QCPGraphData(s.x[b], s.y[b]));
     };
-    for (std::size_t i = i0; i < i1; ++i) {
-        if (!shown(i)) continue;
-        long bucket = 0;
-        if (span > 0 && std::isfinite(span)) {
-            const double f = (t(s.x[i]) - tLo) / span;
-            bucket = static_cast<long>(std::floor(std::clamp(f, -1.0, 2.0) * buckets));
-        }
+    const auto visit = [&](std::size_t i) {
+        if (!shown(i)) return;
+        const long bucket = bucketOf(i);
         if (bucket != current) {
             flush();
             current = bucket;
@@ -867,6 +1011,35 @@ void PlotPanel::updateDisplay(SeriesData& s) {
             if (s.y[i] < s.y[minI]) minI = i;
             if (s.y[i] > s.y[maxI]) maxI = i;
         }
+    };
+    std::size_t i = i0;
+    while (i < i1) {
+        if (useBlocks && i % kBlockPoints == 0 && i + kBlockPoints <= i1) {
+            const SeriesData::Block& blk = s.blocks[i / kBlockPoints];
+            const std::size_t end = i + kBlockPoints;
+            if (blk.first == kNoPoint) {
+                i = end;
+                continue;
+            }
+            const long bucket = bucketOf(blk.first);
+            if (bucket == bucketOf(blk.last)) {
+                if (bucket != current) {
+                    flush();
+                    current = bucket;
+                    minI = blk.min;
+                    maxI = blk.max;
+                } else {
+                    if (s.y[blk.min] < s.y[minI]) minI = blk.min;
+                    if (s.y[blk.max] > s.y[maxI]) maxI = blk.max;
+                }
+                i = end;
+                continue;
+            }
+            for (; i < end; ++i) visit(i);
+            continue;
+        }
+        visit(i);
+        ++i;
     }
     flush();
     s.displayed = static_cast<std::size_t>(data.size());
