@@ -1049,7 +1049,10 @@ void PlotPanel::updateDisplay(SeriesData& s) {
 void PlotPanel::updateAllDisplays(bool force) {
     bool heatmapChanged = false;
     for (auto& s : series_) {
-        if (s->changed || (force && s->rangeLimited) || (force && !userView_)) {
+        // Forced (a zoom, a pan, a reset): every series whose display depends on the range,
+        // including one decimated over its whole range before the user zoomed in.
+        const bool decimated = s->displayed < s->x.size();
+        if (s->changed || (force && (s->rangeLimited || !userView_ || decimated))) {
             updateDisplay(*s);
             s->changed = false;
             if (s->map) heatmapChanged = true;

@@ -99,6 +99,7 @@ class TestPlotPanel : public QObject {
   private slots:
     void paletteIsDistinctAndNeutral();
     void decimationKeepsSpikeAndAllPoints();
+    void zoomingInShowsEveryPointOfAFinishedSeries();
     void logAxisSkipsNonPositiveForDisplayOnly();
     void hoverMarksNearestStoredPoint();
     void clickOnAPointReportsItsLabel();
@@ -231,6 +232,37 @@ void TestPlotPanel::decimationKeepsSpikeAndAllPoints() {
     QCOMPARE(graph->data()->size(), 3);
     QCOMPARE(graph->data()->at(2)->value, 0.125);
     QCOMPARE(panel.pointCount("test_loss"), std::size_t(100));
+}
+
+void TestPlotPanel::zoomingInShowsEveryPointOfAFinishedSeries() {
+    PlotPanel panel(lossPanel());
+    panel.addSeries(series("train_loss", "loss", 0, false));
+    std::vector<double> x(kPoints), y(kPoints);
+    for (std::size_t i = 0; i < kPoints; ++i) {
+        x[i] = static_cast<double>(i);
+        y[i] = trainLoss(i);
+    }
+    panel.appendPoints("train_loss", x, y);
+    panel.refresh();
+    const std::size_t whole = panel.displayedPointCount("train_loss");
+    QVERIFY(whole < kPoints);  // decimated over the whole range
+    // The user zooms in (wheel) on 300 steps of a run that receives no more points.
+    emit panel.plot()->mouseWheel(nullptr);
+    panel.plot()->xAxis->setRange(1000, 1300);
+    QTRY_VERIFY_WITH_TIMEOUT(panel.displayedPointCount("train_loss") != whole, 2000);
+    QCPGraph* graph = graphNamed(panel.plot(), "train_loss name");
+    QVERIFY(graph);
+    // Every stored point in view is drawn, exactly (plus one neighbour on each side).
+    std::size_t inView = 0;
+    for (auto it = graph->data()->constBegin(); it != graph->data()->constEnd(); ++it) {
+        QVERIFY(it->key >= 999 && it->key <= 1301);
+        QCOMPARE(it->value, y[static_cast<std::size_t>(it->key)]);
+        inView += it->key >= 1000 && it->key <= 1300;
+    }
+    QCOMPARE(inView, std::size_t(301));
+    // Reset: the whole range again.
+    panel.resetView();
+    QCOMPARE(panel.displayedPointCount("train_loss"), whole);
 }
 
 void TestPlotPanel::logAxisSkipsNonPositiveForDisplayOnly() {
