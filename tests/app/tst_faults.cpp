@@ -20,6 +20,7 @@
 #include "plot_panel.h"
 #include "preset.h"
 #include "run_history.h"
+#include "test_support.h"
 
 using namespace trainlab;
 using nlohmann::json;
@@ -46,18 +47,6 @@ class FileSizeLimit {
     bool ok_ = false;
 };
 
-class Quiet : public RunObserver {
-  public:
-    void runDirectoryCreated(const std::string&) override {}
-    void layoutDeclared(const PlotLayout&) override {}
-    void pointsAppended(const std::string&, const std::vector<double>&,
-                        const std::vector<double>&) override {}
-    void seriesReplaced(const std::string&, const std::vector<double>&,
-                        const std::vector<double>&) override {}
-    void progressed(double, const std::string&) override {}
-    void logged(const std::string&) override {}
-};
-
 RunRequest tinyRequest(const QString& root, int maxSteps) {
     RunRequest r;
     r.preset = loadPresetFile(kTiny);
@@ -69,7 +58,7 @@ RunRequest tinyRequest(const QString& root, int maxSteps) {
 }
 
 RunOutcome runHeadless(const RunRequest& r) {
-    Quiet q;
+    testing::DiscardingObserver q;
     RunControl control;
     return runExperiment(r, &q, control);
 }

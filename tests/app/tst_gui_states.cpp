@@ -24,6 +24,7 @@
 #include "main_window.h"
 #include "plot_panel.h"
 #include "preset.h"
+#include "test_support.h"
 
 using namespace trainlab;
 
@@ -119,13 +120,6 @@ RunState recordedState(RunPhase p) {
         default:
             return RunState::Running;
     }
-}
-
-// The offscreen platform warns on every dock window shown; nothing else is filtered.
-QtMessageHandler previousHandler = nullptr;
-void quietOffscreen(QtMsgType type, const QMessageLogContext& context, const QString& message) {
-    if (type == QtWarningMsg && message.contains("does not support propagateSizeHints")) return;
-    if (previousHandler) previousHandler(type, context, message);
 }
 
 /// The process's threads by name (/proc/self/task/*/comm).
@@ -355,7 +349,7 @@ class TstGuiStates : public QObject {
     void initTestCase() {
         QCoreApplication::setOrganizationName("trainlab-tests");
         QStandardPaths::setTestModeEnabled(true);
-        previousHandler = qInstallMessageHandler(quietOffscreen);
+        testing::quietOffscreenWarnings();  // one warning per dock shown, nothing else
         QVERIFY(suiteTmp_.isValid());
         threadsBefore_ = threadCount();
         const QString namesBefore = threadNames();

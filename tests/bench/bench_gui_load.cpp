@@ -64,6 +64,7 @@
 #include "main_window.h"
 #include "plot_panel.h"
 #include "preset.h"
+#include "test_support.h"
 
 using namespace trainlab;
 
@@ -165,18 +166,6 @@ void readRun(const std::filesystem::path& runDir, Result& r) {
         if (s.mode == SeriesMode::Append) r.csvPoints += countCsvRows(dir.seriesPath(s.id));
 }
 
-class DiscardingObserver : public RunObserver {
-  public:
-    void runDirectoryCreated(const std::string& dir) override { runDir = dir; }
-    void layoutDeclared(const PlotLayout&) override {}
-    void pointsAppended(const std::string&, const std::vector<double>&,
-                        const std::vector<double>&) override {}
-    void seriesReplaced(const std::string&, const std::vector<double>&,
-                        const std::vector<double>&) override {}
-    void progressed(double, const std::string&) override {}
-    void logged(const std::string&) override {}
-    std::string runDir;
-};
 
 Result runHeadless(const Options& o, const QString& root) {
     Result r;
@@ -187,7 +176,7 @@ Result runHeadless(const Options& o, const QString& root) {
     request.config = benchConfig(o);
     request.runsRoot = root.toStdString();
     request.threads = 1;  // as the GUI's runs
-    DiscardingObserver observer;
+    testing::DiscardingObserver observer;
     RunControl control;
     const double cpu0 = processCpu();
     QElapsedTimer t;
@@ -413,12 +402,6 @@ void printRow(int rep, const Result& r) {
     std::fflush(stdout);
 }
 
-/// Drops the offscreen platform's "does not support propagateSizeHints()" (one per dock).
-QtMessageHandler gPreviousHandler = nullptr;
-void quietHandler(QtMsgType type, const QMessageLogContext& context, const QString& msg) {
-    if (msg.contains(QLatin1String("propagateSizeHints"))) return;
-    if (gPreviousHandler) gPreviousHandler(type, context, msg);
-}
 
 }  // namespace
 
@@ -433,7 +416,7 @@ int main(int argc, char** argv) {
         ::mkdir(dir.c_str(), 0700);
         ::setenv("XDG_RUNTIME_DIR", dir.c_str(), 1);
     }
-    gPreviousHandler = qInstallMessageHandler(quietHandler);
+    testing::quietOffscreenWarnings();
     QApplication app(argc, argv);
     QApplication::setOrganizationName("trainlab-bench");
     QApplication::setApplicationName("bench_gui_load");

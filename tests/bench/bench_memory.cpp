@@ -52,6 +52,7 @@
 #include "experiment_runner.h"
 #include "main_window.h"
 #include "preset.h"
+#include "test_support.h"
 
 using namespace trainlab;
 namespace fs = std::filesystem;
@@ -96,17 +97,6 @@ std::vector<int> parseList(const QString& s) {
     return v;
 }
 
-class NullObserver : public RunObserver {
-  public:
-    void runDirectoryCreated(const std::string&) override {}
-    void layoutDeclared(const PlotLayout&) override {}
-    void pointsAppended(const std::string&, const std::vector<double>&,
-                        const std::vector<double>&) override {}
-    void seriesReplaced(const std::string&, const std::vector<double>&,
-                        const std::vector<double>&) override {}
-    void progressed(double, const std::string&) override {}
-    void logged(const std::string&) override {}
-};
 
 /// Records one finished tiny run under `root`; returns its folder.
 fs::path recordTemplateRun(const fs::path& root, long long steps) {
@@ -115,7 +105,7 @@ fs::path recordTemplateRun(const fs::path& root, long long steps) {
     request.config = tinyConfig(steps);
     request.runsRoot = root;
     request.threads = 1;
-    NullObserver observer;
+    testing::DiscardingObserver observer;
     RunControl control;
     const RunOutcome out = runExperiment(request, &observer, control);
     if (out.state != RunState::Finished)
@@ -242,12 +232,6 @@ std::map<QString, double> fields(const QString& line) {
     return f;
 }
 
-/// Drops the offscreen platform's "does not support propagateSizeHints()" (one per dock).
-QtMessageHandler gPreviousHandler = nullptr;
-void quietHandler(QtMsgType type, const QMessageLogContext& context, const QString& msg) {
-    if (msg.contains(QLatin1String("propagateSizeHints"))) return;
-    if (gPreviousHandler) gPreviousHandler(type, context, msg);
-}
 
 }  // namespace
 
@@ -262,7 +246,7 @@ int main(int argc, char** argv) {
         ::mkdir(dir.c_str(), 0700);
         ::setenv("XDG_RUNTIME_DIR", dir.c_str(), 1);
     }
-    gPreviousHandler = qInstallMessageHandler(quietHandler);
+    testing::quietOffscreenWarnings();
     QApplication app(argc, argv);
     QApplication::setOrganizationName("trainlab-bench");
     QApplication::setApplicationName("bench_memory");
