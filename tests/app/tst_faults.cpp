@@ -88,12 +88,6 @@ void verifyPrefix(const Series& s, const char* what) {
     }
 }
 
-void useTiny(MainWindow& w, const json& config) {
-    const Preset p = loadPresetFile(kTiny);
-    w.selectPreset("1-1-sinc");
-    w.configEditor()->setSchema(findExperimentKind(p.kind)->schema(config), config);
-}
-
 QString logText(MainWindow& w) {
     QString all;
     for (auto* e : w.findChildren<QPlainTextEdit*>()) all += e->toPlainText() + "\n";
@@ -198,10 +192,7 @@ class TstFaults : public QObject {
     void aDivergingLossFailsNamingTheStepAndTheValue() {
         QTemporaryDir tmp;
         RunRequest r = tinyRequest(tmp.path(), 1000);
-        r.config["function"] = "two_cosh";
-        r.config["train_grid"] = {{"from", -5.0}, {"to", 5.0}, {"count", 200}, {"step", 0.0}};
-        r.config["optimizer"] = "sgd";
-        r.config["lr"] = 10.0;
+        r.config = testing::divergingConfig();
         const RunOutcome out = runHeadless(r);
         QCOMPARE(out.state, RunState::Failed);
         const QString msg = QString::fromStdString(out.message);
@@ -219,9 +210,8 @@ class TstFaults : public QObject {
         w.setQuiet(true);
         w.setRunsRoot(tmp.path());
         w.show();
-        json config = loadPresetFile(kTiny).config;
-        config["max_steps"] = 10000000;
-        useTiny(w, config);
+        json config = testing::tinyConfig(10000000);
+        testing::showSettings(w, config);
         {
             FileSizeLimit full(32 * 1024);
             w.startRun();
@@ -239,7 +229,7 @@ class TstFaults : public QObject {
         QVERIFY(w.view()->panelFor("loss")->pointCount("loss_m1") >= onDisk.x.size());
         // The disk has room again: the same window runs the next one to the end.
         config["max_steps"] = 40;
-        useTiny(w, config);
+        testing::showSettings(w, config);
         w.startRun();
         QTRY_COMPARE_WITH_TIMEOUT(w.phase(), RunPhase::Finished, 60000);
         QVERIFY(w.currentRunDir() != failedDir);

@@ -166,23 +166,12 @@ RunState diskState(const QString& runDir) {
 
 /// The tiny sinc fit of tests/data, through the same path a user's preset file takes.
 void useTinySettings(MainWindow& w, int maxSteps) {
-    const Preset p = loadPresetFile(TRAINLAB_TEST_DATA "/tiny-fit.json");
-    nlohmann::json config = p.config;
-    config["max_steps"] = maxSteps;
-    w.selectPreset(kRunPreset);
-    w.configEditor()->setSchema(findExperimentKind(p.kind)->schema(config), config);
+    testing::showSettings(w, testing::tinyConfig(maxSteps), kRunPreset);
 }
 
 /// SGD with lr 10 on two_cosh diverges within a few steps.
 void useDivergingSettings(MainWindow& w) {
-    const Preset p = loadPresetFile(TRAINLAB_TEST_DATA "/tiny-fit.json");
-    nlohmann::json config = p.config;
-    config["function"] = "two_cosh";
-    config["train_grid"] = {{"from", -5.0}, {"to", 5.0}, {"count", 200}, {"step", 0.0}};
-    config["optimizer"] = "sgd";
-    config["lr"] = 10.0;
-    w.selectPreset(kRunPreset);
-    w.configEditor()->setSchema(findExperimentKind(p.kind)->schema(config), config);
+    testing::showSettings(w, testing::divergingConfig(), kRunPreset);
 }
 
 /// The window's Run/Pause/Stop/Export actions, found by their shortcut and text.

@@ -10,18 +10,13 @@
 #include "main_window.h"
 #include "plot_panel.h"
 #include "preset.h"
+#include "test_support.h"
 
 using namespace trainlab;
 
 namespace {
 void useTinySettings(MainWindow& w, int maxSteps) {
-    // Load the tiny preset through the same path a user's preset file takes.
-    const Preset p = loadPresetFile(TRAINLAB_TEST_DATA "/tiny-fit.json");
-    nlohmann::json config = p.config;
-    config["max_steps"] = maxSteps;
-    const ExperimentKind* kind = findExperimentKind(p.kind);
-    w.selectPreset("1-1-sinc");
-    w.configEditor()->setSchema(kind->schema(config), config);
+    testing::showSettings(w, testing::tinyConfig(maxSteps));
 }
 }  // namespace
 
@@ -193,14 +188,7 @@ class TstMainWindow : public QObject {
         MainWindow w;
         w.setQuiet(true);
         w.setRunsRoot(tmp.path());
-        const Preset p = loadPresetFile(TRAINLAB_TEST_DATA "/tiny-fit.json");
-        nlohmann::json config = p.config;
-        config["function"] = "two_cosh";
-        config["train_grid"] = {{"from", -5.0}, {"to", 5.0}, {"count", 200}, {"step", 0.0}};
-        config["optimizer"] = "sgd";
-        config["lr"] = 10.0;
-        w.selectPreset("1-1-sinc");
-        w.configEditor()->setSchema(findExperimentKind(p.kind)->schema(config), config);
+        testing::showSettings(w, testing::divergingConfig());
         w.startRun();
         QTRY_COMPARE_WITH_TIMEOUT(w.phase(), RunPhase::Failed, 30000);
         useTinySettings(w, 50);

@@ -406,16 +406,7 @@ void printRow(int rep, const Result& r) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    const char* platform = std::getenv("QT_QPA_PLATFORM");
-    const char* display = std::getenv("DISPLAY");
-    const char* wayland = std::getenv("WAYLAND_DISPLAY");
-    if (!(platform && *platform) && !(display && *display) && !(wayland && *wayland))
-        prepareHeadlessEnvironment();       // offscreen
-    if (!std::getenv("XDG_RUNTIME_DIR")) {  // as prepareHeadlessEnvironment, under a display too
-        const std::string dir = "/tmp/trainlab-runtime-" + std::to_string(::getuid());
-        ::mkdir(dir.c_str(), 0700);
-        ::setenv("XDG_RUNTIME_DIR", dir.c_str(), 1);
-    }
+    testing::prepareBenchEnvironment();
     testing::quietOffscreenWarnings();
     QApplication app(argc, argv);
     QApplication::setOrganizationName("trainlab-bench");
