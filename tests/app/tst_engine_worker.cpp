@@ -6,6 +6,7 @@
 #include <map>
 
 #include "bridge/engine_worker.h"
+#include "signal_wait.h"
 #include "preset.h"
 
 using namespace trainlab;
@@ -112,7 +113,7 @@ class TstEngineWorker : public QObject {
         QSignalSpy finished(w, &EngineWorker::runFinished);
         QSignalSpy failed(w, &EngineWorker::runFailed);
         QVERIFY(controller.start(gridRequest(tmp.path(), false)));
-        QVERIFY(finished.wait(30000));
+        QVERIFY(waitForFirst(finished, 30000));
         drain();
         QCOMPARE(failed.count(), 0);
         QVERIFY(!wrongThread);
@@ -159,7 +160,7 @@ class TstEngineWorker : public QObject {
         QSignalSpy failed(w, &EngineWorker::runFailed);
         QVERIFY(controller.start(tinyRequest(tmp.path(), 400)));
         QVERIFY(!controller.start(tinyRequest(tmp.path(), 400)));  // busy: refused
-        QVERIFY(finished.wait(60000));
+        QVERIFY(waitForFirst(finished, 60000));
         drain();
         QCOMPARE(started.count(), 1);
         QCOMPARE(failed.count(), 0);
@@ -177,12 +178,12 @@ class TstEngineWorker : public QObject {
         QSignalSpy started(w, &EngineWorker::runStarted);
         QSignalSpy cancelled(w, &EngineWorker::runCancelled);
         QVERIFY(controller.start(tinyRequest(tmp.path(), 10000000)));
-        QVERIFY(started.wait(30000));
+        QVERIFY(waitForFirst(started, 30000));
         QTest::qWait(200);
         QElapsedTimer t;
         t.start();
         controller.requestStop();
-        QVERIFY(cancelled.wait(5000));
+        QVERIFY(waitForFirst(cancelled, 5000));
         const qint64 ms = t.elapsed();
         QVERIFY2(ms < 250, qPrintable(QString("stop took %1 ms").arg(ms)));
         RunDirectory dir(cancelled.at(0).at(0).toString().toStdString());
@@ -197,7 +198,7 @@ class TstEngineWorker : public QObject {
         QSignalSpy started(w, &EngineWorker::runStarted);
         QSignalSpy cancelled(w, &EngineWorker::runCancelled);
         QVERIFY(controller.start(tinyRequest(tmp.path(), 10000000)));
-        QVERIFY(started.wait(30000));
+        QVERIFY(waitForFirst(started, 30000));
         controller.setPaused(true);
         QTest::qWait(100);
         w->takePending();
@@ -207,7 +208,7 @@ class TstEngineWorker : public QObject {
         size_t resumed = 0;  // accumulate: QTRY_* evaluates its expression more than once
         QTRY_VERIFY_WITH_TIMEOUT((resumed += w->takePending().appended.size()) > 0, 5000);
         controller.requestStop();  // a paused or running run stops
-        QVERIFY(cancelled.wait(5000));
+        QVERIFY(waitForFirst(cancelled, 5000));
     }
 
     void stopBeforeTheRunBeginsIsHonoured() {
@@ -216,7 +217,7 @@ class TstEngineWorker : public QObject {
         QSignalSpy cancelled(controller.worker(), &EngineWorker::runCancelled);
         QVERIFY(controller.start(tinyRequest(tmp.path(), 10000000)));
         controller.requestStop();
-        QVERIFY(cancelled.wait(30000));
+        QVERIFY(waitForFirst(cancelled, 30000));
     }
 
     void failuresArriveAsRunFailed() {
@@ -226,7 +227,7 @@ class TstEngineWorker : public QObject {
         RunRequest r = tinyRequest(tmp.path(), 100);
         r.config["lr"] = -3;
         QVERIFY(controller.start(r));
-        QVERIFY(failed.wait(30000));
+        QVERIFY(waitForFirst(failed, 30000));
         QVERIFY(failed.at(0).at(1).toString().contains("'lr'"));
         QVERIFY(!controller.isBusy());
     }
@@ -238,7 +239,7 @@ class TstEngineWorker : public QObject {
             RunController controller;
             QSignalSpy started(controller.worker(), &EngineWorker::runStarted);
             QVERIFY(controller.start(tinyRequest(tmp.path(), 10000000)));
-            QVERIFY(started.wait(30000));
+            QVERIFY(waitForFirst(started, 30000));
             runDir = started.at(0).at(0).toString();
         }  // destructor: stop, join
         RunDirectory dir(runDir.toStdString());
