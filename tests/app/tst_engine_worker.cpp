@@ -6,8 +6,8 @@
 #include <map>
 
 #include "bridge/engine_worker.h"
-#include "signal_wait.h"
 #include "preset.h"
+#include "test_timing.h"
 
 using namespace trainlab;
 
@@ -185,7 +185,7 @@ class TstEngineWorker : public QObject {
         controller.requestStop();
         QVERIFY(waitForFirst(cancelled, 5000));
         const qint64 ms = t.elapsed();
-        QVERIFY2(ms < 250, qPrintable(QString("stop took %1 ms").arg(ms)));
+        QVERIFY2(ms < timeLimitMs(250), qPrintable(QString("stop took %1 ms").arg(ms)));
         RunDirectory dir(cancelled.at(0).at(0).toString().toStdString());
         QCOMPARE(dir.readStatus().state, RunState::Cancelled);
         QVERIFY(!controller.isBusy());

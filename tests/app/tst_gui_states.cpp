@@ -25,6 +25,7 @@
 #include "plot_panel.h"
 #include "preset.h"
 #include "test_support.h"
+#include "test_timing.h"
 
 using namespace trainlab;
 
@@ -255,7 +256,8 @@ void checkNotAdvancing(MainWindow& w) {
     }
     QTest::qWait(400);
     QCOMPARE(recordedBytes(w), last);
-    const size_t rows = readSeriesCsv((w.currentRunDir() + "/metrics/loss_m1.csv").toStdString()).x.size();
+    const size_t rows =
+        readSeriesCsv((w.currentRunDir() + "/metrics/loss_m1.csv").toStdString()).x.size();
     QTRY_COMPARE_WITH_TIMEOUT(lossPoints(w), rows, kStopMs);
 }
 
@@ -580,7 +582,7 @@ class TstGuiStates : public QObject {
                 QElapsedTimer t;
                 t.start();
                 QVERIFY(w->close());
-                QVERIFY2(t.elapsed() < 2000, qPrintable(QString::number(t.elapsed())));
+                QVERIFY2(t.elapsed() < timeLimitMs(2000), qPrintable(QString::number(t.elapsed())));
                 QVERIFY(!w->isVisible());
                 QCoreApplication::processEvents();
                 w.reset();
@@ -716,7 +718,7 @@ class TstGuiStates : public QObject {
                 QElapsedTimer t;
                 t.start();
                 QVERIFY(w.close());
-                QVERIFY(t.elapsed() < 2000);
+                QVERIFY(t.elapsed() < timeLimitMs(2000));
             }
             checkNoThreadLeft();
             if (QTest::currentTestFailed()) return;

@@ -11,6 +11,7 @@
 #include "plot_panel.h"
 #include "preset.h"
 #include "test_support.h"
+#include "test_timing.h"
 
 using namespace trainlab;
 
@@ -137,7 +138,7 @@ class TstMainWindow : public QObject {
             QElapsedTimer t;
             t.start();
             QVERIFY(w.close());
-            QVERIFY(t.elapsed() < 2000);
+            QVERIFY(t.elapsed() < timeLimitMs(2000));
         }
         QCOMPARE(RunDirectory(runDir.toStdString()).readStatus().state, RunState::Cancelled);
     }
