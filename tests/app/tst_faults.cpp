@@ -81,8 +81,8 @@ std::map<QString, QByteArray> fingerprint(const QString& dir) {
 void verifyPrefix(const Series& s, const char* what) {
     for (size_t i = 0; i < s.x.size(); ++i) {
         const std::string at = std::string(what) + ": row " + std::to_string(i + 1) + " of " +
-                               std::to_string(s.x.size()) + " is " + std::to_string(s.x[i]) +
-                               "," + std::to_string(s.y[i]);
+                               std::to_string(s.x.size()) + " is " + std::to_string(s.x[i]) + "," +
+                               std::to_string(s.y[i]);
         QVERIFY2(s.x[i] == double(i + 1), at.c_str());
         QVERIFY2(std::isfinite(s.y[i]), at.c_str());
     }
@@ -140,7 +140,7 @@ class TstFaults : public QObject {
             QVERIFY(f.open(QIODevice::ReadOnly));
             const QByteArray bytes = f.readAll();
             QVERIFY(bytes.size() <= qint64(limit));
-            QVERIFY2(bytes.endsWith('\n'), id);  // cut back to whole rows
+            QVERIFY2(bytes.endsWith('\n'), id);                   // cut back to whole rows
             QCOMPARE(size_t(bytes.count('\n')), s.x.size() + 1);  // header + every row read
         }
         // The earlier run is byte for byte what it was.
@@ -158,8 +158,8 @@ class TstFaults : public QObject {
         QCOMPARE(out.state, RunState::Failed);
         const QString msg = QString::fromStdString(out.message);
         QVERIFY2(msg.contains("cannot write") && msg.contains("config.json"), qPrintable(msg));
-        QVERIFY(out.runDir.empty() || !QFileInfo::exists(QString::fromStdString(
-                                          (out.runDir / "config.json").string())));
+        QVERIFY(out.runDir.empty() ||
+                !QFileInfo::exists(QString::fromStdString((out.runDir / "config.json").string())));
         // No half-written temporary files are left behind.
         QDirIterator it(tmp.path(), QDir::Files, QDirIterator::Subdirectories);
         while (it.hasNext()) {
@@ -179,14 +179,49 @@ class TstFaults : public QObject {
         QVERIFY2(QString::fromStdString(out.message).contains(tmp.path() + "/runs"),
                  out.message.c_str());
         QVERIFY(out.runDir.empty());
-        if (::geteuid() != 0) {  // root writes through permission bits, so only as a user
-            QDir().mkpath(tmp.path() + "/ro");
-            QFile::setPermissions(tmp.path() + "/ro", QFile::ReadOwner | QFile::ExeOwner);
-            out = runHeadless(tinyRequest(tmp.path() + "/ro", 10));
-            QCOMPARE(out.state, RunState::Failed);
-            QVERIFY2(QString::fromStdString(out.message).contains("Permission denied"),
-                     out.message.c_str());
+    }
+
+    void aReadOnlyRunsFolderFailsNamingItAndKeepsEarlierRuns() {
+        QTemporaryDir tmp;
+        const QString ro = tmp.path() + "/ro";
+        QVERIFY(QDir().mkpath(ro));
+        const RunOutcome earlier = runHeadless(tinyRequest(ro, 20));
+        QCOMPARE(earlier.state, RunState::Finished);
+        const QString earlierDir = QString::fromStdString(earlier.runDir.string());
+        const auto before = fingerprint(earlierDir);
+        QVERIFY(QFile::setPermissions(ro, QFile::ReadOwner | QFile::ExeOwner | QFile::ReadGroup |
+                                              QFile::ExeGroup | QFile::ReadOther |
+                                              QFile::ExeOther));  // 0555
+        // The CLI, as a user would run it. Root passes permission bits by its capabilities
+        // (CI runs as root): without CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH and CAP_FOWNER it
+        // meets a 0555 folder as any user does.
+        QString program = TRAINLAB_CLI_PATH;
+        QStringList args{"run", kTiny, "--set", "max_steps=100", "--out", ro};
+        if (::geteuid() == 0) {
+            const QString drop = "--bounding-set=-dac_override,-dac_read_search,-fowner";
+            QProcess probe;
+            probe.start("setpriv", {drop, "true"});
+            if (!probe.waitForFinished(10000) || probe.exitStatus() != QProcess::NormalExit ||
+                probe.exitCode() != 0)
+                QSKIP(
+                    "root here cannot give up CAP_DAC_OVERRIDE (setpriv needs CAP_SETPCAP), "
+                    "so no folder is read-only to it");
+            args = QStringList{drop, program} + args;
+            program = "setpriv";
         }
+        QProcess p;
+        p.start(program, args);
+        QVERIFY(p.waitForFinished(60000));
+        const QString err = QString::fromUtf8(p.readAllStandardError());
+        QCOMPARE(p.exitCode(), 1);
+        QVERIFY2(err.contains("'" + ro + "'") &&
+                     err.contains(QString::fromLocal8Bit(std::strerror(EACCES))),
+                 qPrintable(err));
+        // Nothing new in the folder; the earlier run byte for byte what it was.
+        QCOMPARE(QDir(ro).entryList(QDir::AllEntries | QDir::NoDotAndDotDot).size(), 1);
+        QVERIFY(fingerprint(earlierDir) == before);
+        QCOMPARE(RunDirectory(earlier.runDir).readStatus().state, RunState::Finished);
+        QFile::setPermissions(ro, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
     }
 
     void aDivergingLossFailsNamingTheStepAndTheValue() {
@@ -198,7 +233,8 @@ class TstFaults : public QObject {
         const QString msg = QString::fromStdString(out.message);
         QVERIFY2(msg.contains("step") && QRegularExpression("step \\d+").match(msg).hasMatch(),
                  qPrintable(msg));
-        QVERIFY2(msg.contains("nan", Qt::CaseInsensitive) || msg.contains("inf", Qt::CaseInsensitive) ||
+        QVERIFY2(msg.contains("nan", Qt::CaseInsensitive) ||
+                     msg.contains("inf", Qt::CaseInsensitive) ||
                      QRegularExpression("\\d\\.\\d+e\\+\\d+").match(msg).hasMatch(),
                  qPrintable(msg));
         QCOMPARE(RunDirectory(out.runDir).readStatus().state, RunState::Failed);
@@ -256,8 +292,8 @@ class TstFaults : public QObject {
             const QString root = tmp.path() + "/kill" + QString::number(attempt);
             const int delayMs = 200 + rng.bounded(2500);  // may land in start-up
             QProcess p;
-            p.start(TRAINLAB_CLI_PATH, {"run", kTiny, "--set", "max_steps=10000000", "--threads",
-                                        "1", "--out", root});
+            p.start(TRAINLAB_CLI_PATH,
+                    {"run", kTiny, "--set", "max_steps=10000000", "--threads", "1", "--out", root});
             QVERIFY(p.waitForStarted());
             if (attempt >= 4) {
                 // A slow start (a loaded or instrumented build) kept the first kills in
