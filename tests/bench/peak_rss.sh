@@ -30,29 +30,49 @@ csv=""
 every=10
 niceness=0
 # Peak and shape of the curve from the samples (the part before the SIGINT): the peak, when
-# 95% of it was first reached, and the highest RSS of each half (a plateau when the second
-# half's peak is within 5% of the first's; RSS swings within each training step as the
-# activations of a batch are allocated and freed).
+# 95% of it was first reached, the lowest and highest RSS of each minute, and whether RSS grows.
+# RSS swings within each training step as the activations of a batch are allocated and freed,
+# and jumps while a net evaluates (batches of 500): growth is judged on the typical minute, the
+# median of the per-minute highs of each half (a plateau when the second's is within 5% of the
+# first's), and minutes whose high is 10% over that median are listed as spikes.
 summarize() {  # csv, VmHWM in KiB (0: take the largest VmHWM sampled), SIGINT time
     awk -F, -v hwm="$2" -v stop="$3" '
+        function median(a, k,    i, j, x) {  # of a[1..k], sorting a in place
+            for (i = 2; i <= k; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
+            return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
+        }
         NR > 1 && $1 <= stop {
             n++; t[n] = $1; r[n] = $2
             if ($2 > max) { max = $2; tmax = $1 }
             if ($3 * 1024 > hwm) hwm = $3 * 1024
+            w = int($1 / 60); if (w > wn) wn = w
+            if (!(w in lo) || $2 < lo[w]) lo[w] = $2
+            if ($2 > hi[w]) hi[w] = $2
         }
         END {
             if (n == 0) { print "no samples"; exit }
             for (i = 1; i <= n; i++) if (r[i] >= 0.95 * max) { t95 = t[i]; break }
-            half = t[n] / 2; lo2 = 1e99
-            for (i = 1; i <= n; i++) {
-                if (t[i] < half) { if (r[i] > h1) h1 = r[i] }
-                else { if (r[i] > h2) h2 = r[i]; if (r[i] < lo2) lo2 = r[i] }
-            }
             printf "peak VmRSS sampled %.1f MB at %.0f s (95%% of it first reached at %.0f s)\n", max, tmax, t95
             printf "VmHWM (the kernel'"'"'s peak, between samples too) %.1f MB\n", hwm / 1024
-            printf "highest VmRSS in the first half (0-%.0f s) %.1f MB, in the second half %.1f MB " \
-                   "(low %.1f MB): %s\n", half, h1, h2, lo2,
-                   h2 <= 1.05 * h1 ? "a plateau, no growth" : "still growing"
+            print "VmRSS per minute, MB (lowest-highest):"
+            for (w = 0; w <= wn; w++) if (w in lo) printf "  %5d-%-5d s  %7.0f-%-7.0f\n", 60 * w, 60 * w + 60, lo[w], hi[w]
+            # Whole minutes after the first (start-up) only.
+            k1 = k2 = 0
+            for (w = 1; w < wn; w++) {
+                if (!(w in hi)) continue
+                if (w <= wn / 2) { a1[++k1] = hi[w] } else { a2[++k2] = hi[w] }
+                all[++ka] = hi[w]; wi[ka] = w
+            }
+            if (k1 == 0 || k2 == 0) { print "too short to judge growth"; exit }
+            for (i = 1; i <= ka; i++) c[i] = all[i]
+            typical = median(c, ka)
+            m1 = median(a1, k1); m2 = median(a2, k2)
+            printf "typical minute'"'"'s high: first half %.0f MB, second half %.0f MB: %s\n", m1, m2,
+                   m2 <= 1.05 * m1 ? "a plateau, no growth" : "still growing"
+            for (i = 1; i <= ka; i++)
+                if (all[i] > 1.10 * typical)
+                    printf "  spike: %d-%d s, up to %.0f MB (%.0f MB over the typical %.0f)\n",
+                           60 * wi[i], 60 * wi[i] + 60, all[i], all[i] - typical, typical
         }' "$1"
 }
 
@@ -131,4 +151,6 @@ echo
 echo "exit code $rc after ${t_end} s (130 = cancelled, as asked)"
 echo "last lines of its stderr:"
 tail -n 4 "$out/stderr" | sed 's/^/  /'
+echo "epochs finished (the net's own seconds; each ends with an evaluation on the test set):"
+grep -E "^[^[].* epoch [0-9]+: " "$out/stderr" | sed 's/^/  /' || echo "  none"
 summarize "$csv" "$hwm" "${stopped_at:-1e99}"
