@@ -12,7 +12,7 @@
 # then cancels before the next training step, records the run as cancelled and exits with
 # 130), and prints the curve and the peak.
 #
-#   tests/bench/peak_rss.sh [--seconds 480] [--threads 1] [--preset 3-2-parameters]
+#   tests/bench/peak_rss.sh [--seconds 1560] [--threads 1] [--preset 3-2-parameters]
 #                           [--data-dir /work/shared/datasets] [--cli build/app/trainlab-cli]
 #                           [--csv rss.csv] [--every 10] [--nice 0]
 #   tests/bench/peak_rss.sh --summary rss.csv      # the summary of an earlier run's samples
@@ -21,7 +21,7 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-seconds=480
+seconds=1560  # two end-of-epoch evaluations of Net_9, one of Net_10 (2 cores)
 threads=1
 preset=3-2-parameters
 data_dir=/work/shared/datasets
