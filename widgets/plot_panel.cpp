@@ -299,7 +299,8 @@ struct PlotPanel::SeriesData {
     bool monotonic = true;  ///< x never decreases (NaNs aside)
     double lastFiniteX = -std::numeric_limits<double>::infinity();
     bool changed = false;
-    bool rangeLimited = false;  ///< the display depends on the visible x range
+    /// The display depends on the visible x range: decimated, over the whole range or a zoom.
+    bool rangeLimited = false;
     std::size_t displayed = 0;
     QCPGraph* graph = nullptr;        ///< lines with increasing x, and scatter
     QCPCurve* curve = nullptr;        ///< lines whose x goes back and forth (trajectories)
@@ -308,9 +309,10 @@ struct PlotPanel::SeriesData {
     QCPRange extentX, extentY;        ///< heatmaps: the drawn cells' outer edges
     std::vector<std::string> labels;  ///< per-point labels (label i of point i), maybe fewer
     /// Summaries of the complete blocks of kBlockPoints consecutive points, for the min/max
-    /// decimation, so that a redraw need not visit every point (see updateDisplay). Made as
-    /// points come (a block never changes once complete), dropped when the points are
-    /// replaced or the axis scales they were made for change.
+    /// decimation, so that a redraw need not visit every point (see updateDisplay). Added
+    /// for the blocks completed since, at each decimated redraw (a complete block never
+    /// changes); dropped when the points are replaced or the axis scales they were made for
+    /// change.
     struct Block {
         std::uint32_t first = kNoPoint;  ///< first shown point (kNoPoint: none shown)
         std::uint32_t last = kNoPoint;   ///< last shown point
@@ -939,12 +941,12 @@ void PlotPanel::updateDisplay(SeriesData& s) {
             s.blocks.push_back(blk);
         }
     }
+    s.rangeLimited = true;
     std::size_t i0 = 0;
     std::size_t i1 = n;
     double lo = 0;
     double hi = 0;
     if (userView_) {
-        s.rangeLimited = true;
         lo = plot_->xAxis->range().lower;
         hi = plot_->xAxis->range().upper;
         const auto first = std::lower_bound(s.x.begin(), s.x.end(), lo);
@@ -1051,8 +1053,7 @@ void PlotPanel::updateAllDisplays(bool force) {
     for (auto& s : series_) {
         // Forced (a zoom, a pan, a reset): every series whose display depends on the range,
         // including one decimated over its whole range before the user zoomed in.
-        const bool decimated = s->displayed < s->x.size();
-        if (s->changed || (force && (s->rangeLimited || !userView_ || decimated))) {
+        if (s->changed || (force && (s->rangeLimited || !userView_))) {
             updateDisplay(*s);
             s->changed = false;
             if (s->map) heatmapChanged = true;
@@ -1196,8 +1197,7 @@ void PlotPanel::resetView() {
 void PlotPanel::onXRangeChanged() {
     if (updating_) return;
     for (const auto& s : series_)
-        if (s->rangeLimited || (userView_ && s->graph && s->x.size() > 4 * kMinDecimationWidthPx &&
-                                s->spec.style == SeriesStyle::Line && s->monotonic)) {
+        if (s->rangeLimited) {  // decimated: the new range needs its own min/max buckets
             redecimateTimer_->start();
             return;
         }

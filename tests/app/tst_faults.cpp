@@ -48,13 +48,7 @@ class FileSizeLimit {
 };
 
 RunRequest tinyRequest(const QString& root, int maxSteps) {
-    RunRequest r;
-    r.preset = loadPresetFile(kTiny);
-    r.config = r.preset.config;
-    r.config["max_steps"] = maxSteps;
-    r.runsRoot = root.toStdString();
-    r.threads = 1;
-    return r;
+    return testing::tinyRequest(root.toStdString(), testing::tinyConfig(maxSteps));
 }
 
 RunOutcome runHeadless(const RunRequest& r) {
@@ -226,8 +220,8 @@ class TstFaults : public QObject {
 
     void aDivergingLossFailsNamingTheStepAndTheValue() {
         QTemporaryDir tmp;
-        RunRequest r = tinyRequest(tmp.path(), 1000);
-        r.config = testing::divergingConfig();
+        const RunRequest r =
+            testing::tinyRequest(tmp.path().toStdString(), testing::divergingConfig());
         const RunOutcome out = runHeadless(r);
         QCOMPARE(out.state, RunState::Failed);
         const QString msg = QString::fromStdString(out.message);

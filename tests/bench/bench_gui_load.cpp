@@ -134,9 +134,7 @@ double median(std::vector<double> v) {
 }
 
 nlohmann::json benchConfig(const Options& o) {
-    const Preset p = loadPresetFile(TRAINLAB_TEST_DATA "/tiny-fit.json");
-    nlohmann::json config = p.config;
-    config["max_steps"] = o.steps;
+    nlohmann::json config = testing::tinyConfig(o.steps);
     if (o.fitEvery > 0) config["fit_every"] = o.fitEvery;
     return config;
 }
@@ -166,16 +164,10 @@ void readRun(const std::filesystem::path& runDir, Result& r) {
         if (s.mode == SeriesMode::Append) r.csvPoints += countCsvRows(dir.seriesPath(s.id));
 }
 
-
 Result runHeadless(const Options& o, const QString& root) {
     Result r;
     r.live = false;
-    const Preset p = loadPresetFile(TRAINLAB_TEST_DATA "/tiny-fit.json");
-    RunRequest request;
-    request.preset = p;
-    request.config = benchConfig(o);
-    request.runsRoot = root.toStdString();
-    request.threads = 1;  // as the GUI's runs
+    const RunRequest request = testing::tinyRequest(root.toStdString(), benchConfig(o));
     testing::DiscardingObserver observer;
     RunControl control;
     const double cpu0 = processCpu();
@@ -199,11 +191,7 @@ Result runLive(const Options& o, const QString& root) {
     w.resize(o.width, o.height);
     w.show();
     // the settings as a user would leave them in the Settings dock
-    const Preset p = loadPresetFile(TRAINLAB_TEST_DATA "/tiny-fit.json");
-    const nlohmann::json config = benchConfig(o);
-    const ExperimentKind* kind = findExperimentKind(p.kind);
-    w.selectPreset("1-1-sinc");
-    w.configEditor()->setSchema(kind->schema(config), config);
+    testing::showSettings(w, benchConfig(o));
     // let the window be laid out and exposed
     {
         QElapsedTimer settle;
@@ -402,16 +390,12 @@ void printRow(int rep, const Result& r) {
     std::fflush(stdout);
 }
 
-
 }  // namespace
 
 int main(int argc, char** argv) {
     testing::prepareBenchEnvironment();
-    testing::quietOffscreenWarnings();
     QApplication app(argc, argv);
-    QApplication::setOrganizationName("trainlab-bench");
-    QApplication::setApplicationName("bench_gui_load");
-    QStandardPaths::setTestModeEnabled(true);
+    testing::nameBenchApplication("bench_gui_load");
 
     QCommandLineParser parser;
     parser.setApplicationDescription(

@@ -84,27 +84,15 @@ void settle(int ms) {
     }
 }
 
-nlohmann::json tinyConfig(long long steps) {
-    const Preset p = loadPresetFile(TRAINLAB_TEST_DATA "/tiny-fit.json");
-    nlohmann::json config = p.config;
-    config["max_steps"] = steps;
-    return config;
-}
-
 std::vector<int> parseList(const QString& s) {
     std::vector<int> v;
     for (const QString& part : s.split(',', Qt::SkipEmptyParts)) v.push_back(part.toInt());
     return v;
 }
 
-
 /// Records one finished tiny run under `root`; returns its folder.
 fs::path recordTemplateRun(const fs::path& root, long long steps) {
-    RunRequest request;
-    request.preset = loadPresetFile(TRAINLAB_TEST_DATA "/tiny-fit.json");
-    request.config = tinyConfig(steps);
-    request.runsRoot = root;
-    request.threads = 1;
+    const RunRequest request = testing::tinyRequest(root.string(), testing::tinyConfig(steps));
     testing::DiscardingObserver observer;
     RunControl control;
     const RunOutcome out = runExperiment(request, &observer, control);
@@ -164,10 +152,7 @@ int childRuns(const QString& root, int runs, long long steps) {
     w.setRunsRoot(root);
     w.resize(1500, 950);
     w.show();
-    const Preset p = loadPresetFile(TRAINLAB_TEST_DATA "/tiny-fit.json");
-    const nlohmann::json config = tinyConfig(steps);
-    w.selectPreset("1-1-sinc");
-    w.configEditor()->setSchema(findExperimentKind(p.kind)->schema(config), config);
+    testing::showSettings(w, testing::tinyConfig(steps));
     settle(300);
     std::printf("WINDOW before=%.1f shown=%.1f\n", before, rssMb());
     std::fflush(stdout);
@@ -232,16 +217,12 @@ std::map<QString, double> fields(const QString& line) {
     return f;
 }
 
-
 }  // namespace
 
 int main(int argc, char** argv) {
     testing::prepareBenchEnvironment();
-    testing::quietOffscreenWarnings();
     QApplication app(argc, argv);
-    QApplication::setOrganizationName("trainlab-bench");
-    QApplication::setApplicationName("bench_memory");
-    QStandardPaths::setTestModeEnabled(true);
+    testing::nameBenchApplication("bench_memory");
 
     QCommandLineParser parser;
     parser.setApplicationDescription("trainlab memory: RSS against history size and runs.");

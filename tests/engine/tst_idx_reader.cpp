@@ -5,9 +5,9 @@
 #include <QElapsedTimer>
 #include <QTemporaryDir>
 #include <QtTest>
-#include "test_timing.h"
 
 #include "data_faults.h"
+#include "test_timing.h"
 
 using trainlab::test::faultOf;
 #include <cstdlib>

@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <QCoreApplication>
+#include <QStandardPaths>
 #include <QString>
 #include <QtGlobal>
 #include <cstdlib>
@@ -38,13 +40,26 @@ class DiscardingObserver : public RunObserver {
 };
 
 /// tests/data/tiny-fit.json: two tiny MLPs fitting sinc, fast enough for any test.
-inline Preset tinyPreset() { return loadPresetFile(TRAINLAB_TEST_DATA "/tiny-fit.json"); }
+inline Preset tinyPreset() {
+    return loadPresetFile(TRAINLAB_TEST_DATA "/tiny-fit.json");
+}
 
 /// The tiny preset's config with `maxSteps` steps.
-inline nlohmann::json tinyConfig(int maxSteps) {
+inline nlohmann::json tinyConfig(long long maxSteps) {
     nlohmann::json config = tinyPreset().config;
     config["max_steps"] = maxSteps;
     return config;
+}
+
+/// A run of the tiny preset with `config` under `runsRoot`, one thread per model (as the GUI's
+/// and the CLI's runs on 2 cores), for runExperiment() with a DiscardingObserver.
+inline RunRequest tinyRequest(const std::string& runsRoot, const nlohmann::json& config) {
+    RunRequest r;
+    r.preset = tinyPreset();
+    r.config = config;
+    r.runsRoot = runsRoot;
+    r.threads = 1;
+    return r;
 }
 
 /// The tiny preset on exp(x)+exp(−x) by SGD with lr 10: the loss diverges within a few steps.
@@ -65,9 +80,27 @@ inline void showSettings(MainWindow& w, const nlohmann::json& config,
     w.configEditor()->setSchema(findExperimentKind(tinyPreset().kind)->schema(config), config);
 }
 
-/// For a GUI benchmark: offscreen when there is no display, and a private XDG_RUNTIME_DIR in
-/// either case (as prepareHeadlessEnvironment() makes one headless). Call before QApplication.
+/// Installs a message handler that drops the offscreen platform's "does not support
+/// propagateSizeHints()" warning (one per dock shown) and passes everything else on. Once per
+/// process: a second call changes nothing (it would otherwise pass messages to itself).
+inline void quietOffscreenWarnings() {
+    static QtMessageHandler previous = nullptr;
+    static bool installed = false;
+    if (installed) return;
+    installed = true;
+    previous = qInstallMessageHandler(
+        [](QtMsgType type, const QMessageLogContext& context, const QString& message) {
+            if (type == QtWarningMsg && message.contains(QLatin1String("propagateSizeHints")))
+                return;
+            if (previous) previous(type, context, message);
+        });
+}
+
+/// For a GUI benchmark: offscreen when there is no display, a private XDG_RUNTIME_DIR in
+/// either case (as prepareHeadlessEnvironment() makes one headless), and the offscreen
+/// platform's noise filtered. Call before QApplication; then nameBenchApplication().
 inline void prepareBenchEnvironment() {
+    quietOffscreenWarnings();
     auto set = [](const char* name) {
         const char* v = std::getenv(name);
         return v && *v;
@@ -81,16 +114,11 @@ inline void prepareBenchEnvironment() {
     }
 }
 
-/// Installs a message handler that drops the offscreen platform's "does not support
-/// propagateSizeHints()" warning (one per dock shown) and passes everything else on.
-inline void quietOffscreenWarnings() {
-    static QtMessageHandler previous = nullptr;
-    previous = qInstallMessageHandler(
-        [](QtMsgType type, const QMessageLogContext& context, const QString& message) {
-            if (type == QtWarningMsg && message.contains(QLatin1String("propagateSizeHints")))
-                return;
-            if (previous) previous(type, context, message);
-        });
+/// A GUI benchmark's names (its settings stay apart from the user's) and test-mode paths.
+inline void nameBenchApplication(const char* name) {
+    QCoreApplication::setOrganizationName("trainlab-bench");
+    QCoreApplication::setApplicationName(name);
+    QStandardPaths::setTestModeEnabled(true);
 }
 
 }  // namespace trainlab::testing
