@@ -5,6 +5,7 @@ export DEBIAN_FRONTEND=noninteractive
 packages=(
   build-essential cmake ccache pkg-config
   qt6-base-dev qt6-charts-dev qt6-svg-dev qt6-base-dev-tools
+  libqt6opengl6-dev  # qt6-charts-dev needs the Qt6OpenGL CMake files but does not depend on this package
   libqcustomplot-dev libqcustomplot2.1-qt6
   libtorch-dev libopenblas0-pthread
   libeigen3-dev nlohmann-json3-dev zlib1g-dev
