@@ -13,6 +13,9 @@ packages=(
   dataset-fashion-mnist
   xvfb xauth
   clang libclang-rt-14-dev llvm
+  help2man librsvg2-bin  # man pages from --help and the PNG icon, made at build time
+  lintian appstream desktop-file-utils bash-completion  # used by .ci/package-check.sh
+  locales  # localedef and its sources: the tests build de_DE and tr_TR, issue 18
 )
 missing=()
 for p in "${packages[@]}"; do
