@@ -1,20 +1,24 @@
 #include "cli.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <QCommandLineParser>
 #include <QDir>
 #include <QFileInfo>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "bridge/downloader.h"
 #include "core/errors.h"
+#include "core/user_dirs.h"
 #include "data/dataset_catalog.h"
 #include "experiment_runner.h"
 #include "experiment_view.h"
@@ -25,9 +29,35 @@ namespace trainlab {
 namespace {
 
 RunControl* gControl = nullptr;
+volatile std::sig_atomic_t gStopSignal = 0;
 
-extern "C" void onSignal(int) {
-    if (gControl) gControl->cancel = true;
+// SIGINT (Ctrl+C), SIGTERM (kill, shutdown) and SIGHUP (the terminal closed) all stop the run
+// the same way: it ends as "cancelled" with the signal's name, and the exit code is 128 + the
+// signal's number, as shells report a process ended by it.
+extern "C" void onSignal(int sig) {
+    if (gStopSignal == 0) gStopSignal = sig;
+    if (!gControl) return;
+    const char* reason = sig == SIGTERM  ? "cancelled by SIGTERM (asked to terminate)"
+                         : sig == SIGHUP ? "cancelled by SIGHUP (the terminal was closed)"
+                                         : "cancelled by the user (SIGINT)";
+    const char* none = nullptr;
+    gControl->cancelReason.compare_exchange_strong(none, reason);
+    gControl->cancel = true;
+}
+
+// The default runs folder as the environment was before prepareHeadlessEnvironment gave Qt a
+// runtime folder of its own (that one must never hold runs: it is a fixed name in /tmp).
+struct RunsRootChoice {
+    std::filesystem::path root;
+    std::string whyNot;
+};
+std::optional<RunsRootChoice> gRunsRootAtStart;
+
+RunsRootChoice currentRunsRoot() {
+    if (gRunsRootAtStart) return *gRunsRootAtStart;
+    RunsRootChoice c;
+    c.root = defaultRunsRoot(&c.whyNot);
+    return c;
 }
 
 std::string formatDuration(double seconds) {
@@ -159,7 +189,12 @@ int runDataCommand(const QStringList& args, const std::string& dataDir, bool qui
                   << "' is unknown (mnist, fashion-mnist or cifar10)\n";
         return 2;
     }
-    const fs::path root = dataDir.empty() ? userDataDir() : fs::path(dataDir);
+    std::string noUserDir;
+    const fs::path root = dataDir.empty() ? userDataDir(&noUserDir) : fs::path(dataDir);
+    if (root.empty() && (sub == "download" || sub == "import")) {
+        std::cerr << "trainlab-cli: " << noUserDir << "\n";
+        return 2;
+    }
     if (sub == "download") {
         const fs::path dest = root / id;
         std::error_code ec;
@@ -224,7 +259,23 @@ int runDataCommand(const QStringList& args, const std::string& dataDir, bool qui
 
 }  // namespace
 
+void guardStandardStreams() {
+    for (int fd = 0; fd <= 2; ++fd) {
+        if (::fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
+        const int nul = ::open("/dev/null", O_RDWR);  // the lowest free descriptor: fd
+        if (nul >= 0 && nul != fd) {
+            ::dup2(nul, fd);
+            ::close(nul);
+        }
+    }
+    // A closed pipe (`| head`) is no reason to lose a run: writes to it fail with EPIPE, which
+    // the streams ignore, and the run goes on to its end.
+    std::signal(SIGPIPE, SIG_IGN);
+}
+
 void prepareHeadlessEnvironment() {
+    if (!gRunsRootAtStart) gRunsRootAtStart = currentRunsRoot();
+    pinUserFolders();  // datasets and caches: never in the runtime folder given to Qt below
     if (!std::getenv("QT_QPA_PLATFORM")) ::setenv("QT_QPA_PLATFORM", "offscreen", 1);
     const char* runtime = std::getenv("XDG_RUNTIME_DIR");
     if (!runtime || !*runtime) {
@@ -239,13 +290,14 @@ QStringList renderRunPlots(const QString& runDir, QString* error) {
         RunDirectory dir(runDir.toStdString());
         ExperimentView view(dir.readLayout());
         QString damaged;
+        std::vector<std::string> warnings;
         try {
-            view.loadFromRun(dir);
-        } catch (const DataError& e) {  // a damaged grid file: render the rest, then report it
-            damaged = QString::fromUtf8(e.what());
+            view.loadFromRun(dir, &warnings);
+        } catch (const DataError& e) {  // series that could not be read: render the rest,
+            damaged = QString::fromUtf8(e.what());  // then report them (exit code 1)
         }
-        const QStringList files =
-            view.exportAll(QString::fromStdString(dir.plotsDir().string()), error);
+        for (const std::string& w : warnings) std::cerr << "trainlab-cli: warning: " << w << "\n";
+        const QStringList files = view.exportToRun(dir, error);
         if (error && !damaged.isEmpty())
             *error = error->isEmpty() ? damaged : damaged + QLatin1Char('\n') + *error;
         return files;
@@ -277,10 +329,14 @@ int runCommandLine(const QStringList& arguments) {
     QCommandLineOption seedOpt("seed", "Random seed (overrides the preset's).", "N");
     QCommandLineOption threadsOpt("threads", "Intra-op threads for libtorch (default 1).", "N",
                                   "1");
-    QCommandLineOption outOpt("out",
-                              "Folder in which the run folder is created (default: " +
-                                  QString::fromStdString(defaultRunsRoot().string()) + ").",
-                              "DIR");
+    const RunsRootChoice runsRoot = currentRunsRoot();
+    QCommandLineOption outOpt(
+        "out",
+        "Folder in which the run folder is created (default: " +
+            (runsRoot.root.empty() ? QString("none: HOME is unusable; set TRAINLAB_RUNS")
+                                   : QString::fromStdString(runsRoot.root.string())) +
+            ").",
+        "DIR");
     QCommandLineOption quietOpt({"q", "quiet"}, "No progress lines.");
     QCommandLineOption dataDirOpt(
         "data-dir", "Folder searched first for datasets (and where 'data download' puts them).",
@@ -370,24 +426,29 @@ int runCommandLine(const QStringList& arguments) {
                                "' must be an integer in [1, 256]");
         if (!problems.empty()) throw ConfigError(problems);
         request.dataDir = parser.value(dataDirOpt).toStdString();
-        request.runsRoot = parser.isSet(outOpt)
-                               ? std::filesystem::path(parser.value(outOpt).toStdString())
-                               : defaultRunsRoot();
+        if (parser.isSet(outOpt)) {
+            request.runsRoot = parser.value(outOpt).toStdString();
+        } else {
+            if (runsRoot.root.empty()) throw ConfigError({runsRoot.whyNot});
+            request.runsRoot = runsRoot.root;
+        }
 
         RunControl control;
+        gStopSignal = 0;
         gControl = &control;
-        std::signal(SIGINT, onSignal);
-        std::signal(SIGTERM, onSignal);
+        for (int sig : {SIGINT, SIGTERM, SIGHUP}) std::signal(sig, onSignal);
         ConsoleObserver observer(parser.isSet(quietOpt));
         std::cerr << "trainlab: running " << request.preset.title << "\n";
         const RunOutcome outcome = runExperiment(request, &observer, control);
-        std::signal(SIGINT, SIG_DFL);
-        std::signal(SIGTERM, SIG_DFL);
+        for (int sig : {SIGINT, SIGTERM, SIGHUP}) std::signal(sig, SIG_DFL);
         gControl = nullptr;
         if (::isatty(STDERR_FILENO)) std::cerr << "\r\033[K";
         if (!outcome.runDir.empty() && !parser.isSet(noPlotsOpt)) {
             QString error;
-            renderRunPlots(QString::fromStdString(outcome.runDir.string()), &error);
+            if (outcome.recordingFailed)  // a full disk: no plots from an incomplete record
+                error = "the run folder could not be written to (the reason follows)";
+            else
+                renderRunPlots(QString::fromStdString(outcome.runDir.string()), &error);
             if (!error.isEmpty())
                 std::cerr << "trainlab: plots not rendered: " << error.toStdString() << "\n";
         }
@@ -396,8 +457,8 @@ int runCommandLine(const QStringList& arguments) {
         switch (outcome.state) {
             case RunState::Finished:
                 return 0;
-            case RunState::Cancelled:
-                return 130;
+            case RunState::Cancelled:  // 128 + the signal: 130 SIGINT, 143 SIGTERM, 129 SIGHUP
+                return 128 + (gStopSignal ? static_cast<int>(gStopSignal) : SIGINT);
             default:
                 return 1;
         }

@@ -6,17 +6,26 @@
 
 namespace trainlab {
 
+/// First thing in main(): opens /dev/null on descriptors 0-2 when they are closed (so no file
+/// the program opens later becomes its stdout or stderr, and stray messages cannot land in
+/// data) and ignores SIGPIPE (output to a closed pipe fails quietly; the run goes on).
+void guardStandardStreams();
+
 /// Before QApplication: selects the offscreen platform unless the user chose one, and gives
-/// Qt a private runtime folder when XDG_RUNTIME_DIR is unset (no warning on stderr).
+/// Qt a private runtime folder when XDG_RUNTIME_DIR is unset (no warning on stderr). The default
+/// runs folder is chosen before that, so runs never go to that folder.
 void prepareHeadlessEnvironment();
 
 /// Runs the command line `arguments` (arguments[0] is the program name). Returns the exit
-/// code: 0 finished, 1 run failed, 2 usage or input error, 130 cancelled (SIGINT/SIGTERM).
+/// code: 0 finished, 1 run failed, 2 usage or input error; cancelled: 128 + the signal, i.e.
+/// 130 SIGINT (Ctrl+C), 143 SIGTERM, 129 SIGHUP (each recorded as cancelled, naming it).
 int runCommandLine(const QStringList& arguments);
 
 /// Renders every panel of a finished run to <run>/plots as PNG, SVG and CSV. Returns the
-/// files written; `error` receives a message on failure. A damaged heatmap grid file leaves
-/// its map empty: the panels are still written and `error` names the file and the fault.
+/// files written; `error` receives a message on failure. A series file that cannot be read (a
+/// damaged grid, a folder, a link, a named pipe, over the limits of run files) leaves its series
+/// empty: the panels are still written and `error` names the file and the fault. Lines skipped
+/// in a series' file are printed to stderr as warnings (file and line).
 QStringList renderRunPlots(const QString& runDir, QString* error);
 
 }  // namespace trainlab

@@ -109,7 +109,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     setObjectName("MainWindow");
     setDockNestingEnabled(true);
     controller_ = new RunController(this);
-    runsRoot_ = q(defaultRunsRoot().string());
+    runsRoot_ = q(defaultRunsRoot(nullptr).string());  // none: main() refuses to start
     presets_ = builtinPresets();
 
     panelArea_ = new QMainWindow(nullptr);
@@ -152,14 +152,15 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
         if (!drainTimer_.isActive()) drainTimer_.start();
     });
     connect(w, &EngineWorker::runFinished, this,
-            [this](const QString& dir, const QString& headline) {
-                finishRun(dir, RunPhase::Finished, headline);
+            [this](const QString& dir, const QString& headline, bool recordingFailed) {
+                finishRun(dir, RunPhase::Finished, headline, recordingFailed);
             });
-    connect(w, &EngineWorker::runFailed, this, [this](const QString& dir, const QString& message) {
-        finishRun(dir, RunPhase::Failed, message);
-    });
-    connect(w, &EngineWorker::runCancelled, this, [this](const QString& dir) {
-        finishRun(dir, RunPhase::Cancelled, "Cancelled: partial results kept");
+    connect(w, &EngineWorker::runFailed, this,
+            [this](const QString& dir, const QString& message, bool recordingFailed) {
+                finishRun(dir, RunPhase::Failed, message, recordingFailed);
+            });
+    connect(w, &EngineWorker::runCancelled, this, [this](const QString& dir, bool recordingFailed) {
+        finishRun(dir, RunPhase::Cancelled, "Cancelled: partial results kept", recordingFailed);
     });
 
     QVector<PresetEntry> entries;
@@ -566,7 +567,8 @@ void MainWindow::drain() {
         std::clamp(static_cast<int>(frameCpuMs_ / kDrawCpuShare), kMinDrainMs, kMaxDrainMs));
 }
 
-void MainWindow::finishRun(const QString& runDir, RunPhase phase, const QString& message) {
+void MainWindow::finishRun(const QString& runDir, RunPhase phase, const QString& message,
+                           bool recordingFailed) {
     drainTimer_.stop();
     drain();
     if (!runDir.isEmpty()) runDir_ = runDir;
@@ -577,7 +579,10 @@ void MainWindow::finishRun(const QString& runDir, RunPhase phase, const QString&
     log_->appendPlainText(runPhaseName(phase) + ": " + message);
     if (view_ && !runDir_.isEmpty()) {
         QString error;
-        view_->exportAll(runDir_ + "/plots", &error);
+        if (recordingFailed)  // a full disk …: nothing more is written into the run folder
+            error = "the run folder could not be written to: " + message;
+        else  // into plots/, refused when that is a link (a run folder from elsewhere)
+            view_->exportToRun(RunDirectory(runDir_.toStdString()), &error);
         if (!error.isEmpty()) log_->appendPlainText("Plots not saved: " + error);
     }
     setPhase(phase);
@@ -705,7 +710,10 @@ void MainWindow::showDatasets() {
             const DatasetSpec* spec = findDatasetSpec(id.toStdString());
             if (!spec) return;
             downloadId_ = id;
-            if (!downloader_->start(spec->downloads, DatasetsWindow::downloadFolder(id)))
+            std::string noFolder;
+            if (userDataDir(&noFolder).empty())
+                datasets_->setDownloadFinished(id, false, q(noFolder));
+            else if (!downloader_->start(spec->downloads, DatasetsWindow::downloadFolder(id)))
                 datasets_->setDownloadFinished(id, false, "another download is running");
         });
         connect(datasets_, &DatasetsWindow::downloadCancelRequested, downloader_,

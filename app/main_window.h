@@ -81,7 +81,10 @@ class MainWindow : public QMainWindow {
     void clearPanels();
     void drain();
     void rebuildPanelExportMenu();
-    void finishRun(const QString& runDir, RunPhase phase, const QString& message);
+    /// `recordingFailed`: a write to the run folder failed, so no plots are saved into it (the
+    /// log says why).
+    void finishRun(const QString& runDir, RunPhase phase, const QString& message,
+                   bool recordingFailed = false);
     void showResults(const QString& runDir);
     void updateCard(const QString& measured);
     void report(const QString& title, const QString& text, bool error);

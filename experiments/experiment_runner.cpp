@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <iomanip>
 #include <map>
@@ -22,14 +23,29 @@ std::string trainlabVersion() {
 
 namespace {
 
+/// Runs `write`; an IoError (full disk …) also sets `failed`, then propagates.
+template <class F>
+void recordWrite(std::atomic<bool>& failed, F&& write) {
+    try {
+        write();
+    } catch (const IoError&) {
+        failed = true;
+        throw;
+    }
+}
+
 /// Records every series to the run directory and forwards everything to the observer.
+/// `writeFailed` is set when a write to the run folder fails.
 class RecordingSink : public ExperimentSink {
   public:
-    RecordingSink(const RunDirectory& dir, const PlotLayout& layout, RunObserver* next)
-        : dir_(dir), layout_(layout), next_(next) {
-        for (const auto& s : layout.series)
-            if (s.mode == SeriesMode::Append && s.style != SeriesStyle::Heatmap)
-                writers_.emplace(s.id, CsvSeriesWriter(dir.seriesPath(s.id), s.xName, s.yName));
+    RecordingSink(const RunDirectory& dir, const PlotLayout& layout, RunObserver* next,
+                  std::atomic<bool>& writeFailed)
+        : dir_(dir), layout_(layout), next_(next), writeFailed_(writeFailed) {
+        recordWrite(writeFailed_, [&] {
+            for (const auto& s : layout.series)
+                if (s.mode == SeriesMode::Append && s.style != SeriesStyle::Heatmap)
+                    writers_.emplace(s.id, CsvSeriesWriter(dir.seriesPath(s.id), s.xName, s.yName));
+        });
     }
     void layoutDeclared(const PlotLayout& l) override {
         if (next_) next_->layoutDeclared(l);
@@ -42,7 +58,8 @@ class RecordingSink : public ExperimentSink {
             if (it != writers_.end()) {
                 const size_t n = std::min(x.size(), y.size());
                 for (size_t i = 0; i < n; ++i) it->second.append(x[i], y[i]);
-                it->second.flush();  // throws IoError on a full disk: the run fails
+                // throws IoError on a full disk: the run fails
+                recordWrite(writeFailed_, [&] { it->second.flush(); });
             }
         }
         if (next_) next_->pointsAppended(id, x, y);
@@ -76,7 +93,7 @@ class RecordingSink : public ExperimentSink {
             o << '\n';
         }
         std::lock_guard<std::mutex> lock(mutex_);
-        writeFileAtomic(dir_.seriesPath(name), o.str());
+        recordWrite(writeFailed_, [&] { writeFileAtomic(dir_.seriesPath(name), o.str()); });
         if (next_) next_->tableWritten(name, columns, rows);
     }
     void gridReplaced(const std::string& id, const std::vector<double>& xs,
@@ -85,7 +102,10 @@ class RecordingSink : public ExperimentSink {
             std::lock_guard<std::mutex> lock(mutex_);
             // Like a table: rewritten whole at each call. An inconsistent grid is a bug of the
             // experiment: DataError naming the file and the fault fails the run.
-            if (layout_.findSeries(id)) writeGridCsv(dir_.seriesPath(id), Grid{xs, ys, z});
+            if (layout_.findSeries(id))
+                recordWrite(writeFailed_, [&] {
+                    writeGridCsv(dir_.seriesPath(id), Grid{xs, ys, z});
+                });
         }
         if (next_) next_->gridReplaced(id, xs, ys, z);
     }
@@ -99,6 +119,9 @@ class RecordingSink : public ExperimentSink {
     /// Writes the final state of every Replace series and every series' labels.
     void writeReplaced() {
         std::lock_guard<std::mutex> lock(mutex_);
+        recordWrite(writeFailed_, [&] { writeReplacedLocked(); });
+    }
+    void writeReplacedLocked() {
         for (const auto& [id, series] : latest_) {
             const SeriesSpec* spec = layout_.findSeries(id);
             // a heatmap's file is its grid, written by gridReplaced
@@ -117,6 +140,7 @@ class RecordingSink : public ExperimentSink {
     const RunDirectory& dir_;
     PlotLayout layout_;
     RunObserver* next_;
+    std::atomic<bool>& writeFailed_;
     std::mutex mutex_;
     std::map<std::string, CsvSeriesWriter> writers_;
     std::map<std::string, Series> latest_;
@@ -166,11 +190,12 @@ RunOutcome runExperiment(const RunRequest& request, RunObserver* observer, RunCo
     const auto t0 = std::chrono::steady_clock::now();
     RunStatus status;
     status.startedAt = isoTimestampUtc();
-    status.pid = ::getpid();
-    status.host = currentHostName();
+    recordThisProcess(status);  // pid, its start time and the boot id: a reused pid is no run
     std::unique_ptr<RunDirectory> dir;
+    std::atomic<bool> writeFailed{false};
     auto finish = [&](RunState state, std::string message) {
         out.state = state;
+        out.recordingFailed = writeFailed.load();
         out.message = std::move(message);
         status.state = state;
         status.message = out.message;
@@ -206,15 +231,26 @@ RunOutcome runExperiment(const RunRequest& request, RunObserver* observer, RunCo
             request.config, ExperimentContext{request.threads, request.dataDir.string()});
         const PlotLayout layout = experiment->layout();
 
-        dir = std::make_unique<RunDirectory>(
+        auto created = std::make_unique<RunDirectory>(
             RunDirectory::create(request.runsRoot, request.preset.id));
+        try {
+            created->writeConfig(resolvedConfig(request));
+            created->writeLayout(layout);
+            // Written padded to a fixed size: its room is reserved for the final state.
+            created->writeStatus(status);
+        } catch (const std::exception& e) {
+            // Not a run at all: remove what was made rather than leave an empty folder.
+            const bool removed = created->removeUnstarted();
+            throw IoError("the run could not be set up: " + std::string(e.what()) +
+                          (removed ? ""
+                                   : " ('" + created->path().string() +
+                                         "' holds other files and was left in place)"));
+        }
+        dir = std::move(created);
         out.runDir = dir->path();
-        dir->writeConfig(resolvedConfig(request));
-        dir->writeLayout(layout);
-        dir->writeStatus(status);
         if (observer) observer->runDirectoryCreated(dir->path().string());
 
-        RecordingSink sink(*dir, layout, observer);
+        RecordingSink sink(*dir, layout, observer, writeFailed);
         sink.layoutDeclared(layout);
         json results;
         try {
@@ -232,10 +268,11 @@ RunOutcome runExperiment(const RunRequest& request, RunObserver* observer, RunCo
         if (cancelled)
             results["headline"] =
                 "cancelled: " + results.value("headline", std::string("no result"));
-        dir->writeResults(results);
+        recordWrite(writeFailed, [&] { dir->writeResults(results); });
         out.results = results;
         return finish(cancelled ? RunState::Cancelled : RunState::Finished,
-                      cancelled ? "cancelled by the user"
+                      cancelled ? (control.cancelReason.load() ? control.cancelReason.load()
+                                                               : "cancelled by the user")
                                 : results.value("headline", std::string("finished")));
     } catch (const std::exception& e) {
         return finish(RunState::Failed, e.what());

@@ -30,15 +30,20 @@ struct RunRequest {
 };
 
 struct RunOutcome {
-    std::filesystem::path runDir;  ///< empty if the folder could not be created
+    std::filesystem::path runDir;  ///< empty if the run could not be set up (no folder left)
     RunState state = RunState::Failed;
     std::string message;
     nlohmann::json results;
+    /// A write to the run folder failed (full disk, file too large …): the record is
+    /// incomplete, so plots are not rendered from it.
+    bool recordingFailed = false;
 };
 
 /// Runs synchronously on the calling thread. Never throws: every failure (invalid config,
 /// divergence, a write error) ends as RunState::Failed with a message; a set control.cancel
-/// ends as Cancelled with the partial results saved.
+/// ends as Cancelled with the partial results saved. A run whose folder cannot be set up
+/// (config.json, panels.json or status.json cannot be written) fails naming the file and the
+/// system's reason, and the half-made folder is removed (runDir stays empty).
 RunOutcome runExperiment(const RunRequest& request, RunObserver* observer, RunControl& control);
 
 /// Applies "key=value" overrides through the kind's schema. Throws ConfigError naming the key

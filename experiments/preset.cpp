@@ -3,6 +3,7 @@
 #include <system_error>
 
 #include "core/errors.h"
+#include "core/json_text.h"
 #include "core/plot_layout.h"
 #include "core/run_directory.h"
 #include "experiment.h"
@@ -19,12 +20,9 @@ std::vector<std::string> presetGroups() {
 }
 
 Preset parsePreset(const std::string& text, const std::string& source) {
-    json j;
-    try {
-        j = json::parse(text);
-    } catch (const json::exception& e) {  // also numbers out of range
-        throw ConfigError({source + ": not valid JSON: " + e.what()});
-    }
+    // Refuses syntax errors (also numbers out of range), nesting deeper than 64 levels and
+    // duplicate keys, each with the source.
+    const json j = parseStrictJson(text, source);
     std::vector<std::string> problems;
     if (!j.is_object()) throw ConfigError({source + ": a preset must be a JSON object"});
     auto str = [&](const char* key, bool required) -> std::string {
@@ -32,13 +30,12 @@ Preset parsePreset(const std::string& text, const std::string& source) {
             if (required) problems.push_back(source + ": '" + key + "' is missing");
             return {};
         }
-        if (!j[key].is_string()) {
-            problems.push_back(
-                source + ": '" + key + "' must be text (found " +
-                j[key].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + ")");
+        if (!j.at(key).is_string()) {
+            problems.push_back(source + ": '" + key + "' must be text (found " +
+                               briefJson(j.at(key)) + ")");
             return {};
         }
-        return j[key].get<std::string>();
+        return j.at(key).get<std::string>();
     };
     Preset p;
     p.source = source;
@@ -49,26 +46,26 @@ Preset parsePreset(const std::string& text, const std::string& source) {
     p.description = str("description", false);
     p.expected = str("expected", false);
     if (!p.id.empty() && !isSafeId(p.id))
-        problems.push_back(source + ": 'id' \"" + p.id +
+        problems.push_back(source + ": 'id' \"" + briefText(p.id) +
                            "\" may only use letters, digits, '-', '_', '.'");
     if (!p.group.empty()) {
         bool known = false;
         for (const auto& g : presetGroups()) known = known || g == p.group;
         if (!known)
-            problems.push_back(source + ": 'group' \"" + p.group +
+            problems.push_back(source + ": 'group' \"" + briefText(p.group) +
                                "\" is not one of Deep vs shallow, Optimization, Generalization");
     }
     const ExperimentKind* kind = p.kind.empty() ? nullptr : findExperimentKind(p.kind);
     if (!p.kind.empty() && !kind) {
         std::string known;
         for (const auto& k : experimentKindIds()) known += (known.empty() ? "" : ", ") + k;
-        problems.push_back(source + ": 'kind' \"" + p.kind + "\" is unknown (known: " + known +
+        problems.push_back(source + ": 'kind' \"" + briefText(p.kind) + "\" is unknown (known: " + known +
                            ")");
     }
-    if (!j.contains("config") || !j["config"].is_object()) {
+    if (!j.contains("config") || !j.at("config").is_object()) {
         problems.push_back(source + ": 'config' must be an object");
     } else {
-        p.config = j["config"];
+        p.config = j.at("config");
         if (kind)
             for (const auto& m : validateExperimentConfig(p.kind, p.config))
                 problems.push_back(source + ": config " + m);
@@ -102,7 +99,7 @@ Preset resolvePreset(const std::string& idOrPath) {
     std::string known;
     for (const auto& p : builtinPresets()) known += (known.empty() ? "" : ", ") + p.id;
     throw ConfigError(
-        {"'" + idOrPath + "' is neither a preset id nor a preset file (presets: " + known + ")"});
+        {"'" + briefText(idOrPath) + "' is neither a preset id nor a preset file (presets: " + known + ")"});
 }
 
 }  // namespace trainlab

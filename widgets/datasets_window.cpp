@@ -242,7 +242,8 @@ DatasetsWindow::~DatasetsWindow() {
 }
 
 QString DatasetsWindow::downloadFolder(const QString& id) {
-    return QString::fromStdString((userDataDir() / id.toStdString()).string());
+    const fs::path root = userDataDir();
+    return root.empty() ? QString() : QString::fromStdString((root / id.toStdString()).string());
 }
 
 void DatasetsWindow::refresh() {
@@ -661,7 +662,7 @@ void DatasetsWindow::importFrom(const QString& id, const QString& source) {
                    .arg(title, QDir::toNativeSeparators(source)),
                false);
     struct Outcome {
-        QString path, error;
+        QString path, detail, error;  ///< detail: what was done (copied, or linked to where)
     };
     auto outcome = std::make_shared<Outcome>();
     const std::string idStd = id.toStdString();
@@ -671,6 +672,7 @@ void DatasetsWindow::importFrom(const QString& id, const QString& source) {
             try {
                 const DatasetLocation loc = importDataset(idStd, from);
                 outcome->path = qs(loc.path.string());
+                outcome->detail = qs(loc.detail);
             } catch (const std::exception& e) {
                 outcome->error = QString::fromUtf8(e.what());
             } catch (...) {
@@ -681,8 +683,11 @@ void DatasetsWindow::importFrom(const QString& id, const QString& source) {
             importing_ = false;
             refresh();
             if (outcome->error.isEmpty()) {
+                // The catalog's own account: an image folder is linked, not copied, and the
+                // user must keep its source.
                 setMessage(
-                    tr("Imported %1 into %2").arg(title, QDir::toNativeSeparators(outcome->path)),
+                    tr("Imported %1 into %2 (%3)")
+                        .arg(title, QDir::toNativeSeparators(outcome->path), outcome->detail),
                     false);
                 selectDataset(id);
                 emit datasetImported(id, outcome->path);
@@ -703,7 +708,12 @@ void DatasetsWindow::openFolder() {
         std::error_code ec;
         folder = qs((fs::is_directory(p, ec) ? p : p.parent_path()).string());
     } else {
-        folder = qs(userDataDir().string());
+        std::string why;
+        folder = qs(userDataDir(&why).string());
+        if (folder.isEmpty()) {
+            setMessage(qs(why), true);
+            return;
+        }
         if (!QDir().mkpath(folder)) {
             setMessage(tr("Cannot create the folder %1").arg(folder), true);
             return;

@@ -48,7 +48,7 @@ class DatasetsWindow : public QDialog {
     /// Selects a dataset's row (and shows its samples when present). Unknown ids are ignored.
     void selectDataset(const QString& id);
 
-    /// Where a download of `id` should be written: <userDataDir>/<id>.
+    /// Where a download of `id` should be written: <userDataDir>/<id>; empty without one.
     static QString downloadFolder(const QString& id);
 
     /// Progress of the download of `id`: bytes so far and in all (total 0: unknown), speed in

@@ -1,7 +1,13 @@
 #include "experiment_view.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <QDir>
+#include <QFile>
 #include <QWidget>
+#include <cerrno>
+#include <cstring>
 #include <exception>
 
 #include "core/errors.h"
@@ -64,31 +70,44 @@ void ExperimentView::refresh() {
 }
 
 void ExperimentView::loadFromRun(const RunDirectory& dir) {
+    loadFromRun(dir, nullptr);
+}
+
+void ExperimentView::loadFromRun(const RunDirectory& dir, std::vector<std::string>* warnings) {
     // An Append series' file holds every point, a Replace series' file holds the last curve:
     // either way the file is the whole series.
-    std::exception_ptr damaged;
-    for (const auto& [spec, series] : dir.readAllSeries()) {
+    std::vector<std::string> skipped;
+    std::vector<std::string> errors;
+    for (const auto& [spec, series] : dir.readAllSeries(skipped, errors)) {
+        std::error_code ec;
         if (spec.style == SeriesStyle::Heatmap) {
-            std::error_code ec;
             const fs::path path = dir.seriesPath(spec.id);
             Grid grid;
             try {
-                if (fs::exists(path, ec)) grid = readGridCsv(path);
-            } catch (const DataError&) {
-                if (!damaged) damaged = std::current_exception();
+                if (fs::exists(fs::symlink_status(path, ec))) grid = readGridCsv(path);
+            } catch (const std::exception& e) {
+                errors.push_back("series '" + spec.id + "' not read: " + e.what());
             }
             setGrid(spec.id, grid);
             continue;
         }
         replace(spec.id, series.x, series.y);
-        std::error_code ec;
         const fs::path labels = dir.labelsPath(spec.id);
-        // the labels belong to these points: none when the run has none
-        setLabels(spec.id,
-                  fs::exists(labels, ec) ? readSeriesLabels(labels) : std::vector<std::string>{});
+        std::vector<std::string> text;  // the labels belong to these points: none without them
+        try {
+            text = readSeriesLabels(labels);
+        } catch (const std::exception& e) {
+            errors.push_back("labels of series '" + spec.id + "' not read: " + e.what());
+        }
+        setLabels(spec.id, text);
     }
     refresh();
-    if (damaged) std::rethrow_exception(damaged);
+    if (warnings) warnings->insert(warnings->end(), skipped.begin(), skipped.end());
+    if (!errors.empty()) {
+        std::string all;
+        for (const std::string& e : errors) all += (all.empty() ? "" : "\n") + e;
+        throw DataError(dir.metricsDir().string(), all);
+    }
 }
 
 QStringList ExperimentView::exportAll(const QString& plotsDir, QString* error) const {
@@ -101,7 +120,24 @@ QStringList ExperimentView::exportAll(const QString& plotsDir, QString* error) c
     const QDir dir(plotsDir);
     for (const QPointer<PlotPanel>& panel : guarded_) {
         if (!panel) continue;
-        const QString base = dir.filePath(QString::fromStdString(panel->spec().id));
+        const std::string& id = panel->spec().id;
+        if (!isSafeId(id)) {  // "../x" or "/tmp/x" would be written outside the folder
+            errors << QStringLiteral("Panel '%1' not exported: its id is not a plain file name")
+                          .arg(QString::fromStdString(id.substr(0, 200)));
+            continue;
+        }
+        const QString base = dir.filePath(QString::fromStdString(id));
+        // QSaveFile writes through a symbolic link to its target: remove a link in a file's
+        // place first, so that the file is written in this folder and the target stays intact.
+        for (const char* ext : {".png", ".svg", ".csv"}) {
+            const QByteArray path = QFile::encodeName(base + QLatin1String(ext));
+            struct stat st {};
+            if (::lstat(path.constData(), &st) == 0 && S_ISLNK(st.st_mode) &&
+                ::unlink(path.constData()) != 0)
+                errors << QStringLiteral("Cannot replace the link %1: %2")
+                              .arg(QFile::decodeName(path),
+                                   QString::fromLocal8Bit(std::strerror(errno)));
+        }
         QString e;
         if (panel->exportPng(base + ".png", 1200, 800, 1.0, &e))
             written << base + ".png";
@@ -118,6 +154,17 @@ QStringList ExperimentView::exportAll(const QString& plotsDir, QString* error) c
     }
     if (error) *error = errors.join(QLatin1Char('\n'));
     return written;
+}
+
+QStringList ExperimentView::exportToRun(const RunDirectory& dir, QString* error) const {
+    fs::path plots;
+    try {
+        plots = dir.plotsDirForWriting();
+    } catch (const std::exception& e) {
+        if (error) *error = QString::fromUtf8(e.what());
+        return {};
+    }
+    return exportAll(QString::fromStdString(plots.string()), error);
 }
 
 }  // namespace trainlab

@@ -49,14 +49,23 @@ class ExperimentView {
 
     /// Fills every series of the layout from the run's metrics/ files (with the point labels of
     /// the series that have a metrics/<id>.labels.txt; the others get none; Heatmap series from
-    /// their grid files, see readGridCsv) and refreshes. Throws what RunDirectory::readAllSeries()
-    /// throws (IoError, ConfigError) on a damaged run. A damaged grid file leaves its heatmap
-    /// empty: everything else is loaded and refreshed, then the first such DataError is thrown.
+    /// their grid files, see readGridCsv) and refreshes. Throws what RunDirectory::readLayout()
+    /// throws (IoError, ConfigError) on a damaged run. A file that cannot be read (a damaged
+    /// grid, a folder, a link, a named pipe, a line or file over the limits of run files) leaves
+    /// its series empty: everything else is loaded and refreshed, then a DataError naming every
+    /// such series and why is thrown. Lines skipped in a series' file (see readSeriesCsv) are
+    /// reported in `warnings` when given.
     void loadFromRun(const RunDirectory& dir);
+    void loadFromRun(const RunDirectory& dir, std::vector<std::string>* warnings);
 
     /// Writes <panel id>.png, .svg and .csv for every panel into `plotsDir` (created if
     /// needed). Returns the files written; on any failure `error` names every failed file.
+    /// Panels whose id is not a plain file name (isSafeId) are not written (named in `error`);
+    /// a symbolic link in the place of a file is replaced, never written through.
     QStringList exportAll(const QString& plotsDir, QString* error = nullptr) const;
+    /// exportAll() into the run's plots/ (RunDirectory::plotsDirForWriting: refused, with
+    /// `error` set, when plots/ is a symbolic link or not a folder).
+    QStringList exportToRun(const RunDirectory& dir, QString* error = nullptr) const;
 
   private:
     PlotPanel* panelOfSeries(const std::string& seriesId) const;

@@ -47,13 +47,13 @@ void EngineWorker::start(const RunRequest& request) {
     --outstanding_;  // before the signal, so a slot may start the next run at once
     switch (outcome.state) {
         case RunState::Finished:
-            emit runFinished(dir, message);
+            emit runFinished(dir, message, outcome.recordingFailed);
             break;
         case RunState::Cancelled:
-            emit runCancelled(dir);
+            emit runCancelled(dir, outcome.recordingFailed);
             break;
         default:
-            emit runFailed(dir, message);
+            emit runFailed(dir, message, outcome.recordingFailed);
             break;
     }
 }

@@ -41,8 +41,12 @@ class EngineWorker : public QObject, public RunObserver {
   public:
     explicit EngineWorker(QObject* parent = nullptr);
 
-    /// Any thread. Takes effect before the next training step.
-    void requestStop() {
+    /// Any thread. Takes effect before the next training step. `reason` (a string literal;
+    /// nullptr: "cancelled by the user") is what the run's status records; the first one given
+    /// stays.
+    void requestStop(const char* reason = nullptr) {
+        const char* none = nullptr;
+        if (reason) control_.cancelReason.compare_exchange_strong(none, reason);
         control_.cancel = true;
         control_.pause = false;
     }
@@ -53,6 +57,7 @@ class EngineWorker : public QObject, public RunObserver {
     /// Any thread, before queueing start(): clears stop/pause and marks the worker busy, so
     /// that a stop requested before the run begins is honoured.
     void prepareRun() {
+        control_.cancelReason = nullptr;
         control_.cancel = false;
         control_.pause = false;
         ++outstanding_;
@@ -69,9 +74,11 @@ class EngineWorker : public QObject, public RunObserver {
   signals:
     void runStarted(const QString& runDir, const trainlab::PlotLayout& layout);
     void dataAvailable();
-    void runFinished(const QString& runDir, const QString& headline);
-    void runFailed(const QString& runDir, const QString& message);
-    void runCancelled(const QString& runDir);
+    /// `recordingFailed` (RunOutcome::recordingFailed): a write to the run folder failed (full
+    /// disk …), so its record is incomplete and no plots are to be saved into it.
+    void runFinished(const QString& runDir, const QString& headline, bool recordingFailed);
+    void runFailed(const QString& runDir, const QString& message, bool recordingFailed);
+    void runCancelled(const QString& runDir, bool recordingFailed);
 
   private:
     // RunObserver, called on training threads.
@@ -109,7 +116,7 @@ class RunController : public QObject {
     /// Queues `request` on the worker thread; false (and nothing queued) while busy.
     bool start(const RunRequest& request);
     bool isBusy() const { return worker_->isBusy(); }
-    void requestStop() { worker_->requestStop(); }
+    void requestStop(const char* reason = nullptr) { worker_->requestStop(reason); }
     void setPaused(bool p) { worker_->setPaused(p); }
     /// Requests a stop and waits until the worker is idle; true if it stopped in time.
     bool stopAndWait(int timeoutMs);

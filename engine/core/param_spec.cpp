@@ -1,11 +1,12 @@
 #include "param_spec.h"
 
-#include <cerrno>
+#include <charconv>
 #include <cmath>
-#include <cstdlib>
+#include <locale>
 #include <sstream>
 
 #include "errors.h"
+#include "json_text.h"
 
 namespace trainlab {
 
@@ -75,16 +76,14 @@ namespace {
 
 std::string rangeText(const ParamSpec& s) {
     std::ostringstream o;
+    o.imbue(std::locale::classic());
     o << "[" << s.min << ", " << s.max << "]";
     return o.str();
 }
 
 std::string checkValue(const ParamSpec& s, const json& v) {
-    std::ostringstream o;
     auto bad = [&](const std::string& why) {
-        o << "'" << s.key << "': " << why << " (found "
-          << v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << ")";
-        return o.str();
+        return "'" + s.key + "': " + why + " (found " + briefJson(v) + ")";
     };
     switch (s.type) {
         case ParamType::Int: {
@@ -157,26 +156,49 @@ const ParamSpec* findParam(const std::vector<ParamSpec>& specs, const std::strin
     return nullptr;
 }
 
+namespace {
+
+// Numbers typed by people are read in the C locale, whatever the process locale (Qt sets the
+// user's; strtod in de_DE stops at the '.' of "0.001"). Accepted as before: leading blanks and
+// one '+' sign; nothing may follow the number.
+const char* numberStart(const std::string& text) {
+    const char* p = text.c_str();
+    while (*p == ' ' || *p == '\t') ++p;
+    if (*p == '+' && p[1] != '-' && p[1] != '+') ++p;
+    return p;
+}
+
+bool parseInteger(const std::string& text, long long& out) {
+    const char* first = numberStart(text);
+    const char* last = text.c_str() + text.size();
+    const auto r = std::from_chars(first, last, out, 10);
+    return first != last && r.ec == std::errc() && r.ptr == last;
+}
+
+bool parseFiniteDouble(const std::string& text, double& out) {
+    const char* first = numberStart(text);
+    const char* last = text.c_str() + text.size();
+    const auto r = std::from_chars(first, last, out, std::chars_format::general);
+    return first != last && r.ec == std::errc() && r.ptr == last && std::isfinite(out);
+}
+
+}  // namespace
+
 void setParamFromString(json& config, const ParamSpec& spec, const std::string& text) {
     auto fail = [&](const std::string& why) {
-        throw ConfigError({"'" + spec.key + "' = '" + text + "': " + why});
+        throw ConfigError({"'" + spec.key + "' = '" + briefText(text) + "': " + why});
     };
     json v;
     switch (spec.type) {
         case ParamType::Int: {
-            errno = 0;
-            char* end = nullptr;
-            const long long x = std::strtoll(text.c_str(), &end, 10);
-            if (text.empty() || *end != '\0' || errno == ERANGE) fail("not an integer");
+            long long x = 0;
+            if (!parseInteger(text, x)) fail("not an integer");
             v = x;
             break;
         }
         case ParamType::Double: {
-            errno = 0;
-            char* end = nullptr;
-            const double x = std::strtod(text.c_str(), &end);
-            if (text.empty() || *end != '\0' || errno == ERANGE || !std::isfinite(x))
-                fail("not a finite number");
+            double x = 0;
+            if (!parseFiniteDouble(text, x)) fail("not a finite number");
             v = x;
             break;
         }
@@ -197,11 +219,8 @@ void setParamFromString(json& config, const ParamSpec& spec, const std::string& 
             std::istringstream in(text);
             std::string item;
             while (std::getline(in, item, ',')) {
-                errno = 0;
-                char* end = nullptr;
-                const long long x = std::strtoll(item.c_str(), &end, 10);
-                if (item.empty() || *end != '\0' || errno == ERANGE)
-                    fail("entry '" + item + "' is not an integer");
+                long long x = 0;
+                if (!parseInteger(item, x)) fail("entry '" + briefText(item) + "' is not an integer");
                 v.push_back(x);
             }
             break;

@@ -9,6 +9,9 @@ namespace trainlab {
 struct RunControl {
     std::atomic<bool> cancel{false};
     std::atomic<bool> pause{false};
+    /// Why cancel was set, for the run's status ("cancelled by SIGTERM …"); a string literal
+    /// (set from a signal handler), nullptr for "cancelled by the user".
+    std::atomic<const char*> cancelReason{nullptr};
 };
 
 }  // namespace trainlab

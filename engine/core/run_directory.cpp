@@ -2,10 +2,12 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -17,6 +19,7 @@
 #include <utility>
 
 #include "errors.h"
+#include "user_dirs.h"
 
 namespace trainlab {
 
@@ -70,11 +73,14 @@ void writeAll(int fd, const std::string& bytes, const fs::path& p) {
 
 void writeFileAtomic(const fs::path& path, const std::string& bytes) {
     const fs::path tmp = path.string() + ".tmp" + std::to_string(::getpid());
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) throw IoError(sysError("cannot create", tmp, errno));
+    // Errors name `path`, the file the user knows of, not its temporary file.
+    // O_NOFOLLOW: a link planted in the temporary file's place is not written through; the
+    // rename below replaces a link at `path` itself, never its target.
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0) throw IoError(sysError("cannot write", path, errno));
     try {
-        writeAll(fd, bytes, tmp);
-        if (::fsync(fd) != 0) throw IoError(sysError("cannot flush", tmp, errno));
+        writeAll(fd, bytes, path);
+        if (::fsync(fd) != 0) throw IoError(sysError("cannot write", path, errno));
     } catch (...) {
         ::close(fd);
         ::unlink(tmp.c_str());
@@ -83,7 +89,7 @@ void writeFileAtomic(const fs::path& path, const std::string& bytes) {
     if (::close(fd) != 0) {
         const int err = errno;
         ::unlink(tmp.c_str());
-        throw IoError(sysError("cannot close", tmp, err));
+        throw IoError(sysError("cannot write", path, err));
     }
     if (::rename(tmp.c_str(), path.c_str()) != 0) {
         const int err = errno;
@@ -100,13 +106,190 @@ std::string readFile(const fs::path& path) {
     return s.str();
 }
 
-json readJsonFile(const fs::path& path) {
-    const std::string text = readFile(path);
+namespace {
+
+json parseJsonText(const std::string& text, const fs::path& path) {
     try {
         return json::parse(text);
     } catch (const json::exception& e) {  // also numbers out of range (found by fuzzing)
         throw ConfigError({"'" + path.string() + "' is not valid JSON: " + e.what()});
     }
+}
+
+std::string byteCount(std::uint64_t n) {
+    if (n >= (std::uint64_t{1} << 30) && n % (std::uint64_t{1} << 30) == 0)
+        return std::to_string(n >> 30) + " GiB";
+    if (n >= (std::uint64_t{1} << 20) && n % (std::uint64_t{1} << 20) == 0)
+        return std::to_string(n >> 20) + " MiB";
+    return std::to_string(n) + " bytes";
+}
+
+/// Opens a file of a run folder for reading: O_NOFOLLOW (a symbolic link is refused), O_NONBLOCK
+/// (a named pipe does not block the open), then only a regular file of at most maxBytes is kept.
+int openRunFile(const fs::path& path, std::uint64_t maxBytes) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        const int err = errno;
+        if (err == ELOOP)
+            throw IoError("'" + path.string() +
+                          "' is a symbolic link: a run folder's files are read only as plain "
+                          "files inside it");
+        throw IoError(sysError("cannot open", path, err));
+    }
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+        const int err = errno;
+        ::close(fd);
+        throw IoError(sysError("cannot read", path, err));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        ::close(fd);
+        const char* what = S_ISDIR(st.st_mode)                          ? "a folder"
+                           : S_ISFIFO(st.st_mode)                       ? "a named pipe"
+                           : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
+                           : S_ISSOCK(st.st_mode)                       ? "a socket"
+                                                                        : "a special file";
+        throw IoError("'" + path.string() + "' is " + what + ", not a plain file (not read)");
+    }
+    if (static_cast<std::uint64_t>(st.st_size) > maxBytes) {
+        ::close(fd);
+        throw DataError(path.string(), "the file is " + std::to_string(st.st_size) +
+                                           " bytes, more than the " + byteCount(maxBytes) +
+                                           " such a file may have (not read)");
+    }
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);  // a regular file: plain reads
+    return fd;
+}
+
+/// The lines of a file of a run folder (see openRunFile), read in chunks: never more than
+/// maxBytes in all, nor kMaxRunFileLineBytes in a line.
+class RunFileLines {
+  public:
+    RunFileLines(const fs::path& path, std::uint64_t maxBytes)
+        : path_(path), fd_(openRunFile(path, maxBytes)), max_(maxBytes) {}
+    ~RunFileLines() { ::close(fd_); }
+    RunFileLines(const RunFileLines&) = delete;
+    RunFileLines& operator=(const RunFileLines&) = delete;
+
+    /// The next line without its "\n" or "\r\n"; false at the end of the file. `complete` is
+    /// false for a last line without a line end.
+    bool next(std::string& line, bool& complete) {
+        for (;;) {
+            const size_t nl = buf_.find('\n', pos_);
+            if (nl != std::string::npos) {
+                if (nl - pos_ > kMaxRunFileLineBytes) tooLong();
+                line.assign(buf_, pos_, nl - pos_);
+                pos_ = nl + 1;
+                if (!line.empty() && line.back() == '\r') line.pop_back();
+                complete = true;
+                ++lineNo_;
+                return true;
+            }
+            if (buf_.size() - pos_ > kMaxRunFileLineBytes) tooLong();
+            if (eof_) {
+                if (pos_ >= buf_.size()) return false;
+                line.assign(buf_, pos_, std::string::npos);
+                pos_ = buf_.size();
+                complete = false;
+                ++lineNo_;
+                return true;
+            }
+            buf_.erase(0, pos_);
+            pos_ = 0;
+            char chunk[1 << 16];
+            const ssize_t n = ::read(fd_, chunk, sizeof chunk);
+            if (n < 0) {
+                if (errno == EINTR) continue;
+                throw IoError(sysError("cannot read", path_, errno));
+            }
+            if (n == 0) eof_ = true;
+            total_ += static_cast<std::uint64_t>(n);
+            if (total_ > max_)  // the file grew while being read
+                throw DataError(path_.string(), "the file is more than the " + byteCount(max_) +
+                                                    " such a file may have (not read)");
+            buf_.append(chunk, static_cast<size_t>(n));
+        }
+    }
+    size_t lineNo() const { return lineNo_; }
+
+  private:
+    [[noreturn]] void tooLong() const {
+        throw DataError(path_.string(), "line " + std::to_string(lineNo_ + 1) + " is longer than " +
+                                            byteCount(kMaxRunFileLineBytes) +
+                                            ", the limit for one line (not read)");
+    }
+
+    fs::path path_;
+    int fd_;
+    std::uint64_t max_;
+    std::uint64_t total_ = 0;
+    std::string buf_;
+    size_t pos_ = 0;
+    bool eof_ = false;
+    size_t lineNo_ = 0;
+};
+
+}  // namespace
+
+json readJsonFile(const fs::path& path) {
+    return parseJsonText(readFile(path), path);
+}
+
+std::string readRunFile(const fs::path& path, std::uint64_t maxBytes) {
+    const int fd = openRunFile(path, maxBytes);
+    std::string text;
+    char chunk[1 << 16];
+    for (;;) {
+        const ssize_t n = ::read(fd, chunk, sizeof chunk);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            const int err = errno;
+            ::close(fd);
+            throw IoError(sysError("cannot read", path, err));
+        }
+        if (n == 0) break;
+        text.append(chunk, static_cast<size_t>(n));
+        if (text.size() > maxBytes) {
+            ::close(fd);
+            throw DataError(path.string(), "the file is more than the " + byteCount(maxBytes) +
+                                               " such a file may have (not read)");
+        }
+    }
+    ::close(fd);
+    return text;
+}
+
+json readRunJsonFile(const fs::path& path) {
+    return parseJsonText(readRunFile(path, kMaxRunJsonFileBytes), path);
+}
+
+void appendCsvNumber(std::string& out, double v) {
+    // std::to_chars is locale-independent; with a precision it is exactly printf's %.9g in the
+    // C locale, "nan", "-nan", "inf" and "-inf" included (files stay byte-identical).
+    char buf[64];
+    const auto res = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::general, 9);
+    out.append(buf, res.ptr);
+}
+
+bool parseCsvNumber(const char* first, const char* last, double& out) {
+    while (first < last && (*first == ' ' || *first == '\t')) ++first;
+    while (last > first && (last[-1] == ' ' || last[-1] == '\t')) --last;
+    if (first < last && *first == '+') {  // from_chars takes no '+'; not "+-1" either
+        ++first;
+        if (first < last && *first == '-') return false;
+    }
+    if (first == last) return false;
+    const auto res = std::from_chars(first, last, out, std::chars_format::general);
+    if (res.ec == std::errc::result_out_of_range && res.ptr == last) {
+        // 1e999 or 1e-999 (a diverged loss rounded to 9 digits above DBL_MAX): strtod's ±inf or
+        // ±0, as the value was meant
+        const char* e = std::find_if(first, last, [](char c) { return c == 'e' || c == 'E'; });
+        const bool tiny = e + 1 < last && e[1] == '-';
+        out = tiny ? 0.0 : HUGE_VAL;
+        if (*first == '-') out = -out;
+        return true;
+    }
+    return res.ec == std::errc() && res.ptr == last;
 }
 
 std::string isoTimestampUtc() {
@@ -122,7 +305,7 @@ std::string isoTimestampUtc() {
 CsvSeriesWriter::CsvSeriesWriter(const fs::path& path, const std::string& xName,
                                  const std::string& yName)
     : path_(path) {
-    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd_ < 0) throw IoError(sysError("cannot create", path, errno));
     pending_ = xName + ',' + yName + '\n';
     flush();
@@ -159,9 +342,10 @@ CsvSeriesWriter::~CsvSeriesWriter() {
 }
 
 void CsvSeriesWriter::append(double x, double y) {
-    char row[64];
-    const int n = std::snprintf(row, sizeof row, "%.9g,%.9g\n", x, y);  // as ostream precision 9
-    if (n > 0) pending_.append(row, static_cast<size_t>(std::min<int>(n, sizeof row - 1)));
+    appendCsvNumber(pending_, x);  // "%.9g" in the C locale, whatever the process locale
+    pending_ += ',';
+    appendCsvNumber(pending_, y);
+    pending_ += '\n';
 }
 
 void CsvSeriesWriter::flush() {
@@ -187,11 +371,15 @@ void CsvSeriesWriter::flush() {
 
 void writeSeriesCsv(const fs::path& path, const std::string& xName, const std::string& yName,
                     const Series& s) {
-    std::ostringstream o;
-    o << std::setprecision(9) << xName << ',' << yName << '\n';
+    std::string o = xName + ',' + yName + '\n';
     const size_t n = std::min(s.x.size(), s.y.size());
-    for (size_t i = 0; i < n; ++i) o << s.x[i] << ',' << s.y[i] << '\n';
-    writeFileAtomic(path, o.str());
+    for (size_t i = 0; i < n; ++i) {
+        appendCsvNumber(o, s.x[i]);
+        o += ',';
+        appendCsvNumber(o, s.y[i]);
+        o += '\n';
+    }
+    writeFileAtomic(path, o);
 }
 
 void writeSeriesLabels(const fs::path& path, const std::vector<std::string>& labels) {
@@ -205,30 +393,47 @@ void writeSeriesLabels(const fs::path& path, const std::vector<std::string>& lab
 
 std::vector<std::string> readSeriesLabels(const fs::path& path) {
     std::vector<std::string> labels;
-    std::ifstream in(path);
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0 && errno == ENOENT) return labels;
+    RunFileLines in(path, kMaxRunCsvFileBytes);
     std::string line;
-    while (in && std::getline(in, line)) labels.push_back(line);
+    bool complete = true;
+    while (in.next(line, complete)) labels.push_back(line);
     return labels;
 }
 
 Series readSeriesCsv(const fs::path& path) {
-    std::ifstream in(path);
-    if (!in) throw IoError(sysError("cannot open", path, errno));
+    return readSeriesCsv(path, nullptr);
+}
+
+Series readSeriesCsv(const fs::path& path, std::vector<std::string>* warnings) {
+    RunFileLines in(path, kMaxRunCsvFileBytes);
     Series s;
     std::string line;
-    std::getline(in, line);  // header
-    while (std::getline(in, line)) {
-        if (in.eof()) break;  // no trailing newline: the writer was killed mid-line
-        const char* b = line.c_str();
-        char* end = nullptr;
-        const double x = std::strtod(b, &end);
-        if (end == b || *end != ',') break;
-        const char* yb = end + 1;
-        const double y = std::strtod(yb, &end);
-        if (end == yb || *end != '\0') break;
-        s.x.push_back(x);
-        s.y.push_back(y);
+    bool complete = true;
+    if (!in.next(line, complete)) return s;  // header
+    constexpr size_t kListed = 5;            // bad lines named one by one, then counted
+    size_t bad = 0;
+    while (in.next(line, complete)) {
+        if (!complete) break;  // no line end: the writer was killed mid-line
+        if (line.empty()) continue;
+        const char* b = line.data();
+        const char* e = b + line.size();
+        const char* comma = std::find(b, e, ',');
+        double x = 0, y = 0;
+        if (comma != e && parseCsvNumber(b, comma, x) && parseCsvNumber(comma + 1, e, y)) {
+            s.x.push_back(x);
+            s.y.push_back(y);
+            continue;
+        }
+        if (++bad <= kListed && warnings)
+            warnings->push_back("'" + path.string() + "': line " + std::to_string(in.lineNo()) +
+                                ": '" + line.substr(0, 60) +
+                                "' is not two numbers x,y (skipped; the other lines are kept)");
     }
+    if (bad > kListed && warnings)
+        warnings->push_back("'" + path.string() + "': " + std::to_string(bad - kListed) +
+                            " more lines that are not two numbers x,y (skipped)");
     return s;
 }
 
@@ -247,25 +452,21 @@ std::string axisFault(const std::vector<double>& v, const char* name) {
 
 /// Parses "a,b,c" (exactly three numbers); false on anything else.
 bool parseTriple(const std::string& line, double out[3]) {
-    const char* p = line.c_str();
+    const char* p = line.data();
+    const char* end = p + line.size();
     for (int k = 0; k < 3; ++k) {
-        char* end = nullptr;
-        out[k] = std::strtod(p, &end);
-        if (end == p) return false;
-        if (k < 2) {
-            if (*end != ',') return false;
-            p = end + 1;
-        } else if (*end != '\0') {
-            return false;
-        }
+        const char* comma = k < 2 ? std::find(p, end, ',') : end;
+        if (comma == end && k < 2) return false;
+        if (!parseCsvNumber(p, comma, out[k])) return false;
+        p = comma + 1;
     }
     return true;
 }
 
 std::string numberText(double v) {
-    std::ostringstream o;
-    o << std::setprecision(9) << v;
-    return o.str();
+    std::string o;
+    appendCsvNumber(o, v);
+    return o;
 }
 
 }  // namespace
@@ -285,25 +486,29 @@ std::string gridFault(const Grid& g) {
 
 void writeGridCsv(const fs::path& path, const Grid& grid) {
     if (std::string fault = gridFault(grid); !fault.empty()) throw DataError(path.string(), fault);
-    std::ostringstream o;
-    o << std::setprecision(9) << "x,y,z\n";
+    std::string o = "x,y,z\n";
     const size_t nx = grid.xs.size();
     for (size_t iy = 0; iy < grid.ys.size(); ++iy)
-        for (size_t ix = 0; ix < nx; ++ix)
-            o << grid.xs[ix] << ',' << grid.ys[iy] << ',' << grid.z[iy * nx + ix] << '\n';
-    writeFileAtomic(path, o.str());
+        for (size_t ix = 0; ix < nx; ++ix) {
+            appendCsvNumber(o, grid.xs[ix]);
+            o += ',';
+            appendCsvNumber(o, grid.ys[iy]);
+            o += ',';
+            appendCsvNumber(o, grid.z[iy * nx + ix]);
+            o += '\n';
+        }
+    writeFileAtomic(path, o);
 }
 
 Grid readGridCsv(const fs::path& path) {
-    std::ifstream in(path);
-    if (!in) throw IoError(sysError("cannot open", path, errno));
+    RunFileLines in(path, kMaxRunCsvFileBytes);
     const std::string file = path.string();
     const auto fail = [&](size_t lineNo, const std::string& fault) -> DataError {
         return DataError(file, "line " + std::to_string(lineNo) + ": " + fault);
     };
     std::string line;
-    if (!std::getline(in, line)) throw DataError(file, "empty file (expected the header x,y,z)");
-    if (!line.empty() && line.back() == '\r') line.pop_back();
+    bool complete = true;
+    if (!in.next(line, complete)) throw DataError(file, "empty file (expected the header x,y,z)");
     if (line != "x,y,z")
         throw fail(1, "header is '" + line.substr(0, 60) + "', expected 'x,y,z' (not a grid)");
     Grid g;
@@ -311,11 +516,10 @@ Grid readGridCsv(const fs::path& path) {
     size_t rows = 0;
     bool xsComplete = false;  // the first y's row of x values has ended
     double v[3];
-    while (std::getline(in, line)) {
-        ++lineNo;
-        if (!line.empty() && line.back() == '\r') line.pop_back();
-        if (line.empty() && in.peek() == std::char_traits<char>::eof()) break;
-        if (in.eof())  // the writer ends every row with a line break
+    while (in.next(line, complete)) {
+        lineNo = in.lineNo();
+        if (line.empty() && complete) continue;  // a blank line
+        if (!complete)                           // the writer ends every row with a line break
             throw fail(lineNo, "'" + line.substr(0, 60) + "' has no line end (truncated file?)");
         if (!parseTriple(line, v))
             throw fail(lineNo, "'" + line.substr(0, 60) + "' is not three numbers x,y,z");
@@ -372,16 +576,33 @@ RunDirectory RunDirectory::create(const fs::path& root, const std::string& name)
     stem << std::put_time(&tm, "%Y%m%d-%H%M%S") << '-' << (isSafeId(name) ? name : "run");
     for (int n = 0; n < 10000; ++n) {
         fs::path dir = root / (n == 0 ? stem.str() : stem.str() + "-" + std::to_string(n));
-        if (fs::create_directory(dir, ec)) {
-            fs::create_directory(dir / "metrics", ec);
-            if (!ec) fs::create_directory(dir / "plots", ec);
-            if (ec) throw IoError("cannot create '" + dir.string() + "': " + ec.message());
-            return RunDirectory(dir);
+        // mkdir(2) is atomic and never follows a symlink: EEXIST for any entry of that name
+        // (a file, a folder, a symlink, a dangling one) means "taken", so try the next name.
+        if (::mkdir(dir.c_str(), 0755) != 0) {
+            if (errno == EEXIST) continue;
+            throw IoError(sysError("cannot create run folder in", root, errno));
         }
-        if (ec)
-            throw IoError("cannot create run folder in '" + root.string() + "': " + ec.message());
+        for (const char* sub : {"metrics", "plots"}) {
+            if (::mkdir((dir / sub).c_str(), 0755) != 0) {
+                const int err = errno;
+                RunDirectory(dir).removeUnstarted();
+                throw IoError(sysError("cannot create", dir / sub, err));
+            }
+        }
+        return RunDirectory(dir);
     }
     throw IoError("cannot find a free run folder name in '" + root.string() + "'");
+}
+
+bool RunDirectory::removeUnstarted() const {
+    const std::string pid = std::to_string(::getpid());
+    for (const char* name : {"config.json", "panels.json", "status.json"}) {
+        ::unlink((dir_ / name).c_str());
+        ::unlink((dir_ / (std::string(name) + ".tmp" + pid)).c_str());  // writeFileAtomic's
+    }
+    ::rmdir(metricsDir().c_str());  // only when empty: nothing of anyone else is removed
+    ::rmdir(plotsDir().c_str());
+    return ::rmdir(dir_.c_str()) == 0;
 }
 
 RunDirectory::RunDirectory(fs::path dir) : dir_(std::move(dir)) {
@@ -412,41 +633,149 @@ void RunDirectory::writeLayout(const PlotLayout& l) const {
                     json(l).dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
+namespace {
+
+/// status.json's text padded with spaces to exactly kStatusFileBytes (a message too long for
+/// that is shortened); JSON allows the trailing whitespace.
+std::string statusFileText(const RunStatus& s) {
+    std::string message = s.message;
+    for (;;) {
+        json j{{"state", runStateName(s.state)},
+               {"message", message},
+               {"started_at", s.startedAt},
+               {"ended_at", s.endedAt},
+               {"elapsed_s", s.elapsedSeconds},
+               {"pid", s.pid},
+               {"pid_start_ticks", s.pidStartTicks},
+               {"boot_id", s.bootId},
+               {"host", s.host}};
+        std::string text = j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+        if (text.size() < kStatusFileBytes) {
+            text.resize(kStatusFileBytes - 1, ' ');
+            text += '\n';
+            return text;
+        }
+        if (message.empty()) return text + '\n';  // absurd other fields: no reservation
+        const size_t over = text.size() - kStatusFileBytes + 64;
+        message =
+            message.substr(0, message.size() > over ? message.size() - over : 0) + " [shortened]";
+    }
+}
+
+/// Overwrites `path` in place with `text` (no new block, no new inode): false when the file is
+/// not a regular file at least as long as `text`, or cannot be written.
+bool overwriteInPlace(const fs::path& path, std::string text) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) return false;
+    struct stat st {};
+    bool ok = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+              static_cast<std::uint64_t>(st.st_size) >= text.size();
+    if (ok) {
+        if (text.size() < static_cast<size_t>(st.st_size)) {  // cover the rest of a longer file
+            text.pop_back();
+            text.resize(static_cast<size_t>(st.st_size) - 1, ' ');
+            text += '\n';
+        }
+        size_t done = 0;
+        while (ok && done < text.size()) {
+            const ssize_t n =
+                ::pwrite(fd, text.data() + done, text.size() - done, static_cast<off_t>(done));
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0)
+                ok = false;
+            else
+                done += static_cast<size_t>(n);
+        }
+        ok = ok && ::fdatasync(fd) == 0;
+    }
+    ok = ::close(fd) == 0 && ok;
+    return ok;
+}
+
+}  // namespace
+
 void RunDirectory::writeStatus(const RunStatus& s) const {
-    json j{{"state", runStateName(s.state)},
-           {"message", s.message},
-           {"started_at", s.startedAt},
-           {"ended_at", s.endedAt},
-           {"elapsed_s", s.elapsedSeconds},
-           {"pid", s.pid},
-           {"host", s.host}};
-    writeFileAtomic(dir_ / "status.json",
-                    j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
+    const fs::path path = dir_ / "status.json";
+    const std::string text = statusFileText(s);
+    try {
+        writeFileAtomic(path, text);
+    } catch (const IoError&) {
+        // A full disk (or no inode left) has no room for the temporary file; the file written
+        // at the start reserved the room, so the final state still gets there.
+        if (!overwriteInPlace(path, text)) throw;
+    }
 }
 
 json RunDirectory::readConfig() const {
-    return readJsonFile(dir_ / "config.json");
+    return readRunJsonFile(dir_ / "config.json");
 }
 
 std::optional<json> RunDirectory::readResults() const {
     std::error_code ec;
-    if (!fs::exists(dir_ / "results.json", ec)) return std::nullopt;
-    return readJsonFile(dir_ / "results.json");
+    if (!fs::exists(fs::symlink_status(dir_ / "results.json", ec))) return std::nullopt;
+    return readRunJsonFile(dir_ / "results.json");
 }
 
 PlotLayout RunDirectory::readLayout() const {
-    const json j = readJsonFile(dir_ / "panels.json");
+    const fs::path path = dir_ / "panels.json";
+    const json j = readRunJsonFile(path);
+    PlotLayout layout;
     try {
-        return j.get<PlotLayout>();
+        layout = j.get<PlotLayout>();
     } catch (const json::exception& e) {
-        throw ConfigError({"'" + (dir_ / "panels.json").string() + "': " + e.what()});
+        throw ConfigError({"'" + path.string() + "': " + e.what()});
     }
+    // Ids name files (metrics/<series>.csv, plots/<panel>.png): "../x" or "/tmp/x" would
+    // read or write outside the run folder.
+    std::vector<std::string> problems;
+    const auto check = [&](const std::string& id, const char* what) {
+        if (!isSafeId(id))
+            problems.push_back("'" + path.string() + "': " + what + " id '" + id.substr(0, 200) +
+                               "' is not a plain file name (letters, digits, '_', '-', '.', not "
+                               "starting with '.', at most 120 characters)");
+    };
+    for (const PanelSpec& p : layout.panels) check(p.id, "panel");
+    for (const SeriesSpec& s : layout.series) check(s.id, "series");
+    if (!problems.empty()) throw ConfigError(problems);
+    return layout;
 }
 
 namespace {
-bool processAlive(std::int64_t pid) {
-    if (pid <= 0) return false;
-    return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+/// `dir` is a folder of its own inside the run folder, not a symbolic link to elsewhere.
+void requirePlainFolder(const fs::path& dir) {
+    struct stat st {};
+    if (::lstat(dir.c_str(), &st) != 0) throw IoError(sysError("cannot open", dir, errno));
+    if (S_ISLNK(st.st_mode))
+        throw IoError("'" + dir.string() +
+                      "' is a symbolic link: a run's files are read and written only inside its "
+                      "folder (replace the link with a folder)");
+    if (!S_ISDIR(st.st_mode)) throw IoError("'" + dir.string() + "' is not a folder");
+}
+}  // namespace
+
+fs::path RunDirectory::plotsDirForWriting() const {
+    const fs::path dir = plotsDir();
+    if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
+        throw IoError(sysError("cannot create", dir, errno));
+    requirePlainFolder(dir);
+    return dir;
+}
+
+namespace {
+/// Whether the run's process still runs: the pid exists and, where recorded, the boot and the
+/// process's start time are the run's (a pid is reused once its process has ended).
+bool processAlive(const RunStatus& s) {
+    if (s.pid <= 0) return false;
+    if (!s.bootId.empty()) {
+        const std::string boot = currentBootId();
+        if (!boot.empty() && boot != s.bootId) return false;  // rebooted since
+    }
+    if (!(::kill(static_cast<pid_t>(s.pid), 0) == 0 || errno == EPERM)) return false;
+    if (s.pidStartTicks > 0) {
+        const std::int64_t started = processStartTicks(s.pid);
+        if (started != 0 && started != s.pidStartTicks) return false;  // another process
+    }
+    return true;
 }
 
 std::string hostName() {
@@ -465,7 +794,7 @@ RunStatus RunDirectory::readStatus() const {
         return s;
     }
     try {
-        const json j = readJsonFile(dir_ / "status.json");
+        const json j = readRunJsonFile(dir_ / "status.json");
         s.state = runStateFromName(j.value("state", ""));
         s.message = j.value("message", "");
         s.startedAt = j.value("started_at", "");
@@ -473,12 +802,14 @@ RunStatus RunDirectory::readStatus() const {
         s.elapsedSeconds = j.value("elapsed_s", 0.0);
         s.pid = j.value("pid", std::int64_t{0});
         s.host = j.value("host", "");
+        s.pidStartTicks = j.value("pid_start_ticks", std::int64_t{0});
+        s.bootId = j.value("boot_id", "");
     } catch (const std::exception& e) {
         s.state = RunState::Interrupted;
         s.message = std::string("status.json unreadable: ") + e.what();
         return s;
     }
-    if (s.state == RunState::Running && (s.host != hostName() || !processAlive(s.pid))) {
+    if (s.state == RunState::Running && (s.host != hostName() || !processAlive(s))) {
         // Another host's run can't be probed; a dead local process means it was killed.
         if (s.host == hostName()) {
             s.state = RunState::Interrupted;
@@ -489,12 +820,34 @@ RunStatus RunDirectory::readStatus() const {
 }
 
 std::vector<std::pair<SeriesSpec, Series>> RunDirectory::readAllSeries() const {
+    std::vector<std::string> warnings;
+    std::vector<std::string> errors;
+    auto out = readAllSeries(warnings, errors);
+    if (!errors.empty()) throw IoError(errors.front());
+    return out;
+}
+
+std::vector<std::pair<SeriesSpec, Series>> RunDirectory::readAllSeries(
+    std::vector<std::string>& warnings, std::vector<std::string>& errors) const {
+    const PlotLayout layout = readLayout();
     std::vector<std::pair<SeriesSpec, Series>> out;
-    for (const auto& spec : readLayout().series) {
-        std::error_code ec;
+    std::error_code ec;
+    // No metrics/ at all: nothing was recorded (every series empty), not a fault.
+    if (fs::exists(fs::symlink_status(metricsDir(), ec))) requirePlainFolder(metricsDir());
+    for (const auto& spec : layout.series) {
         const fs::path p = seriesPath(spec.id);
-        const bool read = spec.style != SeriesStyle::Heatmap && fs::exists(p, ec);
-        out.emplace_back(spec, read ? readSeriesCsv(p) : Series{});
+        // a missing file is a series without points; a dangling link is read (and refused)
+        const bool read =
+            spec.style != SeriesStyle::Heatmap && fs::exists(fs::symlink_status(p, ec));
+        Series s;
+        if (read) {
+            try {
+                s = readSeriesCsv(p, &warnings);
+            } catch (const std::exception& e) {
+                errors.push_back("series '" + spec.id + "' not read: " + e.what());
+            }
+        }
+        out.emplace_back(spec, std::move(s));
     }
     return out;
 }
@@ -527,16 +880,60 @@ std::vector<RunSummary> listRuns(const fs::path& root) {
     return runs;
 }
 
-fs::path defaultRunsRoot() {
+fs::path defaultRunsRoot(std::string* whyNot) {
     if (const char* r = std::getenv("TRAINLAB_RUNS"); r && *r) return r;
-    if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x)
-        return fs::path(x) / "trainlab" / "runs";
-    const char* home = std::getenv("HOME");
-    return fs::path(home && *home ? home : "/tmp") / ".local" / "share" / "trainlab" / "runs";
+    std::string why;
+    const fs::path base = userDataHome(&why);
+    if (!base.empty()) return base / "trainlab" / "runs";
+    if (whyNot)
+        *whyNot = "no folder for runs: " + why +
+                  "; name one with --out DIR (trainlab: --runs DIR) or the environment variable "
+                  "TRAINLAB_RUNS";
+    return {};
+}
+
+fs::path defaultRunsRoot() {
+    std::string why;
+    fs::path root = defaultRunsRoot(&why);
+    if (root.empty()) throw ConfigError({why});
+    return root;
 }
 
 std::string currentHostName() {
     return hostName();
+}
+
+std::int64_t processStartTicks(std::int64_t pid) {
+    if (pid <= 0) return 0;
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    if (!in || !std::getline(in, line)) return 0;
+    // "pid (comm) state ppid …": comm may hold spaces and ')', so count from the last ')'.
+    const auto close = line.rfind(')');
+    if (close == std::string::npos) return 0;
+    std::istringstream fields(line.substr(close + 1));
+    std::string field;
+    for (int k = 3; k <= 22; ++k)
+        if (!(fields >> field)) return 0;
+    try {
+        return std::stoll(field);
+    } catch (const std::exception&) {
+        return 0;
+    }
+}
+
+std::string currentBootId() {
+    std::ifstream in("/proc/sys/kernel/random/boot_id");
+    std::string id;
+    if (!in || !std::getline(in, id)) return {};
+    return id;
+}
+
+void recordThisProcess(RunStatus& s) {
+    s.pid = ::getpid();
+    s.host = hostName();
+    s.pidStartTicks = processStartTicks(s.pid);
+    s.bootId = currentBootId();
 }
 
 }  // namespace trainlab

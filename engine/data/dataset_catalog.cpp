@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "core/errors.h"
+#include "core/user_dirs.h"
 #include "data/cifar_reader.h"
 #include "data/idx_reader.h"
 #include "data/image_folder.h"
@@ -217,11 +218,14 @@ const DatasetSpec* findDatasetSpec(const std::string& id) {
     return nullptr;
 }
 
-fs::path userDataDir() {
-    if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x)
-        return fs::path(x) / "trainlab" / "datasets";
-    const char* home = std::getenv("HOME");
-    return fs::path(home && *home ? home : "/tmp") / ".local" / "share" / "trainlab" / "datasets";
+fs::path userDataDir(std::string* whyNot) {
+    std::string why;
+    const fs::path base = userDataHome(&why);
+    if (!base.empty()) return base / "trainlab" / "datasets";
+    if (whyNot)
+        *whyNot = "no user folder for datasets: " + why +
+                  "; name one with --data-dir DIR or the environment variable TRAINLAB_DATA";
+    return {};
 }
 
 std::vector<SearchRoot> datasetSearchRoots(const fs::path& explicitDir) {
@@ -229,7 +233,8 @@ std::vector<SearchRoot> datasetSearchRoots(const fs::path& explicitDir) {
     if (!explicitDir.empty()) roots.push_back({explicitDir, "--data-dir"});
     if (const char* env = std::getenv("TRAINLAB_DATA"); env && *env)
         roots.push_back({env, "TRAINLAB_DATA"});
-    roots.push_back({userDataDir(), "user data folder"});
+    if (fs::path user = userDataDir(); !user.empty())
+        roots.push_back({std::move(user), "user data folder"});
     roots.push_back({"/usr/share/datasets", "Debian package"});
     return roots;
 }
@@ -318,6 +323,11 @@ DatasetLocation importDataset(const std::string& id, const fs::path& source,
     if (!spec)
         throw DataError(source.string(),
                         "unknown dataset '" + id + "' (mnist, fashion-mnist or cifar10)");
+    if (destinationRoot.empty()) {  // userDataDir() found no folder of the user's
+        std::string why;
+        userDataDir(&why);
+        throw DataError(source.string(), "cannot import: " + why);
+    }
     DatasetLocation src;
     if (isFile(source)) {
         if (id != "cifar10")
@@ -382,6 +392,13 @@ DatasetLocation importDataset(const std::string& id, const fs::path& source,
     }
     auto loc = locateDataset(id, {{destinationRoot, "user data folder"}});
     if (!loc) throw DataError(dest.string(), "imported files were not recognised");
+    // Say what was done: an image folder is linked, not copied, and needs its source.
+    if (src.format == DatasetFormat::ImageFolder)
+        loc->detail = "image folder; train/ and test/ are links to '" +
+                      fs::absolute(src.path).lexically_normal().string() +
+                      "', not copies: keep that folder";
+    else
+        loc->detail += ", copied";
     return *loc;
 }
 

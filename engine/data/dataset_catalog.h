@@ -48,12 +48,15 @@ struct SearchRoot {
     std::string origin;  ///< "--data-dir", "TRAINLAB_DATA", "user data folder", "Debian package"
 };
 
-/// In order: `explicitDir` (if not empty), $TRAINLAB_DATA, userDataDir(),
+/// In order: `explicitDir` (if not empty), $TRAINLAB_DATA, userDataDir() (if there is one),
 /// /usr/share/datasets (Debian's dataset-* packages).
 std::vector<SearchRoot> datasetSearchRoots(const fs::path& explicitDir = {});
 
-/// $XDG_DATA_HOME/trainlab/datasets or ~/.local/share/trainlab/datasets.
-fs::path userDataDir();
+/// <userDataHome()>/trainlab/datasets: $XDG_DATA_HOME/trainlab/datasets,
+/// ~/.local/share/trainlab/datasets or $XDG_RUNTIME_DIR/trainlab/datasets. Never a fixed folder
+/// in /tmp: with none of these, an empty path (not searched, nothing downloaded or imported
+/// into it) and in `whyNot` the reason, naming --data-dir and TRAINLAB_DATA.
+fs::path userDataDir(std::string* whyNot = nullptr);
 
 /// Where a dataset was found and in what form.
 struct DatasetLocation {
@@ -81,9 +84,12 @@ struct RawDataset {
 /// its cache). Throws DataError naming the file and the fault.
 RawDataset loadRawDataset(const DatasetLocation& location, const ReadLimits& limits = {});
 
-/// Copies (or, for a folder that is already in the right layout, links) a user's files into
-/// <userDataDir>/<id>, verifying they load first. `source` may be a folder or a single
-/// archive. Returns the new location. Throws DataError / IoError.
+/// Copies a user's IDX files, CIFAR-10 batches or archive into <userDataDir>/<id>, verifying
+/// they load first; image folders (tens of thousands of files) are linked instead: train/ and
+/// test/ become symlinks to the source's, whose decoded cache goes to the user's cache folder
+/// (nothing is ever written into `source`). `source` may be a folder or a single archive.
+/// Returns the new location, whose `detail` says "copied" or which folder it links to.
+/// Throws DataError / IoError; DataError when `destinationRoot` is empty (no user data folder).
 DatasetLocation importDataset(const std::string& id, const fs::path& source,
                               const fs::path& destinationRoot = userDataDir());
 

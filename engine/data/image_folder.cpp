@@ -26,6 +26,7 @@
 
 #include "core/errors.h"
 #include "core/run_directory.h"
+#include "core/user_dirs.h"
 #include "data/read_util.h"
 
 namespace trainlab {
@@ -345,16 +346,6 @@ std::string hexHash16(const std::string& s) {
         out += digits[md[i] & 15];
     }
     return out;
-}
-
-/// Whether `dir` is a folder we may write into: access(2) for ordinary users; for root, which
-/// access(2) lets write anywhere, the folder must also carry a write permission bit.
-bool writableFolder(const fs::path& dir) {
-    struct stat st {};
-    if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return false;
-    if (::access(dir.c_str(), W_OK | X_OK) != 0) return false;
-    if (::geteuid() == 0 && (st.st_mode & (S_IWUSR | S_IWGRP | S_IWOTH)) == 0) return false;
-    return true;
 }
 
 }  // namespace
@@ -712,30 +703,21 @@ std::optional<RawImages> readImageCache(const std::filesystem::path& path,
 std::filesystem::path imageCachePath(const std::filesystem::path& root, const std::string& split) {
     if (split.empty() || split == "." || split == ".." || split.find('/') != std::string::npos)
         throw DataError(root.string(), "invalid split name '" + split + "'");
-    const std::string file = split + ".tlimg";
+    // Never in the dataset's own folder: it may be read-only, shared, or a user's folder that
+    // an import only links to.
+    // Never a fixed folder in /tmp either: without a cache folder of the user's, no cache.
+    const fs::path base = userCacheHome();
+    if (base.empty()) return {};
+    // Keyed by the split folder's real path, so that an imported (linked) folder and its
+    // source share one cache.
     std::error_code ec;
-    const fs::path local = root / ".trainlab-cache";
-    // The root must be writable by its permission bits too: a folder marked read-only (such as
-    // a shared dataset) gets no cache folder even when running as root.
-    if (writableFolder(root)) {
-        fs::create_directories(local, ec);
-        if (!ec && writableFolder(local)) return local / file;
-    }
-
-    fs::path base;
-    const char* xdg = std::getenv("XDG_CACHE_HOME");
-    if (xdg && *xdg && fs::path(xdg).is_absolute()) {
-        base = xdg;
-    } else {
-        const char* home = std::getenv("HOME");
-        base = fs::path(home && *home ? home : "/tmp") / ".cache";
-    }
-    fs::path abs = fs::absolute(root, ec);
-    if (ec) abs = root;
-    abs = abs.lexically_normal();
-    std::string key = abs.string();
+    fs::path abs = fs::absolute(root / split, ec);
+    if (ec) abs = root / split;
+    const fs::path real = fs::weakly_canonical(abs, ec);
+    if (!ec) abs = real;
+    std::string key = abs.lexically_normal().string();
     while (key.size() > 1 && key.back() == '/') key.pop_back();
-    return base / "trainlab" / hexHash16(key) / file;
+    return base / "trainlab" / hexHash16(key) / (split + ".tlimg");
 }
 
 RawImages loadImageFolder(const std::filesystem::path& root, const std::string& split,
@@ -756,7 +738,7 @@ RawImages loadImageFolder(const std::filesystem::path& root, const std::string& 
     std::optional<RawImages> cached;
     FolderFingerprint stored;
     try {
-        if (fs::exists(cache)) cached = readCacheFile(cache, &stored, limits);
+        if (!cache.empty() && fs::exists(cache)) cached = readCacheFile(cache, &stored, limits);
     } catch (const std::exception&) {
         cached.reset();  // a damaged cache is never fatal
     }
@@ -764,17 +746,19 @@ RawImages loadImageFolder(const std::filesystem::path& root, const std::string& 
     if (fpError) std::rethrow_exception(fpError);
     if (cached && stored == fp) {
         cached->source = splitDir.string();
+        cached->classOrdered = true;  // read class folder after class folder
         if (fromCache) *fromCache = true;
         return std::move(*cached);
     }
     cached.reset();
     RawImages r = decodeImageFolder(splitDir, threads, limits);
     try {
-        writeImageCache(cache, r, fp);
+        if (!cache.empty()) writeImageCache(cache, r, fp);  // empty: no user cache folder
     } catch (const std::exception&) {
         // Not fatal: the next load decodes again.
     }
     if (fromCache) *fromCache = false;
+    r.classOrdered = true;  // decoded class folder after class folder
     return r;
 }
 

@@ -1,6 +1,6 @@
 // Image folders: <root>/<split>/<class>/*.png|jpg|jpeg, classes from sorted sub-folder names.
-// Decoded once (libjpeg-turbo, libpng), then cached next to the data as a validated binary
-// file so that the next load takes well under a second.
+// Decoded once (libjpeg-turbo, libpng), then cached in the user's cache folder as a validated
+// binary file so that the next load takes well under a second.
 #pragma once
 
 #include <cstdint>
@@ -44,8 +44,11 @@ std::optional<RawImages> readImageCache(const std::filesystem::path& path,
                                         const FolderFingerprint& fingerprint,
                                         const ReadLimits& limits = {});
 
-/// The cache path for a split: <root>/.trainlab-cache/<split>.tlimg when <root> is writable,
-/// else under the user's cache folder ($XDG_CACHE_HOME/trainlab/<hash of root>/<split>.tlimg).
+/// The cache path for a split, always under the user's cache folder, never in the dataset's
+/// folder: <userCacheHome()>/trainlab/<hash of the split folder's real path>/<split>.tlimg,
+/// where userCacheHome() is $XDG_CACHE_HOME, ~/.cache or $XDG_RUNTIME_DIR. A linked (imported)
+/// folder and its source share one cache. Empty when the user has no cache folder (never a
+/// fixed folder in /tmp): the folder is then decoded on every load.
 std::filesystem::path imageCachePath(const std::filesystem::path& root, const std::string& split);
 
 /// Loads <root>/<split> through the cache; `fromCache` tells which path was taken.

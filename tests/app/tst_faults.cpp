@@ -12,6 +12,7 @@
 #include <QRandomGenerator>
 #include <QtTest>
 
+#include "bridge/engine_worker.h"
 #include "config_editor.h"
 #include "core/run_directory.h"
 #include "experiment_runner.h"
@@ -250,6 +251,18 @@ class TstFaults : public QObject {
         const QString failedDir = w.currentRunDir();
         QVERIFY(!failedDir.isEmpty());
         QVERIFY2(logText(w).contains("cannot write"), qPrintable(logText(w)));
+        // Issue 18: no plots rendered from the incomplete record (they were 0-byte or cut
+        // files), and the log says why.
+        QVERIFY2(
+            QDir(failedDir + "/plots")
+                .entryList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden | QDir::System)
+                .isEmpty(),
+            qPrintable(QDir(failedDir + "/plots").entryList().join(", ")));
+        QVERIFY2(
+            logText(w).contains(
+                "Plots not saved: the run folder could not be written to: " +
+                QString::fromStdString(RunDirectory(failedDir.toStdString()).readStatus().message)),
+            qPrintable(logText(w)));
         QCOMPARE(RunDirectory(failedDir.toStdString()).readStatus().state, RunState::Failed);
         // The points drawn before the failure are the ones on disk (nothing lost, nothing extra
         // that the report could not reproduce).
@@ -263,6 +276,32 @@ class TstFaults : public QObject {
         w.startRun();
         QTRY_COMPARE_WITH_TIMEOUT(w.phase(), RunPhase::Finished, 60000);
         QVERIFY(w.currentRunDir() != failedDir);
+        QVERIFY(QFileInfo(w.currentRunDir() + "/plots/loss.png").size() > 0);  // saved again
+    }
+
+    void theWorkerReportsAWriteFailureWithItsEnd() {
+        QTemporaryDir tmp;
+        RunController controller;
+        QSignalSpy failed(controller.worker(), &EngineWorker::runFailed);
+        QSignalSpy finished(controller.worker(), &EngineWorker::runFinished);
+        {
+            FileSizeLimit full(32 * 1024);
+            QVERIFY(full.ok());
+            QVERIFY(controller.start(tinyRequest(tmp.path(), 10000000)));
+            QTRY_COMPARE_WITH_TIMEOUT(failed.count(), 1, 60000);
+        }
+        QVERIFY2(failed.at(0).at(1).toString().contains("cannot write"),
+                 qPrintable(failed.at(0).at(1).toString()));
+        QCOMPARE(failed.at(0).at(2).toBool(), true);  // recordingFailed crosses the thread
+        // A failure that is no write failure, and a finished run, carry false.
+        RunRequest bad = tinyRequest(tmp.path(), 40);
+        bad.config["lr"] = -3;
+        QVERIFY(controller.start(bad));
+        QTRY_COMPARE_WITH_TIMEOUT(failed.count(), 2, 60000);
+        QCOMPARE(failed.at(1).at(2).toBool(), false);
+        QVERIFY(controller.start(tinyRequest(tmp.path(), 40)));
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+        QCOMPARE(finished.at(0).at(2).toBool(), false);
     }
 
     void aRunKilledAtRandomPointsKeepsEveryMetricWritten() {

@@ -4,13 +4,17 @@
 #include "mlp.h"  // torch before Qt
 
 #include <QtTest>
+#include <clocale>
 #include <cmath>
+#include <fstream>
 #include <limits>
+#include <sstream>
 
 #include "core/errors.h"
 #include "core/param_spec.h"
 #include "experiment_runner.h"
 #include "preset.h"
+#include "test_locale.h"
 #include "test_timing.h"
 
 using namespace trainlab;
@@ -89,6 +93,40 @@ std::vector<std::string> validate(const std::string& kind, const json& config, b
     } catch (const std::exception& e) {
         *threw = true;
         return {std::string("threw: ") + e.what()};
+    }
+}
+
+std::string readText(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream o;
+    o << in.rdbuf();
+    return o.str();
+}
+
+const std::string tinyFit = TRAINLAB_TEST_DATA "/tiny-fit.json";
+
+/// `text` with the first `from` replaced by `to` (which must be there).
+std::string replaced(std::string text, const std::string& from, const std::string& to) {
+    const auto at = text.find(from);
+    if (at == std::string::npos) throw std::logic_error("'" + from + "' not in the text");
+    return text.replace(at, from.size(), to);
+}
+
+std::string nested(int levels, const std::string& inner) {
+    return std::string(levels, '[') + inner + std::string(levels, ']');
+}
+
+/// The one ConfigError message parsePreset gives for `text`, or a failure naming what it did.
+std::string refusal(const std::string& text, const std::string& source) {
+    try {
+        parsePreset(text, source);
+        return "accepted";
+    } catch (const ConfigError& e) {
+        std::string all;
+        for (const auto& m : e.problems()) all += (all.empty() ? "" : " | ") + m;
+        return all;
+    } catch (const std::exception& e) {
+        return std::string("threw something else: ") + e.what();
     }
 }
 
@@ -261,6 +299,94 @@ class TstConfigFaults : public QObject {
                 QVERIFY2(std::string(e.what()).find(key) != std::string::npos, e.what());
             }
         }
+    }
+
+    // Issue 18 B: a preset whose 'id' or 'config.lr' was nested 60,000 levels deep overflowed
+    // the stack printing it (validate exited 139). Nesting is limited to 64 levels, refused
+    // while reading with the line and byte; quoted values are bounded.
+    void deeplyNestedValuesAreRefusedWithAShortMessage() {
+        const std::string text = readText(tinyFit);
+        const std::string deepId =
+            replaced(text, "\"test-tiny-fit\"", nested(60000, "\"x\""));
+        const std::string deepLr = replaced(text, "\"lr\": 0.01", "\"lr\": " + nested(60000, "0.01"));
+        for (const auto& [what, t] : {std::pair{"id", deepId}, std::pair{"config.lr", deepLr}}) {
+            const std::string m = refusal(t, "deep.json");
+            QVERIFY2(m.rfind("deep.json: line ", 0) == 0 &&
+                         m.find("nested more than 64 levels deep") != std::string::npos,
+                     (std::string(what) + ": " + m.substr(0, 300)).c_str());
+            QVERIFY2(m.size() < 200, what);
+        }
+        QVERIFY2(refusal(deepId, "d").find("line 2, byte 74:") != std::string::npos,
+                 refusal(deepId, "d").c_str());
+        // 64 levels in all are read (the preset object is one), and the wrong type is quoted
+        // briefly; 65 are refused
+        const std::string m64 = refusal(
+            replaced(text, "\"Loss decreases.\"", nested(63, "\"x\"")), "e.json");
+        QVERIFY2(m64.rfind("e.json: 'expected' must be text (found [[[[", 0) == 0, m64.c_str());
+        QVERIFY2(m64.size() < 200, m64.c_str());
+        const std::string m65 = refusal(
+            replaced(text, "\"Loss decreases.\"", nested(64, "\"x\"")), "e.json");
+        QVERIFY2(m65.find("nested more than 64 levels deep") != std::string::npos, m65.c_str());
+        // a bracket inside text does not count
+        QCOMPARE(refusal(replaced(text, "\"Loss decreases.\"", "\"" + std::string(100, '[') + "\\\"\""),
+                         "s.json"),
+                 std::string("accepted"));
+    }
+
+    // Issue 18 C: the last of two equal keys won silently.
+    void duplicateKeysAreRefusedNamingTheKey() {
+        const std::string text = readText(tinyFit);
+        struct Case {
+            std::string text, key;
+        };
+        const std::vector<Case> cases{
+            {replaced(text, "\"title\"", "\"id\": \"other\",\n  \"title\""), "'id'"},
+            {replaced(text, "\"optimizer\"", "\"lr\": 0.5, \"optimizer\""), "'config.lr'"},
+            {replaced(text, "\"optimizer\"", "\"l\\u0072\": 0.5, \"optimizer\""), "'config.lr'"},
+            {replaced(text, "\"name\": \"Shallow\"", "\"name\": \"Shallow\", \"name\": \"x\""),
+             "'config.models.1.name'"},
+            {replaced(text, "\"target\": 0.0}", "\"target\": 0.0, \"rule\": \"target\"}"),
+             "'config.stop.rule'"},
+        };
+        for (const auto& c : cases) {
+            const std::string m = refusal(c.text, "dup.json");
+            QVERIFY2(m == "dup.json: " + c.key + " appears twice (duplicate keys are refused)",
+                     m.c_str());
+        }
+        QCOMPARE(refusal(text, "ok.json"), std::string("accepted"));
+    }
+
+    // Issue 18 C: the example in docs/presets.md had // comments, which JSON does not allow.
+    void theDocumentedExampleIsAValidPreset() {
+        const std::string doc = readText(TRAINLAB_TEST_DATA "/../../docs/presets.md");
+        const auto start = doc.find("```json\n");
+        QVERIFY(start != std::string::npos);
+        const auto end = doc.find("```", start + 8);
+        QVERIFY(end != std::string::npos);
+        const std::string example = doc.substr(start + 8, end - start - 8);
+        try {
+            const Preset p = parsePreset(example, "docs/presets.md");
+            QCOMPARE(p.kind, std::string("function_fit"));
+        } catch (const std::exception& e) {
+            QFAIL(e.what());
+        }
+    }
+
+    // Issue 18 A: preset numbers are read in the C locale whatever the process locale.
+    void presetNumbersAreReadInTheCLocale() {
+        testing::TestLocales locales({"de_DE.UTF-8"});
+        QVERIFY2(locales.error().isEmpty(), qPrintable(locales.error()));
+        QVERIFY(std::setlocale(LC_ALL, "de_DE.UTF-8"));
+        Preset p;
+        try {
+            p = parsePreset(readText(tinyFit), "tiny");
+        } catch (const std::exception& e) {
+            std::setlocale(LC_ALL, "C");
+            QFAIL(e.what());
+        }
+        std::setlocale(LC_ALL, "C");
+        QCOMPARE(p.config["lr"].get<double>(), 0.01);
+        QCOMPARE(p.config["stop"]["tolerance"].get<double>(), 1e-5);
     }
 };
 

@@ -6,6 +6,7 @@
 // Set TRAINLAB_SCREENSHOT_DIR to also write a PNG of the window.
 #include <QDir>
 #include <QFile>
+#include <QImage>
 #include <QLabel>
 #include <QPushButton>
 #include <QSignalSpy>
@@ -14,6 +15,7 @@
 #include <cstdint>
 #include <cstdlib>
 
+#include "data/cifar_reader.h"
 #include "data/dataset_catalog.h"
 #include "datasets_window.h"
 
@@ -216,12 +218,40 @@ class TestDatasetsWindow : public QObject {
         QTRY_VERIFY(!w.isImporting());
         QCOMPARE(imported.count(), 1);
         QVERIFY2(w.messageText().startsWith("Imported"), qPrintable(w.messageText()));
+        // Issue 18: what was done, from the catalog: these files were copied.
+        QVERIFY2(w.messageText().endsWith("(IDX, copied)"), qPrintable(w.messageText()));
         // The user data folder comes before Debian's /usr/share/datasets.
         QCOMPARE(w.statusText("fashion-mnist"), QStringLiteral("present"));
         QVERIFY2(w.whereText("fashion-mnist").contains("user data folder"),
                  qPrintable(w.whereText("fashion-mnist")));
         QCOMPARE(w.selectedId(), QStringLiteral("fashion-mnist"));
         QTRY_COMPARE(w.sampleCount(), 10);
+    }
+
+    void importingAnImageFolderSaysItIsLinkedNotCopied() {
+        qputenv("XDG_CACHE_HOME", tmp_.filePath("xdg-cache").toUtf8());
+        // <src>/{train,test}/<each CIFAR-10 class>/0.png: the smallest CIFAR-10 image folder.
+        const QString src = tmp_.filePath("my-cifar");
+        for (const char* split : {"train", "test"})
+            for (const auto& cls : cifar10ClassNames()) {
+                const QString dir = src + "/" + split + "/" + QString::fromStdString(cls);
+                QVERIFY(QDir().mkpath(dir));
+                QImage img(32, 32, QImage::Format_RGB888);
+                img.fill(QColor(20, 200, 30));
+                QVERIFY(img.save(dir + "/0.png"));
+            }
+        DatasetsWindow w;
+        QSignalSpy imported(&w, &DatasetsWindow::datasetImported);
+        w.importFrom("cifar10", src);
+        QTRY_VERIFY_WITH_TIMEOUT(!w.isImporting(), 30000);
+        QCOMPARE(imported.count(), 1);
+        // Not a generic "Imported …": the user learns that the folder must be kept.
+        const QString msg = w.messageText();
+        QVERIFY2(msg.startsWith("Imported") &&
+                     msg.contains("train/ and test/ are links to '" + src + "', not copies") &&
+                     msg.contains("keep that folder") && !msg.contains("copied"),
+                 qPrintable(msg));
+        QVERIFY(QFileInfo(imported.at(0).at(1).toString() + "/train").isSymLink());
     }
 
   private:
