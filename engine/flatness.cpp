@@ -230,12 +230,14 @@ double lossInputGradientNorm(CnnImpl& model, const torch::Tensor& x, const torch
 }
 
 double meanSensitivity(CnnImpl& model, const ImageTensors& data, const std::vector<float>& mean,
-                       const std::vector<float>& std, std::int64_t count, std::int64_t batchSize) {
-    const std::int64_t n = count > 0 ? std::min(count, data.size()) : data.size();
-    if (n <= 0) return NAN;
-    ImageTensors subset = data;
-    subset.images = data.images.narrow(0, 0, n);
-    subset.labels = data.labels.narrow(0, 0, n);
+                       const std::vector<float>& std, std::int64_t count, std::int64_t batchSize,
+                       std::uint64_t seed) {
+    if (data.size() <= 0) return NAN;
+    const std::int64_t classes =
+        std::max<std::int64_t>(static_cast<std::int64_t>(data.classNames.size()),
+                               data.labels.max().item<std::int64_t>() + 1);
+    const ImageTensors subset = takeSubset(data, drawSubset(data.labels, classes, count, seed));
+    const std::int64_t n = subset.size();
     BatchIterator it(subset, mean, std, std::max<std::int64_t>(1, batchSize), false, 0);
     torch::Tensor x, y;
     double sum = 0;

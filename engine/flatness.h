@@ -32,7 +32,8 @@ ModelState interpolateStates(const ModelState& a, const ModelState& b, double al
                              bool interpolateBuffers = true);
 
 /// Replaces every BatchNorm's running mean and variance by their plain average over
-/// `batches` shuffled training batches of `batchSize` (seeded), computed in train mode for
+/// `batches` shuffled training batches of `batchSize` (seeded) of `train` (callers pass a
+/// stratified subset of batches × batchSize images, drawSubset), computed in train mode for
 /// the BatchNorm layers only (dropout stays off); the model is left in eval mode.
 void reestimateBatchNorm(CnnImpl& model, const ImageTensors& train, const std::vector<float>& mean,
                          const std::vector<float>& std, std::int64_t batches,
@@ -72,10 +73,11 @@ torch::Tensor softmaxJacobianNorms(CnnImpl& model, const torch::Tensor& x);
 /// whole input batch, in eval mode, without touching .grad().
 double lossInputGradientNorm(CnnImpl& model, const torch::Tensor& x, const torch::Tensor& y);
 
-/// Mean softmax-Jacobian norm over the first `count` images of `data` (all when 0 or more),
-/// in batches of `batchSize`.
+/// Mean softmax-Jacobian norm over `data` (count <= 0 or >= its size), or over a stratified
+/// sample of `count` of its images (drawSubset with `seed`; never the first `count`, which on
+/// class-sorted data is one class), in batches of `batchSize`.
 double meanSensitivity(CnnImpl& model, const ImageTensors& data, const std::vector<float>& mean,
                        const std::vector<float>& std, std::int64_t count,
-                       std::int64_t batchSize = 100);
+                       std::int64_t batchSize = 100, std::uint64_t seed = 0);
 
 }  // namespace trainlab

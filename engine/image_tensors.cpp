@@ -2,12 +2,190 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <numeric>
+#include <random>
 
 #include "core/errors.h"
+#include "data/read_util.h"
 
 namespace trainlab {
+
+std::string subsetModeName(SubsetMode mode) {
+    return mode == SubsetMode::Balanced ? "balanced" : "stratified";
+}
+
+SubsetMode subsetModeFromName(const std::string& name) {
+    if (name == "stratified") return SubsetMode::Stratified;
+    if (name == "balanced") return SubsetMode::Balanced;
+    throw ConfigError({"subset mode '" + name + "' is unknown (stratified or balanced)"});
+}
+
+std::uint64_t subsetSeed(std::uint64_t runSeed, SubsetPurpose purpose) {
+    // splitmix64 (Steele et al. 2014) of the run's seed moved along a per-purpose stream.
+    std::uint64_t z = runSeed + 0x9e3779b97f4a7c15ULL * static_cast<std::uint64_t>(purpose);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+namespace {
+// Uniform in [0, bound) from mt19937_64 by rejection: unlike std::uniform_int_distribution,
+// whose algorithm each standard library chooses, the same on every platform.
+std::uint64_t uniformBelow(std::mt19937_64& rng, std::uint64_t bound) {
+    const std::uint64_t limit = UINT64_MAX - UINT64_MAX % bound;  // a multiple of bound
+    std::uint64_t r;
+    do r = rng();
+    while (r >= limit);
+    return r % bound;
+}
+}  // namespace
+
+SubsetDraw drawSubset(const std::vector<std::int64_t>& labels, std::int64_t numClasses,
+                      std::int64_t n, std::uint64_t seed, SubsetMode mode) {
+    if (numClasses < 1)
+        throw ConfigError({"a subset needs at least one class (got " +
+                           std::to_string(numClasses) + ")"});
+    SubsetDraw d;
+    d.requested = n;
+    d.seed = seed;
+    d.mode = mode;
+    d.sourceSize = static_cast<std::int64_t>(labels.size());
+    const auto K = static_cast<size_t>(numClasses);
+    std::vector<std::vector<std::int64_t>> members(K);
+    for (size_t i = 0; i < labels.size(); ++i) {
+        const std::int64_t l = labels[i];
+        if (l < 0 || l >= numClasses)
+            throw Error("label " + std::to_string(l) + " of image " + std::to_string(i) +
+                        " is outside [0, " + std::to_string(numClasses) + ")");
+        members[static_cast<size_t>(l)].push_back(static_cast<std::int64_t>(i));
+    }
+    for (const auto& m : members) d.available.push_back(static_cast<std::int64_t>(m.size()));
+    const std::int64_t N = d.sourceSize;
+    if (n <= 0 || n >= N) {
+        d.whole = true;
+        d.indices.resize(static_cast<size_t>(N));
+        std::iota(d.indices.begin(), d.indices.end(), std::int64_t{0});
+        d.perClass = d.available;
+        return d;
+    }
+    d.whole = false;
+    std::mt19937_64 rng(seed);
+    // A seeded class order breaks ties, so no class is favoured by its index.
+    std::vector<size_t> classOrder(K);
+    std::iota(classOrder.begin(), classOrder.end(), size_t{0});
+    for (size_t i = K; i > 1; --i) std::swap(classOrder[i - 1], classOrder[uniformBelow(rng, i)]);
+    std::vector<std::int64_t> quota(K, 0);
+    if (mode == SubsetMode::Stratified) {
+        // Largest remainder (Hamilton): floor(n·a_k/N), then one more to the largest
+        // remainders. n < N keeps every quota <= a_k.
+        std::int64_t given = 0;
+        std::vector<std::int64_t> remainder(K, 0);
+        for (size_t k = 0; k < K; ++k) {
+            const std::int64_t a = d.available[k];
+            quota[k] = n * a / N;  // n < N <= 10^7 images: no overflow
+            remainder[k] = n * a % N;
+            given += quota[k];
+        }
+        std::vector<size_t> byRemainder = classOrder;
+        std::stable_sort(byRemainder.begin(), byRemainder.end(),
+                         [&](size_t a, size_t b) { return remainder[a] > remainder[b]; });
+        for (size_t i = 0; given < n && i < K; ++i) {
+            const size_t k = byRemainder[i];
+            if (quota[k] < d.available[k]) {
+                ++quota[k];
+                ++given;
+            }
+        }
+    } else {
+        // Equal shares; a class short of its share gives all it has and the rest is shared
+        // again among the others, until n is placed (n < N, so it always is).
+        std::int64_t left = n;
+        while (left > 0) {
+            std::vector<size_t> open;
+            for (size_t k : classOrder)
+                if (quota[k] < d.available[k]) open.push_back(k);
+            if (open.empty()) break;  // unreachable for n < N
+            const auto share = left / static_cast<std::int64_t>(open.size());
+            if (share == 0) {
+                for (size_t i = 0; i < static_cast<size_t>(left); ++i) ++quota[open[i]];
+                break;
+            }
+            for (size_t k : open) {
+                const std::int64_t add = std::min(share, d.available[k] - quota[k]);
+                quota[k] += add;
+                left -= add;
+            }
+        }
+    }
+    // Within each class: a partial Fisher-Yates shuffle picks quota[k] members uniformly.
+    for (size_t k = 0; k < K; ++k) {
+        auto& m = members[k];
+        const auto size = static_cast<std::uint64_t>(m.size());
+        for (std::uint64_t i = 0; i < static_cast<std::uint64_t>(quota[k]); ++i) {
+            const std::uint64_t j = i + uniformBelow(rng, size - i);
+            std::swap(m[i], m[j]);
+            d.indices.push_back(m[i]);
+        }
+    }
+    std::sort(d.indices.begin(), d.indices.end());
+    d.perClass = quota;
+    return d;
+}
+
+SubsetDraw drawSubset(const torch::Tensor& labels, std::int64_t numClasses, std::int64_t n,
+                      std::uint64_t seed, SubsetMode mode) {
+    const auto l = labels.to(torch::kInt64).contiguous();
+    const auto* p = l.data_ptr<std::int64_t>();
+    return drawSubset(std::vector<std::int64_t>(p, p + l.numel()), numClasses, n, seed, mode);
+}
+
+ImageTensors takeSubset(const ImageTensors& data, const SubsetDraw& draw) {
+    if (draw.whole) return data;
+    const auto idx = torch::tensor(draw.indices, torch::kLong);
+    return {data.images.index_select(0, idx), data.labels.index_select(0, idx), data.classNames};
+}
+
+std::vector<std::int64_t> classHistogram(const torch::Tensor& labels, std::int64_t numClasses) {
+    std::vector<std::int64_t> h(static_cast<size_t>(std::max<std::int64_t>(0, numClasses)), 0);
+    if (!labels.defined()) return h;
+    const auto l = labels.to(torch::kInt64).contiguous();
+    const auto* p = l.data_ptr<std::int64_t>();
+    for (std::int64_t i = 0; i < l.numel(); ++i)
+        if (p[i] >= 0 && p[i] < numClasses) ++h[static_cast<size_t>(p[i])];
+    return h;
+}
+
+bool labelsClassSorted(const torch::Tensor& labels) {
+    if (!labels.defined() || labels.numel() < 2) return false;
+    const auto l = labels.to(torch::kInt64).contiguous();
+    const auto* p = l.data_ptr<std::int64_t>();
+    for (std::int64_t i = 1; i < l.numel(); ++i)
+        if (p[i] < p[i - 1]) return false;
+    return p[0] != p[l.numel() - 1];  // one class only is not "sorted by class"
+}
+
+std::string describeSubset(const SubsetDraw& d, const std::string& what) {
+    auto commas = [](std::int64_t v) { return detail::withCommas(static_cast<std::uint64_t>(v)); };
+    std::string s = commas(d.size()) + " " + what;
+    std::int64_t lo = INT64_MAX, hi = 0;
+    for (auto c : d.perClass)
+        if (c > 0) {
+            lo = std::min(lo, c);
+            hi = std::max(hi, c);
+        }
+    if (hi > 0)
+        s += lo == hi ? ", " + commas(lo) + " per class"
+                      : ", " + commas(lo) + "–" + commas(hi) + " per class";
+    if (d.whole)
+        s += " (all)";
+    else
+        s += " (" + subsetModeName(d.mode) + " sample of " + commas(d.sourceSize) +
+             ", seed " + std::to_string(d.seed) + ")";
+    return s;
+}
 
 ImageTensors toTensors(const RawImages& raw) {
     ImageTensors t;
@@ -87,16 +265,18 @@ ImageDataset makeImageDataset(const RawDataset& raw, const DatasetSpec& spec,
     d.id = raw.id;
     d.mean = spec.mean;
     d.std = spec.std;
+    const auto classes = static_cast<std::int64_t>(spec.classNames.size());
     d.test = toTensors(raw.test);
-    if (o.limitTest > 0 && o.limitTest < d.test.size()) {
-        d.test.images = d.test.images.narrow(0, 0, o.limitTest);
-        d.test.labels = d.test.labels.narrow(0, 0, o.limitTest);
-    }
     ImageTensors all = toTensors(raw.train);
-    if (o.limitTrain > 0 && o.limitTrain < all.size()) {
-        all.images = all.images.narrow(0, 0, o.limitTrain);
-        all.labels = all.labels.narrow(0, 0, o.limitTrain);
-    }
+    d.classOrderedSource = raw.train.classOrdered || raw.test.classOrdered ||
+                           labelsClassSorted(all.labels) || labelsClassSorted(d.test.labels);
+    // Limits draw (never "the first n": on a class-sorted source that is one or two classes).
+    d.testSubset = drawSubset(d.test.labels, classes, o.limitTest,
+                              subsetSeed(o.seed, SubsetPurpose::TestLimit), o.subset);
+    d.test = takeSubset(d.test, d.testSubset);
+    d.trainSubset = drawSubset(all.labels, classes, o.limitTrain,
+                               subsetSeed(o.seed, SubsetPurpose::TrainLimit), o.subset);
+    all = takeSubset(all, d.trainSubset);
     if (o.validationFraction > 0) {
         auto gen = at::make_generator<at::CPUGeneratorImpl>(o.seed ^ 0x5851f42d4c957f2dULL);
         const auto perm = torch::randperm(all.size(), gen, torch::kLong);

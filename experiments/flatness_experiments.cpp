@@ -40,11 +40,13 @@ struct PointEval {
     Evaluation train, test;
 };
 
+// `bnData`: the (stratified) training images the re-estimation batches come from.
 PointEval evaluateState(CnnImpl& model, const ModelState& state, const ImageDataset& data,
-                        bool reestimate, std::int64_t bnBatches, std::uint64_t seed) {
+                        bool reestimate, const ImageTensors& bnData, std::int64_t bnBatches,
+                        std::uint64_t seed) {
     loadState(model, state);
     if (reestimate)
-        reestimateBatchNorm(model, data.train, data.mean, data.std, bnBatches, 100, seed);
+        reestimateBatchNorm(model, bnData, data.mean, data.std, bnBatches, 100, seed);
     PointEval e;
     e.train = evaluateClassifier(model, data.train, data.mean, data.std);
     e.test = evaluateClassifier(model, data.test, data.mean, data.std);
@@ -168,15 +170,25 @@ class InterpolationExperiment : public Experiment {
         std::vector<Sharpness> sharp(2);
         std::vector<std::vector<double>> dirT(2), dirLoss(2);
         std::vector<json> landscapes(2);
-        ImageTensors sharpData = d.data.train, dirData = d.data.train;
-        if (sharpImages_ > 0 && sharpImages_ < sharpData.size()) {
-            sharpData.images = sharpData.images.narrow(0, 0, sharpImages_);
-            sharpData.labels = sharpData.labels.narrow(0, 0, sharpImages_);
-        }
-        if (directionImages_ > 0 && directionImages_ < dirData.size()) {
-            dirData.images = dirData.images.narrow(0, 0, directionImages_);
-            dirData.labels = dirData.labels.narrow(0, 0, directionImages_);
-        }
+        // Evaluation subsets: drawn per class from the run's seed (never the first n).
+        json subsets = d.subsets;
+        ImageTensors sharpData, dirData, bnData;
+        if (epsilon_ > 0)
+            sharpData = evaluationSubset(d.data.train, sharpImages_, SubsetPurpose::SharpnessImages,
+                                         common_.seed, common_.subset,
+                                         "training images for ε-sharpness", sink,
+                                         subsets["sharpness_images"]);
+        if (directionPoints_ > 0 || landscapePoints_ > 0)
+            dirData = evaluationSubset(d.data.train, directionImages_,
+                                       SubsetPurpose::DirectionImages, common_.seed,
+                                       common_.subset,
+                                       "training images for the random-direction views", sink,
+                                       subsets["direction_images"]);
+        if (reestimate_)
+            bnData = evaluationSubset(d.data.train, bnBatches_ * 100,
+                                      SubsetPurpose::BatchNormImages, common_.seed, common_.subset,
+                                      "training images for BatchNorm re-estimation", sink,
+                                      subsets["batch_norm_images"]);
         // After each solution is trained: its state, its ε-sharpness and its 1-D profile.
         auto onTrained = [&](size_t k, CnnImpl& model, const ImageTrainResult&) {
             states[k] = captureState(model);
@@ -223,6 +235,7 @@ class InterpolationExperiment : public Experiment {
         };
         const auto trained = runAll(jobs_, common_, ctx_.threads, control, sink, {}, {}, onTrained);
         json out = baseResults(d);
+        out["subsets"] = subsets;
         out["solutions"] = json::array();
         for (size_t k = 0; k < 2; ++k) {
             if (trained[k].epochs.empty()) continue;
@@ -296,7 +309,7 @@ class InterpolationExperiment : public Experiment {
             const size_t k = static_cast<size_t>(i);
             const PointEval e =
                 evaluateState(*models[m], interpolateStates(states[0], states[1], alphas[k], true),
-                              d.data, reestimate_, bnBatches_, common_.seed);
+                              d.data, reestimate_, bnData, bnBatches_, common_.seed);
             std::lock_guard<std::mutex> lock(mutex);
             freeModels.push_back(m);
             evals[k] = e;
@@ -475,8 +488,11 @@ class SensitivityExperiment : public Experiment {
         const auto t0 = std::chrono::steady_clock::now();
         LoadedData d = loadData(common_, ctx_.dataDir, sink);
         for (auto& j : jobs_) j.data = &d.data;
-        const std::int64_t n =
-            std::min<std::int64_t>(images_ > 0 ? images_ : d.data.test.size(), d.data.test.size());
+        json subsets = d.subsets;
+        const ImageTensors sensData = evaluationSubset(
+            d.data.test, images_, SubsetPurpose::SensitivityImages, common_.seed, common_.subset,
+            "test images for sensitivity", sink, subsets["sensitivity_images"]);
+        const std::int64_t n = sensData.size();
         sink.logged("Budget: " +
                     (budget_ == Budget::Epochs  ? std::to_string(common_.epochs) + " epochs"
                      : budget_ == Budget::Steps ? withCommas(steps_) + " steps"
@@ -525,12 +541,11 @@ class SensitivityExperiment : public Experiment {
         auto onTrained = [&](size_t k, CnnImpl& model, const ImageTrainResult& r) {
             // Evaluation only: the training above is finished and its gradients untouched.
             Point p;
-            p.sensitivity = meanSensitivity(model, d.data.test, d.data.mean, d.data.std, n);
+            p.sensitivity = meanSensitivity(model, sensData, d.data.mean, d.data.std, 0);
             if (lossGradient_) {
                 p.lossGradient = lossInputGradientNorm(
-                    model,
-                    normaliseImages(d.data.test.images.narrow(0, 0, n), d.data.mean, d.data.std),
-                    d.data.test.labels.narrow(0, 0, n));
+                    model, normaliseImages(sensData.images, d.data.mean, d.data.std),
+                    sensData.labels);
             }
             p.last = r.epochs.back();
             p.steps = r.steps;
@@ -547,6 +562,7 @@ class SensitivityExperiment : public Experiment {
         const auto results = runAll(jobs_, common_, ctx_.threads, control, sink, {}, {}, onTrained);
 
         json out = baseResults(d);
+        out["subsets"] = subsets;
         out["budget"] = budgetName_;
         if (budget_ == Budget::Steps) out["steps_budget"] = steps_;
         if (budget_ == Budget::LossTarget) out["loss_target"] = target_;

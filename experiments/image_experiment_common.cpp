@@ -16,6 +16,7 @@ Common readCommon(const json& c) {
     m.dataset = c.at("dataset").get<std::string>();
     m.trainLimit = c.at("train_limit").get<std::int64_t>();
     m.testLimit = c.at("test_limit").get<std::int64_t>();
+    m.subset = subsetOf(c);
     m.optimizer = optimizerFromName(c.at("optimizer").get<std::string>());
     m.lr = c.at("lr").get<double>();
     m.momentum = c.at("momentum").get<double>();
@@ -27,8 +28,29 @@ Common readCommon(const json& c) {
     return m;
 }
 
+ParamSpec subsetParam() {
+    return makeChoice("subset", "Subsets", "Data", {"stratified", "balanced"},
+                      "How training/test limits and evaluation subsets are drawn (seeded, "
+                      "recorded): stratified keeps each class's share, balanced the same count "
+                      "per class; never the first n images");
+}
+
+void addSubsetParam(std::vector<ParamSpec>& specs) {
+    // Right after the limits it governs.
+    auto at = std::find_if(specs.begin(), specs.end(),
+                           [](const ParamSpec& s) { return s.key == "test_limit"; });
+    if (at == specs.end())
+        at = std::find_if(specs.begin(), specs.end(),
+                          [](const ParamSpec& s) { return s.key == "train_limit"; });
+    specs.insert(at == specs.end() ? specs.end() : at + 1, subsetParam());
+}
+
+SubsetMode subsetOf(const json& config) {
+    return subsetModeFromName(config.at("subset").get<std::string>());
+}
+
 std::vector<ParamSpec> commonSchema(int maxEpochs) {
-    return {
+    std::vector<ParamSpec> s = {
         makeChoice("dataset", "Dataset", "Data", {"cifar10", "fashion-mnist", "mnist"},
                    "CIFAR-10 as in the original; Fashion-MNIST is installed with trainlab"),
         makeParam("train_limit", "Training images", "Data", ParamType::Int, 0, 60000,
@@ -52,6 +74,8 @@ std::vector<ParamSpec> commonSchema(int maxEpochs) {
         makeParam("parallel", "Models concurrently", "Run", ParamType::Bool, 0, 0,
                   "Train the models side by side, one per core (same numbers either way)"),
     };
+    addSubsetParam(s);
+    return s;
 }
 
 std::vector<std::string> commonCheck(const json& c) {
@@ -111,8 +135,56 @@ LoadedData loadData(const Common& c, const std::string& dataDir, ExperimentSink&
     opts.limitTrain = c.trainLimit;
     opts.limitTest = c.testLimit;
     opts.seed = c.seed;
+    opts.subset = c.subset;
     out.data = makeImageDataset(loadRawDataset(*loc), *out.spec, opts);
     out.path = loc->path.string();
+    out.subsets = describeDatasetSubsets(
+        out.data, static_cast<std::int64_t>(out.spec->classNames.size()), sink);
+    return out;
+}
+
+json subsetJson(const SubsetDraw& d, const torch::Tensor& kept, std::int64_t classes) {
+    return {{"mode", subsetModeName(d.mode)},
+            {"seed", d.seed},
+            {"requested", d.requested},
+            {"size", kept.defined() ? kept.size(0) : 0},
+            {"source_size", d.sourceSize},
+            {"whole", d.whole},
+            {"per_class", classHistogram(kept, classes)}};
+}
+
+json describeDatasetSubsets(const ImageDataset& data, std::int64_t classes, ExperimentSink& sink) {
+    if (data.classOrderedSource)
+        sink.logged("The source stores its images grouped by class (an image folder, or labels "
+                    "found in class order): limits and evaluation subsets are drawn per class, "
+                    "never the first n");
+    // The training subset is what the limit kept: training and validation images together.
+    torch::Tensor trainKept = data.train.labels;
+    if (data.validation.size() > 0)
+        trainKept = torch::cat({data.train.labels, data.validation.labels});
+    if (data.corruptedLabels > 0) trainKept = torch::Tensor();  // labels no longer the true ones
+    json train = subsetJson(data.trainSubset, trainKept, classes);
+    if (!trainKept.defined()) {
+        train["size"] = data.trainSubset.size();
+        train["per_class"] = data.trainSubset.perClass;
+    }
+    json out = {{"class_ordered_source", data.classOrderedSource},
+                {"train", train},
+                {"test", subsetJson(data.testSubset, data.test.labels, classes)}};
+    sink.logged(describeSubset(data.trainSubset, "training images"));
+    sink.logged(describeSubset(data.testSubset, "test images"));
+    return out;
+}
+
+ImageTensors evaluationSubset(const ImageTensors& from, std::int64_t n, SubsetPurpose purpose,
+                              std::uint64_t seed, SubsetMode mode, const std::string& what,
+                              ExperimentSink& sink, json& record) {
+    std::int64_t classes = static_cast<std::int64_t>(from.classNames.size());
+    if (from.size() > 0) classes = std::max(classes, from.labels.max().item<std::int64_t>() + 1);
+    const SubsetDraw draw = drawSubset(from.labels, classes, n, subsetSeed(seed, purpose), mode);
+    ImageTensors out = takeSubset(from, draw);
+    record = subsetJson(draw, out.labels, classes);
+    sink.logged(describeSubset(draw, what));
     return out;
 }
 
@@ -290,7 +362,8 @@ json baseResults(const LoadedData& d) {
     return {{"dataset", d.spec->id},
             {"dataset_path", d.path},
             {"train_images", d.data.train.size()},
-            {"test_images", d.data.test.size()}};
+            {"test_images", d.data.test.size()},
+            {"subsets", d.subsets}};
 }
 
 std::vector<std::string> datasetsOf(const json& c) {

@@ -30,6 +30,7 @@ using nlohmann::json;
 struct Common {
     std::string dataset;
     std::int64_t trainLimit = 0, testLimit = 0;
+    SubsetMode subset = SubsetMode::Stratified;  ///< how limits and evaluation subsets draw
     OptimizerKind optimizer = OptimizerKind::Adam;
     double lr = 1e-3, momentum = 0;
     std::int64_t batch = 100;
@@ -42,6 +43,26 @@ struct Common {
 Common readCommon(const json& c);
 /// The shared settings' specs (dataset … parallel).
 std::vector<ParamSpec> commonSchema(int maxEpochs);
+/// The 'subset' setting (stratified | balanced; the presets say stratified), inserted right
+/// after the limits it governs.
+ParamSpec subsetParam();
+void addSubsetParam(std::vector<ParamSpec>& specs);
+SubsetMode subsetOf(const json& config);
+
+/// A subset's record for results.json: purpose, mode, seed, requested and drawn sizes, and
+/// per_class counted on the labels actually kept (`kept`), so a record cannot claim what a
+/// run did not see.
+json subsetJson(const SubsetDraw& draw, const torch::Tensor& kept, std::int64_t classes);
+/// Logs the dataset's order (class-sorted sources said so) and its limits' subsets; returns
+/// {"class_ordered_source", "train": …, "test": …} for results.json.
+json describeDatasetSubsets(const ImageDataset& data, std::int64_t classes,
+                            ExperimentSink& sink);
+/// `n` images of `from` for `purpose` (all when n <= 0 or n >= its size), drawn by
+/// drawSubset with subsetSeed(seed, purpose) and `mode`; logged as "<n> <what>, …" and
+/// recorded in `record`.
+ImageTensors evaluationSubset(const ImageTensors& from, std::int64_t n, SubsetPurpose purpose,
+                              std::uint64_t seed, SubsetMode mode, const std::string& what,
+                              ExperimentSink& sink, json& record);
 /// Cross-field checks: a batch larger than the training set.
 std::vector<std::string> commonCheck(const json& c);
 std::vector<std::string> datasetsOf(const json& c);
@@ -57,6 +78,7 @@ struct LoadedData {
     ImageDataset data;
     const DatasetSpec* spec = nullptr;
     std::string path;
+    json subsets;  ///< describeDatasetSubsets' record
 };
 LoadedData loadData(const Common& c, const std::string& dataDir, ExperimentSink& sink);
 json baseResults(const LoadedData& d);

@@ -14,6 +14,7 @@
 
 #include "core/errors.h"
 #include "data/dataset_catalog.h"
+#include "image_experiment_common.h"
 #include "image_tensors.h"
 #include "mlp.h"
 #include "parallel_runs.h"
@@ -39,10 +40,10 @@ std::vector<ParamSpec> schema(const json&) {
     widths.maxItems = 8;
     ParamSpec opt =
         makeChoice("optimizer", "Optimizer", "Training", {"sgd", "adam"}, "SGD as in the original");
-    return {
+    std::vector<ParamSpec> s = {
         dataset,
         makeParam("train_limit", "Training images", "Data", ParamType::Int, 0, 60000,
-                  "0 = all 60,000"),
+                  "0 = all 60,000 (a limit keeps a seeded sample drawn per class)"),
         widths,
         opt,
         makeParam("lr", "Learning rate", "Training", ParamType::Double, 1e-8, 10, "Step size",
@@ -62,6 +63,8 @@ std::vector<ParamSpec> schema(const json&) {
         makeParam("parallel", "Runs concurrently", "Run", ParamType::Bool, 0, 0,
                   "One run per core"),
     };
+    image_exp::addSubsetParam(s);
+    return s;
 }
 
 std::vector<std::string> check(const json& c) {
@@ -186,7 +189,10 @@ class WeightPcaExperiment : public Experiment {
         ImageDatasetOptions opts;
         opts.limitTrain = config_.at("train_limit").get<std::int64_t>();
         opts.seed = seed_;
+        opts.subset = image_exp::subsetOf(config_);
         const ImageDataset data = makeImageDataset(loadRawDataset(*loc), *dspec, opts);
+        const json subsets = image_exp::describeDatasetSubsets(
+            data, static_cast<std::int64_t>(dspec->classNames.size()), sink);
         const std::int64_t params = mlpParameterCount(spec_);
         const std::int64_t firstLayer = spec_.widths[0] * spec_.widths[1];
         SnapshotStore store(params);
@@ -354,6 +360,7 @@ class WeightPcaExperiment : public Experiment {
         }
         results["dataset"] = datasetId;
         results["dataset_path"] = loc->path.string();
+        results["subsets"] = subsets;
         results["parameters"] = params;
         results["snapshots"] = store.size();
         if (lastAll.explainedVarianceRatio.size() >= 2) {

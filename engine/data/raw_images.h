@@ -16,6 +16,9 @@ struct RawImages {
     std::vector<std::int32_t> labels;  ///< n labels
     std::vector<std::string> classNames;
     std::string source;  ///< file or folder it came from (for messages)
+    /// The source stores images grouped by class (image folders: train/<class>/*), so "the
+    /// first n" of it is one or two classes: limits must draw per class (drawSubset).
+    bool classOrdered = false;
 
     std::int64_t imageBytes() const { return c * h * w; }
     const std::uint8_t* image(std::int64_t i) const { return pixels.data() + i * imageBytes(); }

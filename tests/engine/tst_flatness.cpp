@@ -229,6 +229,27 @@ class TstFlatness : public QObject {
                  (std::to_string(std::sqrt(sq)) + " vs " + std::to_string(exact)).c_str());
     }
 
+    // Issue 19: a count is a stratified draw, not the first `count` images.
+    void sensitivityCountIsAStratifiedSample() {
+        ImageDataset data = tinyData(120, 21);
+        const auto order = std::get<1>(data.test.labels.sort(/*stable=*/true, 0, false));
+        data.test.images = data.test.images.index_select(0, order);  // class-sorted
+        data.test.labels = data.test.labels.index_select(0, order);
+        Cnn m(tinySpec(), 5);
+        const SubsetDraw draw = drawSubset(data.test.labels, 3, 12, 77);
+        const ImageTensors sample = takeSubset(data.test, draw);
+        QCOMPARE(classHistogram(sample.labels, 3), draw.perClass);
+        for (size_t k = 0; k < 3; ++k)  // every class, in its share (within one image)
+            QVERIFY(std::abs(static_cast<double>(draw.perClass[k]) -
+                             12.0 * static_cast<double>(draw.available[k]) / 60.0) < 1.0);
+        const double drawn = meanSensitivity(*m, data.test, data.mean, data.std, 12, 5, 77);
+        QCOMPARE(drawn, meanSensitivity(*m, sample, data.mean, data.std, 0, 5));
+        ImageTensors first = data.test;
+        first.images = data.test.images.narrow(0, 0, 12);
+        first.labels = data.test.labels.narrow(0, 0, 12);
+        QVERIFY(drawn != meanSensitivity(*m, first, data.mean, data.std, 0, 5));
+    }
+
     void sensitivityNeverTouchesTheTrainingTrajectory() {
         const ImageDataset data = tinyData(300, 12);
         bool gradsKept = true, modeKept = true;

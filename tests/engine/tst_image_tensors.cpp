@@ -157,6 +157,144 @@ class TstImageTensors : public QObject {
                                  makeImageDataset(raw, *findDatasetSpec("mnist"), {0.9, 0, 0, 0}));
     }
 
+    // Issue 19: a limit is a seeded, class-stratified draw, never "the first n".
+    void subsetOfClassSortedLabelsHasEveryClass() {
+        std::vector<std::int64_t> labels;
+        for (int k = 0; k < 10; ++k) labels.insert(labels.end(), 100, k);  // sorted by class
+        const SubsetDraw a = drawSubset(labels, 10, 200, 42);
+        QVERIFY(!a.whole);
+        QCOMPARE(a.size(), 200);
+        QCOMPARE(a.perClass, std::vector<std::int64_t>(10, 20));
+        QCOMPARE(a.available, std::vector<std::int64_t>(10, 100));
+        std::vector<std::int64_t> h(10, 0);
+        for (size_t i = 0; i < a.indices.size(); ++i) {
+            QVERIFY(a.indices[i] >= 0 && a.indices[i] < 1000);
+            if (i > 0) QVERIFY(a.indices[i] > a.indices[i - 1]);  // ascending, no repeats
+            ++h[static_cast<size_t>(labels[static_cast<size_t>(a.indices[i])])];
+        }
+        QCOMPARE(h, std::vector<std::int64_t>(10, 20));
+        // Not the first 20 of each class either: spread over the class.
+        std::int64_t beyondFirst20 = 0;
+        for (auto i : a.indices) beyondFirst20 += i % 100 >= 20;
+        QVERIFY(beyondFirst20 > 100);
+        // Deterministic for a seed; another seed draws other images (same counts).
+        QCOMPARE(drawSubset(labels, 10, 200, 42).indices, a.indices);
+        const SubsetDraw b = drawSubset(labels, 10, 200, 43);
+        QVERIFY(b.indices != a.indices);
+        QCOMPARE(b.perClass, a.perClass);
+        // The tensor form draws the same.
+        QCOMPARE(drawSubset(torch::tensor(labels, torch::kLong), 10, 200, 42).indices, a.indices);
+        // Every n: the proportions hold to within one image per class.
+        for (std::int64_t n : {1, 9, 10, 11, 55, 999}) {
+            const SubsetDraw d = drawSubset(labels, 10, n, 7);
+            QCOMPARE(d.size(), n);
+            for (auto c : d.perClass) QVERIFY(c == n / 10 || c == n / 10 + 1);
+        }
+    }
+
+    void stratifiedRoundsByLargestRemainder() {
+        auto sized = [](std::vector<int> counts) {
+            std::vector<std::int64_t> l;
+            for (size_t k = 0; k < counts.size(); ++k)
+                l.insert(l.end(), static_cast<size_t>(counts[k]), static_cast<std::int64_t>(k));
+            return l;
+        };
+        // 7 of {50, 30, 20}: quotas 3.5, 2.1, 1.4 → floors 3, 2, 1, the extra to the largest
+        // remainder (class 0).
+        QCOMPARE(drawSubset(sized({50, 30, 20}), 3, 7, 1).perClass,
+                 (std::vector<std::int64_t>{4, 2, 1}));
+        // 10 of {1, 1, 1, 97}: 0.1, 0.1, 0.1, 9.7 → the extra to class 3 (not the low indices).
+        QCOMPARE(drawSubset(sized({1, 1, 1, 97}), 4, 10, 1).perClass,
+                 (std::vector<std::int64_t>{0, 0, 0, 10}));
+        // An empty class stays empty.
+        QCOMPARE(drawSubset(sized({10, 0, 30}), 3, 4, 1).perClass,
+                 (std::vector<std::int64_t>{1, 0, 3}));
+        // Balanced: equal counts; a class short of its share gives what it has.
+        QCOMPARE(drawSubset(sized({50, 30, 5}), 3, 45, 1, SubsetMode::Balanced).perClass,
+                 (std::vector<std::int64_t>{20, 20, 5}));
+        const auto odd = drawSubset(sized({50, 30, 5}), 3, 46, 1, SubsetMode::Balanced).perClass;
+        QCOMPARE(odd[2], std::int64_t{5});
+        QCOMPARE(odd[0] + odd[1], std::int64_t{41});
+        QVERIFY(std::abs(odd[0] - odd[1]) == 1);
+        QCOMPARE(drawSubset(sized({90, 10}), 2, 40, 3, SubsetMode::Balanced).perClass,
+                 (std::vector<std::int64_t>{30, 10}));
+        QCOMPARE(drawSubset(sized({90, 30}), 2, 40, 3, SubsetMode::Balanced).perClass,
+                 (std::vector<std::int64_t>{20, 20}));
+        QCOMPARE(drawSubset(sized({90, 10}), 2, 40, 3, SubsetMode::Stratified).perClass,
+                 (std::vector<std::int64_t>{36, 4}));
+        // No limit, or a limit at or above the size: the whole set in its order.
+        for (std::int64_t n : {0, -1, 100, 1000}) {
+            const SubsetDraw w = drawSubset(sized({50, 30, 20}), 3, n, 1);
+            QVERIFY(w.whole);
+            QCOMPARE(w.size(), 100);
+            QCOMPARE(w.indices.front(), 0);
+            QCOMPARE(w.indices.back(), 99);
+            QCOMPARE(w.perClass, (std::vector<std::int64_t>{50, 30, 20}));
+        }
+        QVERIFY_THROWS_EXCEPTION(Error, drawSubset(std::vector<std::int64_t>{0, 3}, 3, 1, 1));
+        QVERIFY_THROWS_EXCEPTION(ConfigError, subsetModeFromName("first"));
+        QCOMPARE(subsetModeFromName(subsetModeName(SubsetMode::Balanced)), SubsetMode::Balanced);
+        // One stream per purpose, fixed for a run seed.
+        QCOMPARE(subsetSeed(1, SubsetPurpose::TrainLimit), subsetSeed(1, SubsetPurpose::TrainLimit));
+        QVERIFY(subsetSeed(1, SubsetPurpose::TrainLimit) != subsetSeed(1, SubsetPurpose::TestLimit));
+        QVERIFY(subsetSeed(1, SubsetPurpose::TrainLimit) != subsetSeed(2, SubsetPurpose::TrainLimit));
+    }
+
+    void limitsDrawPerClassFromClassSortedData() {
+        auto sortedRaw = [](std::int64_t n) {
+            RawImages r = makeRaw(n);
+            for (std::int64_t i = 0; i < n; ++i)
+                r.labels[static_cast<size_t>(i)] = static_cast<std::int32_t>(i * 10 / n);
+            return r;
+        };
+        RawDataset raw;
+        raw.id = "mnist";
+        raw.train = sortedRaw(1000);
+        raw.test = sortedRaw(500);
+        ImageDatasetOptions o;
+        o.limitTrain = 200;
+        o.limitTest = 50;
+        o.validationFraction = 0.1;
+        o.labelCorruption = 1.0;
+        o.seed = 9;
+        const ImageDataset d = makeImageDataset(raw, *findDatasetSpec("mnist"), o);
+        QVERIFY(d.classOrderedSource);  // found from the labels' order
+        QCOMPARE(d.test.size(), 50);
+        QCOMPARE(classHistogram(d.test.labels, 10), std::vector<std::int64_t>(10, 5));
+        QCOMPARE(d.testSubset.seed, subsetSeed(9, SubsetPurpose::TestLimit));
+        QCOMPARE(d.trainSubset.seed, subsetSeed(9, SubsetPurpose::TrainLimit));
+        QCOMPARE(d.trainSubset.perClass, std::vector<std::int64_t>(10, 20));
+        // The validation split and the corruption work on the subset, as before.
+        QCOMPARE(d.validation.size(), 20);
+        QCOMPARE(d.train.size(), 180);
+        QCOMPARE(d.corruptedLabels, 180);
+        auto indexOf = [](const ImageTensors& t, int k) {
+            return t.images[k][0][0][0].item<int>() + 256 * t.images[k][0][0][1].item<int>();
+        };
+        std::vector<std::int64_t> all(10, 0);
+        for (int k = 0; k < d.validation.size(); ++k) {
+            const int i = indexOf(d.validation, k);
+            QCOMPARE(d.validation.labels[k].item<std::int64_t>(), std::int64_t(i / 100));
+            ++all[static_cast<size_t>(i / 100)];
+        }
+        for (int k = 0; k < d.train.size(); ++k) ++all[static_cast<size_t>(indexOf(d.train, k) / 100)];
+        QCOMPARE(all, std::vector<std::int64_t>(10, 20));  // the subset, split: every class
+        // The same options give the same images; the balanced mode on balanced data too.
+        const ImageDataset again = makeImageDataset(raw, *findDatasetSpec("mnist"), o);
+        QVERIFY(torch::equal(again.test.images, d.test.images));
+        QVERIFY(torch::equal(again.train.images, d.train.images));
+        o.seed = 10;
+        const ImageDataset other = makeImageDataset(raw, *findDatasetSpec("mnist"), o);
+        QVERIFY(!torch::equal(other.test.images, d.test.images));
+        QCOMPARE(classHistogram(other.test.labels, 10), std::vector<std::int64_t>(10, 5));
+        // Without limits nothing is drawn: the splits are the raw ones, in order.
+        ImageDatasetOptions none;
+        const ImageDataset whole = makeImageDataset(raw, *findDatasetSpec("mnist"), none);
+        QVERIFY(whole.trainSubset.whole && whole.testSubset.whole);
+        QVERIFY(torch::equal(whole.test.images, toTensors(raw.test).images));
+        QVERIFY(torch::equal(whole.train.labels, toTensors(raw.train).labels));
+    }
+
     void fashionMnistMatchesItsPublishedStatistics() {
         auto loc = locateDataset("fashion-mnist", datasetSearchRoots());
         if (!loc) QSKIP("Fashion-MNIST not found (apt-get install dataset-fashion-mnist)");
