@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "test_png.h"
 #include "data/cifar_reader.h"
 #include "data/dataset_catalog.h"
 #include "data/image_folder.h"
@@ -26,13 +27,7 @@ namespace {
 bool writePng(const fs::path& p, int w, int h, int seed) {
     std::vector<std::uint8_t> rgb(std::size_t(w * h * 3));
     for (std::size_t i = 0; i < rgb.size(); ++i) rgb[i] = std::uint8_t((seed * 37 + i * 7) & 255);
-    png_image img;
-    std::memset(&img, 0, sizeof img);
-    img.version = PNG_IMAGE_VERSION;
-    img.width = png_uint_32(w);
-    img.height = png_uint_32(h);
-    img.format = PNG_FORMAT_RGB;
-    return png_image_write_to_file(&img, p.c_str(), 0, rgb.data(), 0, nullptr) != 0;
+    return testing::writePngFile(p, w, h, 3, rgb);
 }
 
 /// <root>/{train,test}/<each CIFAR-10 class>/0.png, 32×32 RGB: the smallest CIFAR-10 folder.

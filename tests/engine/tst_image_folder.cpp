@@ -9,6 +9,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "test_png.h"
 #include "data_faults.h"
 
 using trainlab::test::faultOf;
@@ -53,13 +54,7 @@ Bytes smooth(int w, int h, int c, int seed) {
 }
 
 bool writePng(const fs::path& p, int w, int h, int c, const Bytes& hwc) {
-    png_image img;
-    std::memset(&img, 0, sizeof img);
-    img.version = PNG_IMAGE_VERSION;
-    img.width = png_uint_32(w);
-    img.height = png_uint_32(h);
-    img.format = c == 3 ? PNG_FORMAT_RGB : PNG_FORMAT_GRAY;
-    return png_image_write_to_file(&img, p.c_str(), 0, hwc.data(), 0, nullptr) != 0;
+    return testing::writePngFile(p, w, h, c, hwc);
 }
 
 bool writeJpeg(const fs::path& p, int w, int h, int c, const Bytes& hwc) {

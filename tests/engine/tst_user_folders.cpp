@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "test_png.h"
 #include "core/errors.h"
 #include "core/user_dirs.h"
 #include "data/dataset_catalog.h"
@@ -48,13 +49,7 @@ bool startsWith(const fs::path& p, const std::string& prefix) {
 bool writePng(const fs::path& p, int seed) {
     std::vector<std::uint8_t> gray(16);
     for (std::size_t i = 0; i < gray.size(); ++i) gray[i] = std::uint8_t(seed * 31 + i * 9);
-    png_image img;
-    std::memset(&img, 0, sizeof img);
-    img.version = PNG_IMAGE_VERSION;
-    img.width = 4;
-    img.height = 4;
-    img.format = PNG_FORMAT_GRAY;
-    return png_image_write_to_file(&img, p.c_str(), 0, gray.data(), 0, nullptr) != 0;
+    return testing::writePngFile(p, 4, 4, 1, gray);
 }
 
 }  // namespace

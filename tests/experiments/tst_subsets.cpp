@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <fstream>
 
+#include "test_png.h"
 #include "core/run_directory.h"
 #include "data/dataset_catalog.h"
 #include "experiment_runner.h"
@@ -34,13 +35,7 @@ const std::uint8_t kColours[kClasses][3] = {{230, 30, 30},  {30, 230, 30},  {30,
 std::uint32_t lcg(std::uint32_t& s) { return s = s * 1664525u + 1013904223u; }
 
 void writePng(const fs::path& p, int w, int h, const std::vector<std::uint8_t>& rgb) {
-    png_image img;
-    std::memset(&img, 0, sizeof img);
-    img.version = PNG_IMAGE_VERSION;
-    img.width = png_uint_32(w);
-    img.height = png_uint_32(h);
-    img.format = PNG_FORMAT_RGB;
-    if (!png_image_write_to_file(&img, p.c_str(), 0, rgb.data(), 0, nullptr))
+    if (!testing::writePngFile(p, w, h, 3, rgb))
         throw std::runtime_error("cannot write " + p.string());
 }
 
