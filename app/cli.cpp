@@ -37,27 +37,9 @@ volatile std::sig_atomic_t gStopSignal = 0;
 extern "C" void onSignal(int sig) {
     if (gStopSignal == 0) gStopSignal = sig;
     if (!gControl) return;
-    const char* reason = sig == SIGTERM  ? "cancelled by SIGTERM (asked to terminate)"
-                         : sig == SIGHUP ? "cancelled by SIGHUP (the terminal was closed)"
-                                         : "cancelled by the user (SIGINT)";
     const char* none = nullptr;
-    gControl->cancelReason.compare_exchange_strong(none, reason);
+    gControl->cancelReason.compare_exchange_strong(none, cancelReasonForSignal(sig));
     gControl->cancel = true;
-}
-
-// The default runs folder as the environment was before prepareHeadlessEnvironment gave Qt a
-// runtime folder of its own (that one must never hold runs: it is a fixed name in /tmp).
-struct RunsRootChoice {
-    std::filesystem::path root;
-    std::string whyNot;
-};
-std::optional<RunsRootChoice> gRunsRootAtStart;
-
-RunsRootChoice currentRunsRoot() {
-    if (gRunsRootAtStart) return *gRunsRootAtStart;
-    RunsRootChoice c;
-    c.root = defaultRunsRoot(&c.whyNot);
-    return c;
 }
 
 std::string formatDuration(double seconds) {
@@ -274,8 +256,8 @@ void guardStandardStreams() {
 }
 
 void prepareHeadlessEnvironment() {
-    if (!gRunsRootAtStart) gRunsRootAtStart = currentRunsRoot();
-    pinUserFolders();  // datasets and caches: never in the runtime folder given to Qt below
+    // Runs, datasets and caches: never in the runtime folder given to Qt below (a fixed name).
+    pinUserFolders();
     if (!std::getenv("QT_QPA_PLATFORM")) ::setenv("QT_QPA_PLATFORM", "offscreen", 1);
     const char* runtime = std::getenv("XDG_RUNTIME_DIR");
     if (!runtime || !*runtime) {
@@ -329,12 +311,13 @@ int runCommandLine(const QStringList& arguments) {
     QCommandLineOption seedOpt("seed", "Random seed (overrides the preset's).", "N");
     QCommandLineOption threadsOpt("threads", "Intra-op threads for libtorch (default 1).", "N",
                                   "1");
-    const RunsRootChoice runsRoot = currentRunsRoot();
+    std::string noRunsRoot;
+    const std::filesystem::path runsRoot = defaultRunsRoot(&noRunsRoot);
     QCommandLineOption outOpt(
         "out",
         "Folder in which the run folder is created (default: " +
-            (runsRoot.root.empty() ? QString("none: HOME is unusable; set TRAINLAB_RUNS")
-                                   : QString::fromStdString(runsRoot.root.string())) +
+            (runsRoot.empty() ? QString("none: HOME is unusable; set TRAINLAB_RUNS")
+                              : QString::fromStdString(runsRoot.string())) +
             ").",
         "DIR");
     QCommandLineOption quietOpt({"q", "quiet"}, "No progress lines.");
@@ -429,8 +412,8 @@ int runCommandLine(const QStringList& arguments) {
         if (parser.isSet(outOpt)) {
             request.runsRoot = parser.value(outOpt).toStdString();
         } else {
-            if (runsRoot.root.empty()) throw ConfigError({runsRoot.whyNot});
-            request.runsRoot = runsRoot.root;
+            if (runsRoot.empty()) throw ConfigError({noRunsRoot});
+            request.runsRoot = runsRoot;
         }
 
         RunControl control;

@@ -49,11 +49,6 @@ bool installStopSignals() {
     return true;
 }
 
-const char* stopReason(int sig) {  // string literals: RunControl::cancelReason keeps them
-    return sig == SIGTERM  ? "cancelled by SIGTERM (asked to terminate)"
-           : sig == SIGHUP ? "cancelled by SIGHUP (the terminal was closed)"
-                           : "cancelled by the user (SIGINT)";
-}
 bool haveDisplay() {
     const char* platform = std::getenv("QT_QPA_PLATFORM");
     if (platform && *platform) return true;  // the user chose (offscreen, xcb, wayland…)
@@ -69,7 +64,6 @@ int main(int argc, char** argv) {
     const bool headless = !haveDisplay();
     if (headless) trainlab::prepareHeadlessEnvironment();
     QApplication app(argc, argv);
-    std::signal(SIGPIPE, SIG_IGN);  // a closed pipe or socket is an error, not the end
     std::setlocale(LC_NUMERIC, "C");  // Qt set the user's locale; numbers in files stay C
     QApplication::setApplicationName("trainlab");
     QApplication::setOrganizationName("trainlab");
@@ -132,7 +126,8 @@ int main(int argc, char** argv) {
             signalNotifier->setEnabled(false);  // the first signal decides; closing is under way
             // The run ends as "cancelled" naming the signal; close() waits for it (closeEvent)
             // and saves the settings, then the application ends with 128 + the signal.
-            if (window.controller()->isBusy()) window.controller()->requestStop(stopReason(stopSignal));
+            if (window.controller()->isBusy())
+                window.controller()->requestStop(trainlab::cancelReasonForSignal(stopSignal));
             std::fprintf(stderr, "trainlab: %s received, stopping\n", strsignal(stopSignal));
             window.close();
             QCoreApplication::exit(128 + stopSignal);

@@ -233,10 +233,8 @@ double meanSensitivity(CnnImpl& model, const ImageTensors& data, const std::vect
                        const std::vector<float>& std, std::int64_t count, std::int64_t batchSize,
                        std::uint64_t seed) {
     if (data.size() <= 0) return NAN;
-    const std::int64_t classes =
-        std::max<std::int64_t>(static_cast<std::int64_t>(data.classNames.size()),
-                               data.labels.max().item<std::int64_t>() + 1);
-    const ImageTensors subset = takeSubset(data, drawSubset(data.labels, classes, count, seed));
+    const ImageTensors subset =
+        takeSubset(data, drawSubset(data.labels, classCount(data), count, seed));
     const std::int64_t n = subset.size();
     BatchIterator it(subset, mean, std, std::max<std::int64_t>(1, batchSize), false, 0);
     torch::Tensor x, y;

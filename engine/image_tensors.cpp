@@ -41,6 +41,11 @@ std::uint64_t uniformBelow(std::mt19937_64& rng, std::uint64_t bound) {
     while (r >= limit);
     return r % bound;
 }
+
+/// Labels as a contiguous int64 tensor, for reading through data_ptr.
+torch::Tensor int64Labels(const torch::Tensor& labels) {
+    return labels.to(torch::kInt64).contiguous();
+}
 }  // namespace
 
 SubsetDraw drawSubset(const std::vector<std::int64_t>& labels, std::int64_t numClasses,
@@ -137,9 +142,15 @@ SubsetDraw drawSubset(const std::vector<std::int64_t>& labels, std::int64_t numC
 
 SubsetDraw drawSubset(const torch::Tensor& labels, std::int64_t numClasses, std::int64_t n,
                       std::uint64_t seed, SubsetMode mode) {
-    const auto l = labels.to(torch::kInt64).contiguous();
+    const auto l = int64Labels(labels);
     const auto* p = l.data_ptr<std::int64_t>();
     return drawSubset(std::vector<std::int64_t>(p, p + l.numel()), numClasses, n, seed, mode);
+}
+
+std::int64_t classCount(const ImageTensors& data) {
+    auto classes = static_cast<std::int64_t>(data.classNames.size());
+    if (data.size() > 0) classes = std::max(classes, data.labels.max().item<std::int64_t>() + 1);
+    return classes;
 }
 
 ImageTensors takeSubset(const ImageTensors& data, const SubsetDraw& draw) {
@@ -151,7 +162,7 @@ ImageTensors takeSubset(const ImageTensors& data, const SubsetDraw& draw) {
 std::vector<std::int64_t> classHistogram(const torch::Tensor& labels, std::int64_t numClasses) {
     std::vector<std::int64_t> h(static_cast<size_t>(std::max<std::int64_t>(0, numClasses)), 0);
     if (!labels.defined()) return h;
-    const auto l = labels.to(torch::kInt64).contiguous();
+    const auto l = int64Labels(labels);
     const auto* p = l.data_ptr<std::int64_t>();
     for (std::int64_t i = 0; i < l.numel(); ++i)
         if (p[i] >= 0 && p[i] < numClasses) ++h[static_cast<size_t>(p[i])];
@@ -160,7 +171,7 @@ std::vector<std::int64_t> classHistogram(const torch::Tensor& labels, std::int64
 
 bool labelsClassSorted(const torch::Tensor& labels) {
     if (!labels.defined() || labels.numel() < 2) return false;
-    const auto l = labels.to(torch::kInt64).contiguous();
+    const auto l = int64Labels(labels);
     const auto* p = l.data_ptr<std::int64_t>();
     for (std::int64_t i = 1; i < l.numel(); ++i)
         if (p[i] < p[i - 1]) return false;

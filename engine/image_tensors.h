@@ -70,6 +70,8 @@ SubsetDraw drawSubset(const std::vector<std::int64_t>& labels, std::int64_t numC
 /// The same on an int64 label tensor.
 SubsetDraw drawSubset(const torch::Tensor& labels, std::int64_t numClasses, std::int64_t n,
                       std::uint64_t seed, SubsetMode mode = SubsetMode::Stratified);
+/// The number of classes of a set: its class names, or more when a label is beyond them.
+std::int64_t classCount(const ImageTensors& data);
 /// Images and labels at draw.indices (shares storage when the draw is the whole set).
 ImageTensors takeSubset(const ImageTensors& data, const SubsetDraw& draw);
 /// Label histogram of a set, [numClasses] counts (what a subset really holds).

@@ -179,8 +179,7 @@ json describeDatasetSubsets(const ImageDataset& data, std::int64_t classes, Expe
 ImageTensors evaluationSubset(const ImageTensors& from, std::int64_t n, SubsetPurpose purpose,
                               std::uint64_t seed, SubsetMode mode, const std::string& what,
                               ExperimentSink& sink, json& record) {
-    std::int64_t classes = static_cast<std::int64_t>(from.classNames.size());
-    if (from.size() > 0) classes = std::max(classes, from.labels.max().item<std::int64_t>() + 1);
+    const std::int64_t classes = classCount(from);
     const SubsetDraw draw = drawSubset(from.labels, classes, n, subsetSeed(seed, purpose), mode);
     ImageTensors out = takeSubset(from, draw);
     record = subsetJson(draw, out.labels, classes);

@@ -7,6 +7,7 @@
 
 #include "errors.h"
 #include "json_text.h"
+#include "run_directory.h"
 
 namespace trainlab {
 
@@ -176,10 +177,8 @@ bool parseInteger(const std::string& text, long long& out) {
 }
 
 bool parseFiniteDouble(const std::string& text, double& out) {
-    const char* first = numberStart(text);
-    const char* last = text.c_str() + text.size();
-    const auto r = std::from_chars(first, last, out, std::chars_format::general);
-    return first != last && r.ec == std::errc() && r.ptr == last && std::isfinite(out);
+    // The run files' number reader (C locale, blanks and one '+' allowed), finite values only.
+    return parseCsvNumber(text.data(), text.data() + text.size(), out) && std::isfinite(out);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <csignal>
 
 namespace trainlab {
 
@@ -13,5 +14,13 @@ struct RunControl {
     /// (set from a signal handler), nullptr for "cancelled by the user".
     std::atomic<const char*> cancelReason{nullptr};
 };
+
+/// The cancelReason for a stop asked by signal `sig` (SIGINT, SIGTERM or SIGHUP): a string
+/// literal, so a signal handler may use it.
+inline const char* cancelReasonForSignal(int sig) {
+    return sig == SIGTERM  ? "cancelled by SIGTERM (asked to terminate)"
+           : sig == SIGHUP ? "cancelled by SIGHUP (the terminal was closed)"
+                           : "cancelled by the user (SIGINT)";
+}
 
 }  // namespace trainlab

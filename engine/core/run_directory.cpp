@@ -161,6 +161,23 @@ int openRunFile(const fs::path& path, std::uint64_t maxBytes) {
     return fd;
 }
 
+/// Appends one read(2) of `fd` to `out` (EINTR retried); false at the end of the file. Throws
+/// when `total` passes maxBytes (a file that grew while being read).
+bool readChunk(int fd, const fs::path& path, std::string& out, std::uint64_t& total,
+               std::uint64_t maxBytes) {
+    char chunk[1 << 16];
+    ssize_t n;
+    do n = ::read(fd, chunk, sizeof chunk);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) throw IoError(sysError("cannot read", path, errno));
+    total += static_cast<std::uint64_t>(n);
+    if (total > maxBytes)
+        throw DataError(path.string(), "the file is more than the " + byteCount(maxBytes) +
+                                           " such a file may have (not read)");
+    out.append(chunk, static_cast<size_t>(n));
+    return n > 0;
+}
+
 /// The lines of a file of a run folder (see openRunFile), read in chunks: never more than
 /// maxBytes in all, nor kMaxRunFileLineBytes in a line.
 class RunFileLines {
@@ -196,18 +213,7 @@ class RunFileLines {
             }
             buf_.erase(0, pos_);
             pos_ = 0;
-            char chunk[1 << 16];
-            const ssize_t n = ::read(fd_, chunk, sizeof chunk);
-            if (n < 0) {
-                if (errno == EINTR) continue;
-                throw IoError(sysError("cannot read", path_, errno));
-            }
-            if (n == 0) eof_ = true;
-            total_ += static_cast<std::uint64_t>(n);
-            if (total_ > max_)  // the file grew while being read
-                throw DataError(path_.string(), "the file is more than the " + byteCount(max_) +
-                                                    " such a file may have (not read)");
-            buf_.append(chunk, static_cast<size_t>(n));
+            eof_ = !readChunk(fd_, path_, buf_, total_, max_);
         }
     }
     size_t lineNo() const { return lineNo_; }
@@ -238,22 +244,13 @@ json readJsonFile(const fs::path& path) {
 std::string readRunFile(const fs::path& path, std::uint64_t maxBytes) {
     const int fd = openRunFile(path, maxBytes);
     std::string text;
-    char chunk[1 << 16];
-    for (;;) {
-        const ssize_t n = ::read(fd, chunk, sizeof chunk);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-            const int err = errno;
-            ::close(fd);
-            throw IoError(sysError("cannot read", path, err));
+    std::uint64_t total = 0;
+    try {
+        while (readChunk(fd, path, text, total, maxBytes)) {
         }
-        if (n == 0) break;
-        text.append(chunk, static_cast<size_t>(n));
-        if (text.size() > maxBytes) {
-            ::close(fd);
-            throw DataError(path.string(), "the file is more than the " + byteCount(maxBytes) +
-                                               " such a file may have (not read)");
-        }
+    } catch (...) {
+        ::close(fd);
+        throw;
     }
     ::close(fd);
     return text;

@@ -61,6 +61,29 @@ QString onlyRunIn(const QString& root) {
     return runs.size() == 1 ? root + "/" + runs.first() : QString();
 }
 
+/// Waits until process `p` records a run with metric rows under `runs`, sends it `sig`, and
+/// checks that it ends with `code` and the run is cancelled with `message`, its results kept.
+/// `window`: the run is first seen as running, and the process ends within 5 s of the signal.
+void stopMidRunAndCheck(QProcess& p, const QString& runs, int sig, int code,
+                        const QString& message, bool window) {
+    QVERIFY(p.waitForStarted());
+    QTRY_VERIFY_WITH_TIMEOUT(!onlyRunIn(runs).isEmpty(), 60000);
+    const QString dir = onlyRunIn(runs);
+    QTRY_VERIFY_WITH_TIMEOUT(QFileInfo(dir + "/metrics/loss_m1.csv").size() > 100, 60000);
+    if (window) QCOMPARE(RunDirectory(dir.toStdString()).readStatus().state, RunState::Running);
+    QElapsedTimer t;
+    t.start();
+    ::kill(static_cast<pid_t>(p.processId()), sig);
+    QVERIFY(p.waitForFinished(20000));
+    if (window) QVERIFY2(t.elapsed() < 5000, qPrintable(QString::number(t.elapsed()) + " ms"));
+    QCOMPARE(p.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(p.exitCode(), code);
+    const RunStatus st = RunDirectory(dir.toStdString()).readStatus();
+    QCOMPARE(st.state, RunState::Cancelled);
+    QCOMPARE(QString::fromStdString(st.message), message);
+    QVERIFY(QFileInfo(dir + "/results.json").size() > 0);
+}
+
 /// `text` nested `levels` arrays deep.
 QByteArray nested(int levels, const QByteArray& inner) {
     return QByteArray(levels, '[') + inner + QByteArray(levels, ']');
@@ -238,18 +261,7 @@ class TstCli : public QObject {
         QProcess p;
         p.start(TRAINLAB_CLI_PATH,
                 {"run", tiny, "--set", "max_steps=10000000", "--no-plots", "--out", tmp.path()});
-        QVERIFY(p.waitForStarted());
-        QTRY_VERIFY_WITH_TIMEOUT(!onlyRunIn(tmp.path()).isEmpty(), 60000);
-        const QString dir = onlyRunIn(tmp.path());
-        QTRY_VERIFY_WITH_TIMEOUT(QFileInfo(dir + "/metrics/loss_m1.csv").size() > 100, 60000);
-        ::kill(static_cast<pid_t>(p.processId()), sig);
-        QVERIFY(p.waitForFinished(20000));
-        QCOMPARE(p.exitStatus(), QProcess::NormalExit);
-        QCOMPARE(p.exitCode(), code);
-        const RunStatus st = RunDirectory(dir.toStdString()).readStatus();
-        QCOMPARE(st.state, RunState::Cancelled);
-        QCOMPARE(QString::fromStdString(st.message), message);
-        QVERIFY(QFileInfo(dir + "/results.json").size() > 0);
+        stopMidRunAndCheck(p, tmp.path(), sig, code, message, false);
     }
 
     // Issue 18: the same signals to the window (`trainlab`) killed it with the run left
@@ -275,22 +287,7 @@ class TstCli : public QObject {
         p.setProcessEnvironment(env);
         p.setProcessChannelMode(QProcess::ForwardedErrorChannel);
         p.start(gui, {"--runs", tmp.filePath("runs"), "--preset", presetFile, "--run"});
-        QVERIFY(p.waitForStarted());
-        QTRY_VERIFY_WITH_TIMEOUT(!onlyRunIn(tmp.filePath("runs")).isEmpty(), 60000);
-        const QString dir = onlyRunIn(tmp.filePath("runs"));
-        QTRY_VERIFY_WITH_TIMEOUT(QFileInfo(dir + "/metrics/loss_m1.csv").size() > 100, 60000);
-        QCOMPARE(RunDirectory(dir.toStdString()).readStatus().state, RunState::Running);
-        QElapsedTimer t;
-        t.start();
-        ::kill(static_cast<pid_t>(p.processId()), sig);
-        QVERIFY(p.waitForFinished(20000));
-        QVERIFY2(t.elapsed() < 5000, qPrintable(QString::number(t.elapsed()) + " ms"));
-        QCOMPARE(p.exitStatus(), QProcess::NormalExit);
-        QCOMPARE(p.exitCode(), code);
-        const RunStatus st = RunDirectory(dir.toStdString()).readStatus();
-        QCOMPARE(st.state, RunState::Cancelled);
-        QCOMPARE(QString::fromStdString(st.message), message);
-        QVERIFY(QFileInfo(dir + "/results.json").size() > 0);
+        stopMidRunAndCheck(p, tmp.filePath("runs"), sig, code, message, true);
     }
 
     // Issue 18 D: `trainlab-cli run … 2>&1 | head -2` died of SIGPIPE at its next progress line,
@@ -381,9 +378,7 @@ class TstCli : public QObject {
 
     // Issue 18 A: under LC_ALL=de_DE.UTF-8, `--set lr=0.001` was refused: "not a finite number".
     void numbersOnTheCommandLineIgnoreTheLocale_data() {
-        QTest::addColumn<QString>("name");
-        QTest::newRow("de_DE") << "de_DE.UTF-8";
-        QTest::newRow("tr_TR") << "tr_TR.UTF-8";
+        testing::addLocaleRows();
     }
     void numbersOnTheCommandLineIgnoreTheLocale() {
         QFETCH(QString, name);

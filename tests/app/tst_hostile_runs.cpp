@@ -104,9 +104,7 @@ class TstHostileRuns : public QObject {
     // A run recorded and rendered under de_DE or tr_TR: the same bytes as under C, and a run
     // recorded under one locale renders under the other.
     void runsAndRendersGiveTheSameFilesInEveryLocale_data() {
-        QTest::addColumn<QString>("name");
-        QTest::newRow("de_DE") << "de_DE.UTF-8";
-        QTest::newRow("tr_TR") << "tr_TR.UTF-8";
+        testing::addLocaleRows();
     }
     void runsAndRendersGiveTheSameFilesInEveryLocale() {
         QFETCH(QString, name);

@@ -113,9 +113,7 @@ class TstParamSpec : public QObject {
     // Issue 18 A: Qt sets the user's locale, and strtod in de_DE (decimal comma) read "0.001"
     // as 0 followed by junk: `--set lr=0.001` was refused as "not a finite number".
     void numbersParseInTheCLocaleWhateverTheProcessLocale_data() {
-        QTest::addColumn<QString>("name");
-        QTest::newRow("de_DE") << "de_DE.UTF-8";
-        QTest::newRow("tr_TR") << "tr_TR.UTF-8";
+        testing::addLocaleRows();
     }
     void numbersParseInTheCLocaleWhateverTheProcessLocale() {
         QFETCH(QString, name);

@@ -332,9 +332,7 @@ class TstRunDirectory : public QObject {
     // Issue 18: QCoreApplication sets the process locale from the environment; de_DE and tr_TR
     // wrote "1,0,118651191" (a decimal comma) and read "0.5" as 0.
     void numbersAreWrittenAndReadInTheCLocaleWhateverTheProcessLocale_data() {
-        QTest::addColumn<QString>("name");
-        QTest::newRow("de_DE") << "de_DE.UTF-8";
-        QTest::newRow("tr_TR") << "tr_TR.UTF-8";
+        testing::addLocaleRows();
     }
     void numbersAreWrittenAndReadInTheCLocaleWhateverTheProcessLocale() {
         QFETCH(QString, name);

@@ -11,6 +11,7 @@
 #include <QProcess>
 #include <QString>
 #include <QStringList>
+#include <QTest>
 #include <cstdlib>
 
 namespace trainlab::testing {
@@ -59,6 +60,14 @@ inline bool setProcessLocale(const QString& name, QString* problem) {
         return false;
     }
     return true;
+}
+
+/// The data rows of a test run under each non-C locale the tests use: a QString column "name"
+/// with de_DE.UTF-8 (a decimal comma) and tr_TR.UTF-8 (a decimal comma and Turkish case rules).
+inline void addLocaleRows() {
+    QTest::addColumn<QString>("name");
+    QTest::newRow("de_DE") << QStringLiteral("de_DE.UTF-8");
+    QTest::newRow("tr_TR") << QStringLiteral("tr_TR.UTF-8");
 }
 
 /// The locales `names` ("de_DE.UTF-8", …) made usable by setlocale in this process and, through
