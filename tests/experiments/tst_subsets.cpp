@@ -9,7 +9,7 @@
 #include <cstdio>
 #include <fstream>
 
-#include "test_png.h"
+#include "test_datasets.h"
 #include "core/run_directory.h"
 #include "data/dataset_catalog.h"
 #include "experiment_runner.h"
@@ -22,74 +22,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr int kClasses = 10;
+constexpr int kClasses = testing::kTinyClasses;
 constexpr int kTrainPerClass = 100;
 constexpr int kTestPerClass = 20;
-
-// Ten clearly different colours: a tiny net tells them apart in a few steps.
-const std::uint8_t kColours[kClasses][3] = {{230, 30, 30},  {30, 230, 30},  {30, 30, 230},
-                                            {230, 230, 30}, {230, 30, 230}, {30, 230, 230},
-                                            {128, 128, 128}, {250, 140, 0}, {120, 0, 200},
-                                            {0, 90, 40}};
-
-std::uint32_t lcg(std::uint32_t& s) { return s = s * 1664525u + 1013904223u; }
-
-void writePng(const fs::path& p, int w, int h, const std::vector<std::uint8_t>& rgb) {
-    if (!testing::writePngFile(p, w, h, 3, rgb))
-        throw std::runtime_error("cannot write " + p.string());
-}
-
-// <root>/cifar10/{train,test}/<class>/NNNN.png: files sorted by class, as CIFAR-10 exported
-// to folders is.
-void writeCifarFolder(const fs::path& root) {
-    const auto& names = findDatasetSpec("cifar10")->classNames;
-    std::uint32_t seed = 7;
-    for (const auto& [split, n] : {std::pair<const char*, int>{"train", kTrainPerClass},
-                                   std::pair<const char*, int>{"test", kTestPerClass}})
-        for (int k = 0; k < kClasses; ++k) {
-            const fs::path dir = root / "cifar10" / split / names[static_cast<size_t>(k)];
-            fs::create_directories(dir);
-            for (int i = 0; i < n; ++i) {
-                std::vector<std::uint8_t> rgb(32 * 32 * 3);
-                for (size_t b = 0; b < rgb.size(); ++b) {
-                    const int v = kColours[k][b % 3] + static_cast<int>(lcg(seed) >> 26) - 32;
-                    rgb[b] = static_cast<std::uint8_t>(std::clamp(v, 0, 255));
-                }
-                char name[16];
-                std::snprintf(name, sizeof name, "%04d.png", i);
-                writePng(dir / name, 32, 32, rgb);
-            }
-        }
-}
-
-void putBe32(std::ofstream& f, std::uint32_t v) {
-    const char b[4] = {char(v >> 24), char(v >> 16), char(v >> 8), char(v)};
-    f.write(b, 4);
-}
-
-// <root>/mnist: raw IDX files with the images stored class after class.
-void writeMnistSorted(const fs::path& root) {
-    const fs::path dir = root / "mnist";
-    fs::create_directories(dir);
-    for (const auto& [prefix, n] : {std::pair<const char*, int>{"train", kTrainPerClass},
-                                    std::pair<const char*, int>{"t10k", kTestPerClass}}) {
-        std::ofstream img(dir / (std::string(prefix) + "-images-idx3-ubyte"), std::ios::binary);
-        std::ofstream lab(dir / (std::string(prefix) + "-labels-idx1-ubyte"), std::ios::binary);
-        putBe32(img, 0x803);
-        putBe32(img, std::uint32_t(n * kClasses));
-        putBe32(img, 28);
-        putBe32(img, 28);
-        putBe32(lab, 0x801);
-        putBe32(lab, std::uint32_t(n * kClasses));
-        for (int k = 0; k < kClasses; ++k)
-            for (int i = 0; i < n; ++i) {
-                std::vector<char> px(28 * 28, 0);
-                for (int x = 0; x < 28; ++x) px[static_cast<size_t>((2 * k + 3) * 28 + x)] = char(200);
-                img.write(px.data(), static_cast<std::streamsize>(px.size()));
-                lab.put(char(k));
-            }
-    }
-}
 
 std::vector<std::int64_t> perClass(const json& subset) {
     return subset.at("per_class").get<std::vector<std::int64_t>>();
@@ -132,8 +67,8 @@ class TstSubsets : public QObject {
         QVERIFY(tmp_.isValid());
         data_ = fs::path(tmp_.path().toStdString()) / "data";
         runs_ = fs::path(tmp_.path().toStdString()) / "runs";
-        writeCifarFolder(data_);
-        writeMnistSorted(data_);
+        testing::writeCifarFolder(data_, kTrainPerClass, kTestPerClass);
+        testing::writeMnistSorted(data_, kTrainPerClass, kTestPerClass);
     }
 
     void subsetSettingIsChecked() {
