@@ -17,9 +17,9 @@
 #include <thread>
 
 #include "bridge/downloader.h"
-#include "core/errors.h"
-#include "core/user_dirs.h"
-#include "data/dataset_catalog.h"
+#include "errors.h"
+#include "user_dirs.h"
+#include "dataset_catalog.h"
 #include "experiment_runner.h"
 #include "experiment_view.h"
 #include "preset.h"

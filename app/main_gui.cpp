@@ -21,7 +21,7 @@
 
 #include "bridge/engine_worker.h"
 #include "cli.h"
-#include "core/run_directory.h"
+#include "run_directory.h"
 #include "main_window.h"
 
 namespace {

@@ -31,8 +31,8 @@
 
 #include "bridge/downloader.h"
 #include "config_editor.h"
-#include "core/errors.h"
-#include "data/dataset_catalog.h"
+#include "errors.h"
+#include "dataset_catalog.h"
 #include "datasets_window.h"
 #include "experiment_view.h"
 #include "plot_panel.h"

@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "core/param_spec.h"
-#include "core/plot_layout.h"
-#include "core/run_control.h"
+#include "param_spec.h"
+#include "plot_layout.h"
+#include "run_control.h"
 
 namespace trainlab {
 

@@ -1,5 +1,5 @@
-#include "core/errors.h"
-#include "data/dataset_catalog.h"
+#include "errors.h"
+#include "dataset_catalog.h"
 #include "experiment.h"
 #include "flatness_experiments.h"
 #include "function_fit_experiment.h"

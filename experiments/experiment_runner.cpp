@@ -10,7 +10,7 @@
 #include <mutex>
 #include <sstream>
 
-#include "core/errors.h"
+#include "errors.h"
 #include "mlp_fast.h"
 
 namespace trainlab {

@@ -7,8 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "core/run_control.h"
-#include "core/run_directory.h"
+#include "run_control.h"
+#include "run_directory.h"
 #include "experiment.h"
 #include "preset.h"
 

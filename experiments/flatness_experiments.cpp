@@ -7,7 +7,7 @@
 #include <cmath>
 #include <mutex>
 
-#include "core/errors.h"
+#include "errors.h"
 #include "flatness.h"
 #include "image_experiment_common.h"
 #include "parallel_runs.h"

@@ -11,7 +11,7 @@
 #include <sstream>
 #include <thread>
 
-#include "core/errors.h"
+#include "errors.h"
 #include "function_data.h"
 #include "mlp.h"
 #include "mlp_fast.h"

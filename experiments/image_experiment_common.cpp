@@ -6,7 +6,7 @@
 #include <numeric>
 #include <sstream>
 
-#include "core/errors.h"
+#include "errors.h"
 #include "parallel_runs.h"
 
 namespace trainlab::image_exp {

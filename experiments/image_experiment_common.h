@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "cnn.h"
-#include "data/dataset_catalog.h"
-#include "data/read_util.h"
+#include "dataset_catalog.h"
+#include "read_util.h"
 #include "experiment.h"
 #include "image_tensors.h"
 #include "image_trainer.h"

@@ -13,8 +13,8 @@
 #include <sstream>
 
 #include "cnn.h"
-#include "core/errors.h"
-#include "data/dataset_catalog.h"
+#include "errors.h"
+#include "dataset_catalog.h"
 #include "image_tensors.h"
 #include "image_trainer.h"
 #include "parallel_runs.h"

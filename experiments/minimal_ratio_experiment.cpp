@@ -12,7 +12,7 @@
 #include <sstream>
 #include <thread>
 
-#include "core/errors.h"
+#include "errors.h"
 #include "function_data.h"
 #include "hessian.h"
 #include "mlp.h"

@@ -4,7 +4,7 @@
 
 #include <functional>
 
-#include "core/run_control.h"
+#include "run_control.h"
 
 namespace trainlab {
 

@@ -2,10 +2,10 @@
 
 #include <system_error>
 
-#include "core/errors.h"
-#include "core/json_text.h"
-#include "core/plot_layout.h"
-#include "core/run_directory.h"
+#include "errors.h"
+#include "json_text.h"
+#include "plot_layout.h"
+#include "run_directory.h"
 #include "experiment.h"
 
 namespace trainlab {

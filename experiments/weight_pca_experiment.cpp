@@ -12,8 +12,8 @@
 #include <sstream>
 #include <thread>
 
-#include "core/errors.h"
-#include "data/dataset_catalog.h"
+#include "errors.h"
+#include "dataset_catalog.h"
 #include "image_experiment_common.h"
 #include "image_tensors.h"
 #include "mlp.h"

@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
-#include "core/param_spec.h"
+#include "param_spec.h"
 
 class QPushButton;
 class QScrollArea;

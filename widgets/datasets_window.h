@@ -11,7 +11,7 @@
 #include <optional>
 #include <vector>
 
-#include "data/dataset_catalog.h"
+#include "dataset_catalog.h"
 
 class QGroupBox;
 class QLabel;

@@ -10,7 +10,7 @@
 #include <cstring>
 #include <exception>
 
-#include "core/errors.h"
+#include "errors.h"
 
 namespace trainlab {
 

@@ -8,8 +8,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "core/plot_layout.h"
-#include "core/run_directory.h"
+#include "plot_layout.h"
+#include "run_directory.h"
 #include "plot_panel.h"
 
 class QWidget;

@@ -9,8 +9,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "core/plot_layout.h"
-#include "core/run_directory.h"
+#include "plot_layout.h"
+#include "run_directory.h"
 
 class QCustomPlot;
 class QCPAbstractPlottable;

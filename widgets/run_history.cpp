@@ -10,7 +10,7 @@
 #include <QVBoxLayout>
 #include <exception>
 
-#include "core/run_directory.h"
+#include "run_directory.h"
 #include "palette.h"
 
 namespace trainlab {

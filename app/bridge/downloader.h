@@ -19,7 +19,7 @@
 #include <utility>
 #include <vector>
 
-#include "data/dataset_catalog.h"  // DownloadFile {name, url, sha256, size}
+#include "dataset_catalog.h"  // DownloadFile {name, url, sha256, size}
 
 class QCryptographicHash;
 class QNetworkAccessManager;

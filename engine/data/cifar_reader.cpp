@@ -1,6 +1,6 @@
 // CIFAR-10 binary reader: plain batch files or the release archive read through libarchive
 // (never extracted to disk). Sizes are checked before anything is allocated.
-#include "data/cifar_reader.h"
+#include "cifar_reader.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -14,8 +14,8 @@
 #include <cstring>
 #include <memory>
 
-#include "core/errors.h"
-#include "data/read_util.h"
+#include "errors.h"
+#include "read_util.h"
 
 namespace trainlab {
 

@@ -1,4 +1,4 @@
-#include "data/dataset_catalog.h"
+#include "dataset_catalog.h"
 
 #include <openssl/evp.h>
 
@@ -10,11 +10,11 @@
 #include <system_error>
 #include <thread>
 
-#include "core/errors.h"
-#include "core/user_dirs.h"
-#include "data/cifar_reader.h"
-#include "data/idx_reader.h"
-#include "data/image_folder.h"
+#include "errors.h"
+#include "user_dirs.h"
+#include "cifar_reader.h"
+#include "idx_reader.h"
+#include "image_folder.h"
 
 namespace trainlab {
 

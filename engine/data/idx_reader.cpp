@@ -1,6 +1,6 @@
 // IDX reader: validates the header against the limits and the data length before it allocates.
 // gzip files are inflated with zlib in a stream whose output is bounded by the header.
-#include "data/idx_reader.h"
+#include "idx_reader.h"
 
 #include <fcntl.h>
 #include <libdeflate.h>
@@ -17,8 +17,8 @@
 #include <optional>
 #include <utility>
 
-#include "core/errors.h"
-#include "data/read_util.h"
+#include "errors.h"
+#include "read_util.h"
 
 namespace trainlab {
 

@@ -1,6 +1,6 @@
 // Image folders: decoding with libjpeg-turbo / libpng on several threads, and the validated
 // binary cache "TLIMGC1" that makes the second load a single read.
-#include "data/image_folder.h"
+#include "image_folder.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -24,10 +24,10 @@
 #include <system_error>
 #include <thread>
 
-#include "core/errors.h"
-#include "core/run_directory.h"
-#include "core/user_dirs.h"
-#include "data/read_util.h"
+#include "errors.h"
+#include "run_directory.h"
+#include "user_dirs.h"
+#include "read_util.h"
 
 namespace trainlab {
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "data/raw_images.h"
+#include "raw_images.h"
 
 namespace trainlab {
 

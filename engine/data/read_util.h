@@ -9,7 +9,7 @@
 
 #include <cerrno>
 
-#include "core/errors.h"
+#include "errors.h"
 
 namespace trainlab::detail {
 

@@ -10,8 +10,8 @@
 #include <fstream>
 #include <optional>
 
-#include "core/errors.h"
-#include "core/run_directory.h"
+#include "errors.h"
+#include "run_directory.h"
 #include "test_locale.h"
 
 using namespace trainlab;

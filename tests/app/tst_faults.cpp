@@ -14,7 +14,7 @@
 
 #include "bridge/engine_worker.h"
 #include "config_editor.h"
-#include "core/run_directory.h"
+#include "run_directory.h"
 #include "experiment_runner.h"
 #include "experiment_view.h"
 #include "main_window.h"

@@ -19,7 +19,7 @@
 #include <memory>
 
 #include "config_editor.h"
-#include "core/run_directory.h"
+#include "run_directory.h"
 #include "experiment_view.h"
 #include "main_window.h"
 #include "plot_panel.h"

@@ -8,7 +8,7 @@
 #include <clocale>
 #include <fstream>
 
-#include "core/run_directory.h"
+#include "run_directory.h"
 #include "experiment_view.h"
 #include "test_locale.h"
 

@@ -15,7 +15,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "core/run_directory.h"
+#include "run_directory.h"
 
 using namespace trainlab;
 using nlohmann::json;

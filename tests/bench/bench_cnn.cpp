@@ -35,7 +35,7 @@
 
 #include "bench_cnn_common.h"
 #include "cnn.h"
-#include "data/dataset_catalog.h"
+#include "dataset_catalog.h"
 #include "image_tensors.h"
 #include "image_trainer.h"
 

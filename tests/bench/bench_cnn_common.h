@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "data/dataset_catalog.h"
+#include "dataset_catalog.h"
 #include "image_tensors.h"
 #include "mlp_fast.h"  // setBlasThreads
 

@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "data/dataset_catalog.h"
-#include "data/image_folder.h"
+#include "dataset_catalog.h"
+#include "image_folder.h"
 #include "image_tensors.h"
 #include "mlp.h"
 #include "mlp_fast.h"

@@ -58,8 +58,8 @@
 
 #include "bench_cnn_common.h"
 #include "cnn.h"
-#include "core/run_control.h"
-#include "data/dataset_catalog.h"
+#include "run_control.h"
+#include "dataset_catalog.h"
 #include "flatness.h"
 #include "image_tensors.h"
 #include "image_trainer.h"

@@ -18,7 +18,7 @@
 #include <thread>
 #include <vector>
 
-#include "core/errors.h"
+#include "errors.h"
 #include "function_data.h"
 #include "mlp.h"
 #include "mlp_fast.h"

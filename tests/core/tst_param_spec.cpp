@@ -2,9 +2,9 @@
 #include <QtTest>
 #include <clocale>
 
-#include "core/errors.h"
-#include "core/json_text.h"
-#include "core/param_spec.h"
+#include "errors.h"
+#include "json_text.h"
+#include "param_spec.h"
 #include "test_locale.h"
 
 using namespace trainlab;

@@ -13,8 +13,8 @@
 #include <random>
 #include <thread>
 
-#include "core/errors.h"
-#include "core/run_directory.h"
+#include "errors.h"
+#include "run_directory.h"
 #include "test_locale.h"
 
 using namespace trainlab;

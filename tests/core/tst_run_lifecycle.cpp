@@ -16,8 +16,8 @@
 #include <iomanip>
 #include <sstream>
 
-#include "core/errors.h"
-#include "core/run_directory.h"
+#include "errors.h"
+#include "run_directory.h"
 
 using namespace trainlab;
 using nlohmann::json;

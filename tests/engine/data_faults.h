@@ -5,7 +5,7 @@
 #include <functional>
 #include <string>
 
-#include "core/errors.h"
+#include "errors.h"
 
 namespace trainlab::test {
 

@@ -14,8 +14,8 @@
 #include <vector>
 #include "data_faults.h"
 
-#include "core/errors.h"
-#include "data/cifar_reader.h"
+#include "errors.h"
+#include "cifar_reader.h"
 
 using namespace trainlab;
 namespace fs = std::filesystem;

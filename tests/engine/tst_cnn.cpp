@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "cnn.h"
-#include "core/errors.h"
+#include "errors.h"
 #include "image_tensors.h"
 #include "image_trainer.h"
 

@@ -15,9 +15,9 @@
 #include <vector>
 
 #include "test_png.h"
-#include "data/cifar_reader.h"
-#include "data/dataset_catalog.h"
-#include "data/image_folder.h"
+#include "cifar_reader.h"
+#include "dataset_catalog.h"
+#include "image_folder.h"
 
 using namespace trainlab;
 namespace fs = std::filesystem;

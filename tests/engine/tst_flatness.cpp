@@ -9,7 +9,7 @@
 #include <cmath>
 
 #include "cnn.h"
-#include "core/errors.h"
+#include "errors.h"
 #include "flatness.h"
 #include "image_tensors.h"
 #include "image_trainer.h"

@@ -8,7 +8,7 @@
 #include <cmath>
 #include <vector>
 
-#include "core/errors.h"
+#include "errors.h"
 #include "function_data.h"
 #include "hessian.h"
 #include "mlp.h"

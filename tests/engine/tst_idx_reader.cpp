@@ -17,8 +17,8 @@ using trainlab::test::faultOf;
 #include <string>
 #include <vector>
 
-#include "core/errors.h"
-#include "data/idx_reader.h"
+#include "errors.h"
+#include "idx_reader.h"
 
 using namespace trainlab;
 namespace fs = std::filesystem;

@@ -20,9 +20,9 @@ using trainlab::test::faultOf;
 #include <string>
 #include <vector>
 
-#include "core/errors.h"
-#include "data/cifar_reader.h"
-#include "data/image_folder.h"
+#include "errors.h"
+#include "cifar_reader.h"
+#include "image_folder.h"
 
 using namespace trainlab;
 namespace fs = std::filesystem;

@@ -4,8 +4,8 @@
 #include <QtTest>
 #include <set>
 
-#include "core/errors.h"
-#include "data/dataset_catalog.h"
+#include "errors.h"
+#include "dataset_catalog.h"
 #include "image_tensors.h"
 
 using namespace trainlab;

@@ -3,7 +3,7 @@
 
 #include <QtTest>
 
-#include "core/errors.h"
+#include "errors.h"
 #include "function_data.h"
 #include "mlp.h"
 

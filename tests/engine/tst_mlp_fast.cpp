@@ -7,7 +7,7 @@
 #include <thread>
 #include <vector>
 
-#include "core/errors.h"
+#include "errors.h"
 #include "mlp.h"
 #include "mlp_fast.h"
 #include "trainer.h"

@@ -4,7 +4,7 @@
 #include <QtTest>
 #include <thread>
 
-#include "core/errors.h"
+#include "errors.h"
 #include "function_data.h"
 #include "mlp.h"
 #include "trainer.h"

@@ -16,10 +16,10 @@
 #include <vector>
 
 #include "test_png.h"
-#include "core/errors.h"
-#include "core/user_dirs.h"
-#include "data/dataset_catalog.h"
-#include "data/image_folder.h"
+#include "errors.h"
+#include "user_dirs.h"
+#include "dataset_catalog.h"
+#include "image_folder.h"
 
 using namespace trainlab;
 namespace fs = std::filesystem;

@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-#include "core/errors.h"
+#include "errors.h"
 #include "weight_pca.h"
 
 using namespace trainlab;

@@ -10,8 +10,8 @@
 #include <limits>
 #include <sstream>
 
-#include "core/errors.h"
-#include "core/param_spec.h"
+#include "errors.h"
+#include "param_spec.h"
 #include "experiment_runner.h"
 #include "preset.h"
 #include "test_locale.h"

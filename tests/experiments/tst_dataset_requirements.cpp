@@ -1,7 +1,7 @@
 // A preset that needs an absent dataset is refused before it starts, with the ways out.
 #include <QtTest>
 
-#include "data/dataset_catalog.h"
+#include "dataset_catalog.h"
 #include "experiment_runner.h"
 
 using namespace trainlab;

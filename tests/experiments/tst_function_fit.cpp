@@ -6,7 +6,7 @@
 #include <regex>
 #include <set>
 
-#include "core/errors.h"
+#include "errors.h"
 #include "experiment_runner.h"
 #include "preset.h"
 

@@ -6,7 +6,7 @@
 #include <QtTest>
 
 #include "cnn.h"
-#include "data/dataset_catalog.h"
+#include "dataset_catalog.h"
 #include "experiment_runner.h"
 #include "preset.h"
 

@@ -3,7 +3,7 @@
 
 #include <QtTest>
 
-#include "core/errors.h"
+#include "errors.h"
 #include "experiment_runner.h"
 #include "preset.h"
 

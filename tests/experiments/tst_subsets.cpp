@@ -10,8 +10,8 @@
 #include <fstream>
 
 #include "test_datasets.h"
-#include "core/run_directory.h"
-#include "data/dataset_catalog.h"
+#include "run_directory.h"
+#include "dataset_catalog.h"
 #include "experiment_runner.h"
 #include "image_tensors.h"
 #include "preset.h"

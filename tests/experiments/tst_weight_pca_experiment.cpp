@@ -3,7 +3,7 @@
 
 #include <QtTest>
 
-#include "data/dataset_catalog.h"
+#include "dataset_catalog.h"
 #include "experiment_runner.h"
 #include "preset.h"
 

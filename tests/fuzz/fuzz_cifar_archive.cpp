@@ -1,8 +1,8 @@
 // readCifarArchive (libarchive, gzip + tar) on a file holding the input.
 #include <cstdint>
 
-#include "core/errors.h"
-#include "data/cifar_reader.h"
+#include "errors.h"
+#include "cifar_reader.h"
 #include "fuzz_common.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

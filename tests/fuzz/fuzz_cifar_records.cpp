@@ -1,8 +1,8 @@
 // parseCifarRecords on arbitrary bytes, appended twice to check the append path.
 #include <cstdint>
 
-#include "core/errors.h"
-#include "data/cifar_reader.h"
+#include "errors.h"
+#include "cifar_reader.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     trainlab::RawImages out;

@@ -7,8 +7,8 @@
 #include <sstream>
 #include <string>
 
-#include "core/errors.h"
-#include "core/param_spec.h"
+#include "errors.h"
+#include "param_spec.h"
 #include "experiment.h"
 #include "experiment_runner.h"
 #include "preset.h"

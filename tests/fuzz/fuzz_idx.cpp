@@ -1,8 +1,8 @@
 // parseIdx on arbitrary bytes, as labels (1 dimension) and as images (3 dimensions).
 #include <cstdint>
 
-#include "core/errors.h"
-#include "data/idx_reader.h"
+#include "errors.h"
+#include "idx_reader.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     for (int dims : {1, 3}) {

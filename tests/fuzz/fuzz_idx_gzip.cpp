@@ -2,8 +2,8 @@
 // byte picks labels or images; the rest is the file. Small limits keep a lying header cheap.
 #include <cstdint>
 
-#include "core/errors.h"
-#include "data/idx_reader.h"
+#include "errors.h"
+#include "idx_reader.h"
 #include "fuzz_common.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

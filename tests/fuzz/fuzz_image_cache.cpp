@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "core/errors.h"
-#include "data/image_folder.h"
+#include "errors.h"
+#include "image_folder.h"
 
 namespace {
 void check(const std::uint8_t* data, std::size_t size) {

@@ -3,8 +3,8 @@
 // Checks the buffer sizing around libpng / TurboJPEG.
 #include <cstdint>
 
-#include "core/errors.h"
-#include "data/image_folder.h"
+#include "errors.h"
+#include "image_folder.h"
 #include "fuzz_common.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

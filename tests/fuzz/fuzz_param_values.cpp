@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "core/errors.h"
-#include "core/param_spec.h"
+#include "errors.h"
+#include "param_spec.h"
 
 using namespace trainlab;
 

@@ -6,8 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "core/errors.h"
-#include "core/param_spec.h"
+#include "errors.h"
+#include "param_spec.h"
 #include "experiment.h"
 #include "preset.h"
 

@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <filesystem>
 
-#include "core/errors.h"
-#include "core/run_directory.h"
+#include "errors.h"
+#include "run_directory.h"
 #include "fuzz_common.h"
 
 namespace fs = std::filesystem;

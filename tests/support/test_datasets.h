@@ -13,7 +13,7 @@
 #include <utility>
 #include <vector>
 
-#include "data/dataset_catalog.h"
+#include "dataset_catalog.h"
 #include "test_png.h"
 
 namespace trainlab::testing {

@@ -15,8 +15,8 @@
 #include <cstdint>
 #include <cstdlib>
 
-#include "data/cifar_reader.h"
-#include "data/dataset_catalog.h"
+#include "cifar_reader.h"
+#include "dataset_catalog.h"
 #include "datasets_window.h"
 
 using namespace trainlab;

@@ -18,10 +18,10 @@
 #include <fstream>
 #include <limits>
 
-#include "core/errors.h"
+#include "errors.h"
 
 #include "config_editor.h"
-#include "core/run_directory.h"
+#include "run_directory.h"
 #include "experiment_view.h"
 #include "palette.h"
 #include "plot_panel.h"

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "cnn.h"
-#include "core/run_control.h"
+#include "run_control.h"
 #include "image_tensors.h"
 #include "trainer.h"
 

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "data/dataset_catalog.h"
-#include "data/raw_images.h"
+#include "dataset_catalog.h"
+#include "raw_images.h"
 
 namespace trainlab {
 

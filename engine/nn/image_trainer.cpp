@@ -3,7 +3,7 @@
 #include <chrono>
 #include <thread>
 
-#include "core/errors.h"
+#include "errors.h"
 
 namespace trainlab {
 

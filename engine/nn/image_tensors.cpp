@@ -8,8 +8,8 @@
 #include <numeric>
 #include <random>
 
-#include "core/errors.h"
-#include "data/read_util.h"
+#include "errors.h"
+#include "read_util.h"
 
 namespace trainlab {
 

@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "core/errors.h"
+#include "errors.h"
 
 namespace trainlab {
 

@@ -7,7 +7,7 @@
 #include <memory>
 #include <thread>
 
-#include "core/errors.h"
+#include "errors.h"
 #include "mlp.h"
 
 namespace trainlab {

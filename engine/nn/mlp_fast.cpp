@@ -7,7 +7,7 @@
 #include <cstring>
 #include <limits>
 
-#include "core/errors.h"
+#include "errors.h"
 
 // Row-major layout throughout: an activation of layer i is [rows, width]. BLAS is
 // column-major, so a row-major [r, c] matrix is passed as a column-major [c, r] one.

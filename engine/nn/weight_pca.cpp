@@ -7,7 +7,7 @@
 #include <limits>
 #include <string>
 
-#include "core/errors.h"
+#include "errors.h"
 
 namespace trainlab {
 

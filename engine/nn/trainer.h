@@ -8,7 +8,7 @@
 #include <functional>
 #include <string>
 
-#include "core/run_control.h"
+#include "run_control.h"
 
 namespace trainlab {
 

@@ -9,7 +9,7 @@
 #include <random>
 #include <string>
 
-#include "core/errors.h"
+#include "errors.h"
 
 namespace trainlab {
 

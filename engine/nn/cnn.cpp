@@ -5,7 +5,7 @@
 #include <cmath>
 #include <set>
 
-#include "core/errors.h"
+#include "errors.h"
 
 namespace trainlab {
 
