@@ -47,7 +47,12 @@ def functions(text):
     for i, c in enumerate(code):
         if c == "{":
             head = code[max(0, i - 400):i]
-            last = re.sub(r"\s*(const|noexcept|override|final|\s)*$", "", head)
+            last = head.rstrip()
+            while True:  # trailing qualifiers: "f() const override {"
+                word = re.search(r"\b(const|noexcept|override|final)$", last)
+                if not word:
+                    break
+                last = last[:word.start()].rstrip()
             is_fn, name = False, None
             if last.endswith(")"):
                 paren = last.rfind(")")

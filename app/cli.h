@@ -1,5 +1,6 @@
 // The headless front end (trainlab-cli), also used by the GUI executable when there is no
-// display. Needs a Q(Gui)Application for offscreen plot rendering.
+// display. Needs a QApplication for offscreen plot rendering (render/render_run.h). Its
+// sub-commands and options are tables (cli_commands.h).
 #pragma once
 
 #include <QStringList>
@@ -20,12 +21,5 @@ void prepareHeadlessEnvironment();
 /// code: 0 finished, 1 run failed, 2 usage or input error; cancelled: 128 + the signal, i.e.
 /// 130 SIGINT (Ctrl+C), 143 SIGTERM, 129 SIGHUP (each recorded as cancelled, naming it).
 int runCommandLine(const QStringList& arguments);
-
-/// Renders every panel of a finished run to <run>/plots as PNG, SVG and CSV. Returns the
-/// files written; `error` receives a message on failure. A series file that cannot be read (a
-/// damaged grid, a folder, a link, a named pipe, over the limits of run files) leaves its series
-/// empty: the panels are still written and `error` names the file and the fault. Lines skipped
-/// in a series' file are printed to stderr as warnings (file and line).
-QStringList renderRunPlots(const QString& runDir, QString* error);
 
 }  // namespace trainlab

@@ -8,24 +8,25 @@
 #include <vector>
 
 #include "bridge/engine_worker.h"
+#include "frame_pacer.h"
+#include "per_run_selection.h"
 #include "preset.h"
 
-class QAction;
 class QDockWidget;
 class QLabel;
-class QMenu;
 class QPlainTextEdit;
 class QProgressBar;
 
 namespace trainlab {
 
 class ConfigEditor;
-class DatasetsWindow;
-class Downloader;
+class DatasetActions;
 class ExperimentView;
+class ExportActions;
+class HistoryActions;
 class PresetBrowser;
 class ResultsChart;
-class RunHistory;
+class RunControlActions;
 
 /// The state the window shows; exactly one at a time.
 enum class RunPhase { Idle, Starting, Running, Paused, Stopping, Finished, Failed, Cancelled };
@@ -44,11 +45,11 @@ class MainWindow : public QMainWindow {
     RunController* controller() const { return controller_; }
     /// Directory in which new runs are created (settable for tests).
     void setRunsRoot(const QString& root);
-    QString runsRoot() const { return runsRoot_; }
+    QString runsRoot() const;
     /// When set, message boxes are not shown (tests, scripted use); messages go to the log.
-    void setQuiet(bool quiet) { quiet_ = quiet; }
+    void setQuiet(bool quiet);
     /// Folder searched first for datasets (--data-dir).
-    void setDataDir(const QString& dir) { dataDir_ = dir; }
+    void setDataDir(const QString& dir);
 
   public slots:
     /// Shows preset `id` in the browser and the settings; false when there is none.
@@ -63,9 +64,11 @@ class MainWindow : public QMainWindow {
     void openRun(const QString& runDir);
     /// Opens the Datasets window (what is present where, samples, download, import).
     void showDatasets();
-    /// Shows the run named in a point label ("run 7 …") in every per-run series (what a click
-    /// on a point does).
-    void showRunDetail(const QString& label);
+    /// Shows the run of point `pointIndex` of series `seriesId` (the experiment's point runs)
+    /// in every per-run series: what a click on a point does. Nothing when it has no run.
+    void showRunDetail(const QString& seriesId, int pointIndex);
+    /// Shows run `run` (1-based) in every per-run series, from the run folder.
+    void showRun(int run);
 
   signals:
     void phaseChanged(trainlab::RunPhase phase);
@@ -80,7 +83,6 @@ class MainWindow : public QMainWindow {
     void showLayout(const PlotLayout& layout);
     void clearPanels();
     void drain();
-    void rebuildPanelExportMenu();
     /// `recordingFailed`: a write to the run folder failed, so no plots are saved into it (the
     /// log says why).
     void finishRun(const QString& runDir, RunPhase phase, const QString& message,
@@ -88,54 +90,42 @@ class MainWindow : public QMainWindow {
     void showResults(const QString& runDir);
     void updateCard(const QString& measured);
     void report(const QString& title, const QString& text, bool error);
-    void exportRunInteractive();
-    /// Checks the datasets `request` needs; offers download, a folder or a substitute when one
-    /// is absent. True when the run can start (possibly with a substituted dataset).
-    bool confirmDatasets(RunRequest& request);
     void loadPresetFileInteractive();
     const Preset* findPreset(const QString& id) const;
+    void showPresetList();  ///< presets_ into the browser
     void restoreSettings();
     void saveSettings();
 
     RunController* controller_ = nullptr;
     PresetBrowser* browser_ = nullptr;
     ConfigEditor* editor_ = nullptr;
-    RunHistory* history_ = nullptr;
     ResultsChart* resultsChart_ = nullptr;
+    // Collaborators (children of the window): actions and what they act on.
+    HistoryActions* history_ = nullptr;        ///< runs folder, history list, reopening
+    RunControlActions* runActions_ = nullptr;  ///< Run, Pause/Resume, Stop
+    ExportActions* exports_ = nullptr;         ///< Export run, Export panel
+    DatasetActions* datasets_ = nullptr;       ///< Datasets window, missing datasets
     QMainWindow* panelArea_ = nullptr;
     QLabel* card_ = nullptr;
     QPlainTextEdit* log_ = nullptr;
     QProgressBar* progress_ = nullptr;
     QLabel* statusLabel_ = nullptr;
     QLabel* etaLabel_ = nullptr;
-    QAction* runAct_ = nullptr;
-    QAction* pauseAct_ = nullptr;
-    QAction* stopAct_ = nullptr;
-    QAction* exportAct_ = nullptr;
-    QMenu* panelExportMenu_ = nullptr;
     std::unique_ptr<ExperimentView> view_;
     std::vector<QDockWidget*> panelDocks_;
     std::vector<Preset> presets_;
     QString currentPresetId_;
     QString runPresetId_;
     QString runDir_;
-    QString runsRoot_;
     RunPhase phase_ = RunPhase::Idle;
     QTimer drainTimer_;
-    /// Frame pacing of the live panels: GUI-thread CPU time of the last drains (data into
-    /// the panels) and of the replots they caused, smoothed, in ms; see drain().
-    double frameCpuMs_ = 0;
-    qint64 replotCpuNs_ = 0;          ///< replots' CPU time since the last drain
-    qint64 replotStartedCpuNs_ = -1;  ///< thread CPU clock when the current replot began
+    FramePacer pacer_;  ///< paces the drains by the drawing's CPU cost; see drain()
     QElapsedTimer runClock_;
     qint64 pausedMs_ = 0;
     QElapsedTimer pauseClock_;
     bool quiet_ = false;
-    QString dataDir_;
-    DatasetsWindow* datasets_ = nullptr;
-    Downloader* downloader_ = nullptr;
-    QString downloadId_;
     int selectedRun_ = 0;  ///< run shown in per-run panels (0: the latest)
+    PerRunSelection runSelection_;  ///< the run of each point, for showRunDetail
 };
 
 QString runPhaseName(RunPhase p);

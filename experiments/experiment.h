@@ -36,6 +36,11 @@ class ExperimentSink {
     /// Replaced wholesale. Default: ignored.
     virtual void labelsReplaced(const std::string& seriesId,
                                 const std::vector<std::string>& labels) {}
+    /// The 1-based run (or net) number of each point of a series: runs[i] is the run that
+    /// point i belongs to (one point per run in a per-run scatter; several points may share
+    /// a run). A click on point i shows run runs[i]'s per-run series (perRunSeriesId).
+    /// Replaced wholesale; recorded as metrics/<id>.runs.txt. Default: ignored.
+    virtual void pointRunsReplaced(const std::string& seriesId, const std::vector<int>& runs) {}
     /// A whole table (e.g. one row per run), recorded as metrics/<name>.csv. Rewritten in
     /// full at each call, so it always holds every row so far. Default: ignored.
     virtual void tableWritten(const std::string& name, const std::vector<std::string>& columns,
@@ -86,11 +91,23 @@ struct ExperimentKind {
 
 /// The registered kinds; nullptr when unknown.
 const ExperimentKind* findExperimentKind(const std::string& id);
+/// The ids of the registered kinds, sorted.
 std::vector<std::string> experimentKindIds();
 
 /// Adds a kind at run time (tests, plugins). Call before any run starts; a kind with an
 /// existing id replaces it.
 void registerExperimentKind(ExperimentKind kind);
+
+/// Registers a built-in kind while the program starts. Write, at namespace scope in the
+/// kind's .cpp, after its kind function:
+///   TRAINLAB_REGISTER_EXPERIMENT_KIND(functionFitKind);
+/// Nothing references these objects, so trainlab_experiments is linked whole-archive (see
+/// experiments/CMakeLists.txt); tst_presets checks that every preset's kind is found.
+struct ExperimentKindRegistrar {
+    explicit ExperimentKindRegistrar(ExperimentKind (*makeKind)());
+};
+#define TRAINLAB_REGISTER_EXPERIMENT_KIND(makeKind) \
+    static const ::trainlab::ExperimentKindRegistrar trainlabKindRegistrar_##makeKind(makeKind)
 
 /// A dataset a config needs that is not on this machine, and what the user can do.
 struct MissingDataset {

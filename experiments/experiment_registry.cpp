@@ -1,19 +1,16 @@
-#include "errors.h"
+#include <algorithm>
+
 #include "dataset_catalog.h"
+#include "errors.h"
 #include "experiment.h"
-#include "flatness_experiments.h"
-#include "function_fit_experiment.h"
-#include "image_experiments.h"
-#include "minimal_ratio_experiment.h"
-#include "weight_pca_experiment.h"
 
 namespace trainlab {
 
 namespace {
+// Filled by each kind's TRAINLAB_REGISTER_EXPERIMENT_KIND while the program starts (a
+// function-local static, so it exists before the first registrar runs, whatever the order).
 std::vector<ExperimentKind>& kinds() {
-    static std::vector<ExperimentKind> all = {
-        functionFitKind(),  weightPcaKind(),  minimalRatioKind(),  cnnTrainKind(),
-        randomLabelsKind(), paramSweepKind(), interpolationKind(), sensitivityKind()};
+    static std::vector<ExperimentKind> all;
     return all;
 }
 
@@ -21,6 +18,10 @@ std::string megabytes(std::int64_t bytes) {
     return std::to_string((bytes + 500'000) / 1'000'000) + " MB";
 }
 }  // namespace
+
+ExperimentKindRegistrar::ExperimentKindRegistrar(ExperimentKind (*makeKind)()) {
+    registerExperimentKind(makeKind());
+}
 
 void registerExperimentKind(ExperimentKind kind) {
     for (auto& k : kinds())
@@ -77,6 +78,7 @@ const ExperimentKind* findExperimentKind(const std::string& id) {
 std::vector<std::string> experimentKindIds() {
     std::vector<std::string> ids;
     for (const auto& k : kinds()) ids.push_back(k.id);
+    std::sort(ids.begin(), ids.end());
     return ids;
 }
 

@@ -3,134 +3,122 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
-#include <cmath>
-#include <exception>
-#include <iomanip>
 #include <mutex>
-#include <sstream>
 #include <thread>
 
 #include "errors.h"
-#include "function_data.h"
-#include "mlp.h"
 #include "mlp_fast.h"
 #include "parallel_runs.h"
-#include "trainer.h"
+#include "seeds.h"
+#include "text_format.h"
+#include "throttle.h"
 
 namespace trainlab {
 
 using nlohmann::json;
+using Config = FunctionFitConfig;
+
+// ---- Config ---------------------------------------------------------------------------------
 
 namespace {
 
-constexpr int kMaxModels = 12;
-
-std::vector<ParamSpec> schema(const json& config) {
-    // Short local names keep the table below readable; the builders are shared.
-    auto d = [](std::string key, std::string label, std::string group, double lo, double hi,
-                std::string unit, std::string help, bool log = false) {
-        ParamSpec s = makeParam(std::move(key), std::move(label), std::move(group),
-                                ParamType::Double, lo, hi, std::move(help), log);
-        s.unit = std::move(unit);
-        return s;
-    };
-    auto i = [&](std::string key, std::string label, std::string group, double lo, double hi,
-                 std::string unit, std::string help) {
-        ParamSpec s = d(std::move(key), std::move(label), std::move(group), lo, hi, std::move(unit),
-                        std::move(help));
-        s.type = ParamType::Int;
-        return s;
-    };
-    auto b = [](std::string key, std::string label, std::string group, std::string help) {
-        return makeParam(std::move(key), std::move(label), std::move(group), ParamType::Bool, 0, 0,
-                         std::move(help));
-    };
-    const auto c = makeChoice;
-    std::vector<ParamSpec> s = {
-        c("function", "Target function", "Data", {"sin_cos", "sinc", "two_cosh"},
-          "sin_cos: sin(x)+cos(x); sinc: sin(5πx)/(5πx); two_cosh: exp(x)+exp(−x)"),
-        d("train_grid.from", "Training x from", "Data", -1000, 1000, "", "First training input"),
-        d("train_grid.to", "Training x to", "Data", -1000, 1000, "",
-          "Last training input (excluded with a step)"),
-        i("train_grid.count", "Training points", "Data", 0, 10'000'000, "points",
-          "linspace(from, to, count); 0 = use the step instead"),
-        d("train_grid.step", "Training step", "Data", 0, 1000, "",
-          "arange(from, to, step) when the point count is 0"),
-        d("val_grid.from", "Validation x from", "Data", -1000, 1000, "", "Held-out grid start"),
-        d("val_grid.to", "Validation x to", "Data", -1000, 1000, "", "Held-out grid end"),
-        i("val_grid.count", "Validation points", "Data", 2, 1'000'000, "points",
-          "Held-out grid, linspace(from, to, count)"),
-        b("normalise", "Standardise x and y", "Data",
-          "Train on standardised inputs and targets (losses are then in standardised units)"),
-        c("activation", "Activation", "Model", {"leaky_relu", "relu", "tanh"},
-          "Applied after every hidden layer; the output is linear"),
-        d("negative_slope", "LeakyReLU slope", "Model", 0, 1, "", "Negative slope of LeakyReLU"),
-        c("optimizer", "Optimizer", "Training", {"sgd", "adam"},
-          "SGD (with optional momentum) or Adam"),
-        d("lr", "Learning rate", "Training", 1e-8, 10, "", "Step size", true),
-        d("momentum", "Momentum", "Training", 0, 0.999, "", "SGD momentum (0 = plain SGD)"),
-        i("batch_size", "Batch size", "Training", 0, 10'000'000, "points",
-          "0 = full batch: one step is one pass over every point (the original's 'epoch')"),
-        i("max_steps", "Max steps", "Training", 1, 10'000'000, "steps", "Step limit"),
-        c("stop.rule", "Stop rule", "Stopping", {"none", "plateau", "patience", "target"},
-          "plateau: the original |Δloss| < tolerance; patience: no relative improvement of the "
-          "best "
-          "loss within the window; target: loss ≤ target"),
-        d("stop.tolerance", "Plateau tolerance", "Stopping", 1e-15, 1, "",
-          "|loss_t − loss_t−1| below this stops", true),
-        i("stop.patience", "Patience", "Stopping", 1, 10'000'000, "steps",
-          "Window without improvement"),
-        d("stop.min_delta", "Min. relative improvement", "Stopping", 0, 0.99, "",
-          "An improvement counts when the best loss drops by this fraction"),
-        d("stop.target", "Loss target", "Stopping", 0, 1e6, "",
-          "Stop once the loss is at or below this", true),
-        i("seed", "Seed", "Run", 0, 2147483647, "",
-          "Seeds every model's initialisation and the batch order"),
-        b("parallel", "Train models concurrently", "Run",
-          "Train the models at the same time, one per core, each single-threaded"),
-        i("fit_every", "Update fit every", "Run", 1, 1'000'000, "steps",
-          "How often predictions and validation loss are computed"),
-        b("show_gradient_norm", "Gradient-norm panel", "Run",
-          "Show the gradient norm with the loss on a shared step axis"),
-        c("engine", "Gradient engine", "Run", {"fused", "autograd"},
-          "fused: trainlab's allocation-free MLP backward pass; autograd: libtorch's (same "
-          "numbers)"),
-    };
-    const int models = config.contains("models") && config["models"].is_array()
-                           ? static_cast<int>(std::min<size_t>(config["models"].size(), kMaxModels))
-                           : 0;
-    for (int m = 0; m < models; ++m) {
-        const std::string p = "models." + std::to_string(m);
-        ParamSpec name;
-        name.key = p + ".name";
-        name.label = "Model " + std::to_string(m + 1) + " name";
-        name.group = "Models";
-        name.type = ParamType::String;
-        name.help = "Legend text";
-        s.push_back(name);
-        ParamSpec w;
-        w.key = p + ".widths";
-        w.label = "Model " + std::to_string(m + 1) + " widths";
-        w.group = "Models";
-        w.type = ParamType::IntList;
-        w.min = 1;
-        w.max = 4096;
-        w.minItems = 2;
-        w.maxItems = 32;
-        w.help = "Layer widths from input (1) to output (1), e.g. 1, 50, 20, 1";
-        s.push_back(w);
-    }
-    return s;
+void addDataFields(ConfigFields<Config>& t) {
+    t.choice(choiceParam("function", "Target function", "Data",
+                         "sin_cos: sin(x)+cos(x); sinc: sin(5πx)/(5πx); two_cosh: exp(x)+exp(−x)"),
+             kTargetFunctionNames, &Config::function);
+    t.field(numberParam("train_grid.from", "Training x from", "Data", -1000, 1000, "",
+                        "First training input"),
+            [](Config& c) -> double& { return c.trainGrid.from; });
+    t.field(numberParam("train_grid.to", "Training x to", "Data", -1000, 1000, "",
+                        "Last training input (excluded with a step)"),
+            [](Config& c) -> double& { return c.trainGrid.to; });
+    t.field(integerParam("train_grid.count", "Training points", "Data", 0, 10'000'000, "points",
+                         "linspace(from, to, count); 0 = use the step instead"),
+            [](Config& c) -> std::int64_t& { return c.trainGrid.count; });
+    t.field(numberParam("train_grid.step", "Training step", "Data", 0, 1000, "",
+                        "arange(from, to, step) when the point count is 0"),
+            [](Config& c) -> double& { return c.trainGrid.step; });
+    t.field(numberParam("val_grid.from", "Validation x from", "Data", -1000, 1000, "",
+                        "Held-out grid start"),
+            [](Config& c) -> double& { return c.valGrid.from; });
+    t.field(numberParam("val_grid.to", "Validation x to", "Data", -1000, 1000, "",
+                        "Held-out grid end"),
+            [](Config& c) -> double& { return c.valGrid.to; });
+    t.field(integerParam("val_grid.count", "Validation points", "Data", 2, 1'000'000, "points",
+                         "Held-out grid, linspace(from, to, count)"),
+            [](Config& c) -> std::int64_t& { return c.valGrid.count; });
+    t.field(boolParam("normalise", "Standardise x and y", "Data",
+                      "Train on standardised inputs and targets (losses are then in "
+                      "standardised units)"),
+            &Config::normalise);
+    t.choice(choiceParam("activation", "Activation", "Model",
+                         "Applied after every hidden layer; the output is linear"),
+             kActivationNames, &Config::activation);
+    t.field(numberParam("negative_slope", "LeakyReLU slope", "Model", 0, 1, "",
+                        "Negative slope of LeakyReLU"),
+            &Config::negativeSlope);
 }
 
-GridSpec gridFrom(const json& j) {
-    GridSpec g;
-    g.from = j.at("from").get<double>();
-    g.to = j.at("to").get<double>();
-    g.count = j.value("count", std::int64_t{0});
-    g.step = j.value("step", 0.0);
-    return g;
+void addTrainingFields(ConfigFields<Config>& t) {
+    t.choice(optimizerParam({}, "SGD (with optional momentum) or Adam"), kOptimizerNames,
+             [](Config& c) -> OptimizerKind& { return c.train.optimizer; });
+    t.field(learningRateParam(), [](Config& c) -> double& { return c.train.lr; });
+    t.field(momentumParam("SGD momentum (0 = plain SGD)"),
+            [](Config& c) -> double& { return c.train.momentum; });
+    t.field(pointBatchSizeParam(
+                "0 = full batch: one step is one pass over every point (the original's 'epoch')"),
+            [](Config& c) -> std::int64_t& { return c.train.batchSize; });
+    t.field(integerParam("max_steps", "Max steps", "Training", 1, 10'000'000, "steps",
+                         "Step limit"),
+            [](Config& c) -> std::int64_t& { return c.train.maxSteps; });
+}
+
+void addStopFields(ConfigFields<Config>& t) {
+    t.choice(choiceParam("stop.rule", "Stop rule", "Stopping",
+                         "plateau: the original |Δloss| < tolerance; patience: no relative "
+                         "improvement of the best loss within the window; target: loss ≤ target"),
+             kStopKindNames, [](Config& c) -> StopKind& { return c.train.stop.kind; });
+    t.field(numberParam("stop.tolerance", "Plateau tolerance", "Stopping", 1e-15, 1, "",
+                        "|loss_t − loss_t−1| below this stops", true),
+            [](Config& c) -> double& { return c.train.stop.tolerance; });
+    t.field(integerParam("stop.patience", "Patience", "Stopping", 1, 10'000'000, "steps",
+                         "Window without improvement"),
+            [](Config& c) -> std::int64_t& { return c.train.stop.patience; });
+    t.field(numberParam("stop.min_delta", "Min. relative improvement", "Stopping", 0, 0.99, "",
+                        "An improvement counts when the best loss drops by this fraction"),
+            [](Config& c) -> double& { return c.train.stop.minDelta; });
+    t.field(numberParam("stop.target", "Loss target", "Stopping", 0, 1e6, "",
+                        "Stop once the loss is at or below this", true),
+            [](Config& c) -> double& { return c.train.stop.target; });
+}
+
+void addRunFields(ConfigFields<Config>& t) {
+    t.field(seedParam("Seeds every model's initialisation and the batch order"), &Config::seed);
+    t.field(parallelParam("Train models concurrently",
+                          "Train the models at the same time, one per core, each "
+                          "single-threaded"),
+            &Config::parallel);
+    t.field(integerParam("fit_every", "Update fit every", "Run", 1, 1'000'000, "steps",
+                         "How often predictions and validation loss are computed"),
+            &Config::fitEvery);
+    t.field(boolParam("show_gradient_norm", "Gradient-norm panel", "Run",
+                      "Show the gradient norm with the loss on a shared step axis"),
+            &Config::showGradientNorm);
+    t.choice(choiceParam("engine", "Gradient engine", "Run",
+                         "fused: trainlab's allocation-free MLP backward pass; autograd: "
+                         "libtorch's (same numbers)"),
+             kGradientEngineNames, &Config::engine);
+    ConfigFields<FunctionFitModel> model;
+    model.field(textParam("name", "name", "Models", "Legend text"), &FunctionFitModel::name);
+    model.field(intListParam("widths", "widths", "Models", 1, 4096, 2, 32,
+                             "Layer widths from input (1) to output (1), e.g. 1, 50, 20, 1"),
+                &FunctionFitModel::widths);
+    t.repeated("models", "Model", Config::kMaxModels, model, &Config::models,
+               std::function<FunctionFitModel(int)>([](int i) {
+                   return FunctionFitModel{"Model " + std::to_string(i + 1), {}};
+               }));
 }
 
 std::vector<std::string> check(const json& config) {
@@ -139,34 +127,111 @@ std::vector<std::string> check(const json& config) {
         p.push_back("'models': needs at least one model");
         return p;
     }
-    if (config["models"].size() > kMaxModels)
-        p.push_back("'models': at most " + std::to_string(kMaxModels) + " models");
+    if (config["models"].size() > Config::kMaxModels)
+        p.push_back("'models': at most " + std::to_string(Config::kMaxModels) + " models");
+    const Config c = functionFitFields().read(config);
     std::int64_t points = 0;
     try {
-        points = gridPointCount(gridFrom(config["train_grid"]));
-        gridPointCount(gridFrom(config["val_grid"]));
+        points = gridPointCount(c.trainGrid);
+        gridPointCount(c.valGrid);
     } catch (const ConfigError& e) {
         for (const auto& m : e.problems()) p.push_back("'train_grid'/'val_grid': " + m);
     }
-    for (size_t m = 0; m < config["models"].size(); ++m) {
-        const auto& w = config["models"][m]["widths"];
+    for (size_t m = 0; m < c.models.size(); ++m) {
+        const auto& w = c.models[m].widths;
         const std::string key = "'models." + std::to_string(m) + ".widths'";
-        if (w.front().get<std::int64_t>() != 1 || w.back().get<std::int64_t>() != 1)
+        if (w.front() != 1 || w.back() != 1)
             p.push_back(key + ": the first and last width must be 1 (one input, one output)");
-        std::int64_t units = 0;
-        for (const auto& x : w) units += x.get<std::int64_t>();
-        // Activations of one forward pass, forward and backward, must fit comfortably.
-        if (points > 0 && static_cast<double>(points) * units * 4 * 3 > 4e9)
-            p.push_back(
-                key + ": " + std::to_string(points) + " points x " + std::to_string(units) +
-                " units needs more than 4 GB of activations; use fewer points or a batch size");
+        if (points > 0 && mlpActivationBytes(w, points) > 4e9)
+            p.push_back(key + ": " + std::to_string(points) + " points x " +
+                        std::to_string(mlpUnitCount(w)) +
+                        " units needs more than 4 GB of activations; use fewer points or a "
+                        "batch size");
     }
-    const auto batch = config["batch_size"].get<std::int64_t>();
-    if (points > 0 && batch > points)
-        p.push_back("'batch_size': " + std::to_string(batch) + " is larger than the " +
-                    std::to_string(points) + " training points (0 = full batch)");
+    if (points > 0 && c.train.batchSize > points)
+        p.push_back("'batch_size': " + std::to_string(c.train.batchSize) +
+                    " is larger than the " + std::to_string(points) +
+                    " training points (0 = full batch)");
     return p;
 }
+
+}  // namespace
+
+const ConfigFields<Config>& functionFitFields() {
+    static const ConfigFields<Config> fields = [] {
+        ConfigFields<Config> t;
+        addDataFields(t);
+        addTrainingFields(t);
+        addStopFields(t);
+        addRunFields(t);
+        return t;
+    }();
+    return fields;
+}
+
+MlpSpec FunctionFitConfig::mlpSpec(std::size_t model) const {
+    MlpSpec spec;
+    spec.widths = models.at(model).widths;
+    spec.activation = activation;
+    spec.negativeSlope = negativeSlope;
+    return spec;
+}
+
+FunctionFitConfig readFunctionFitConfig(const json& config) {
+    Config c = functionFitFields().read(config);
+    for (size_t m = 0; m < c.models.size(); ++m) validateMlpSpec(c.mlpSpec(m), c.models[m].name);
+    validateTrainConfig(c.train);
+    return c;
+}
+
+// ---- Results --------------------------------------------------------------------------------
+
+json FunctionFitModelResult::toJson() const {
+    return json{{"name", name},
+                {"widths", widths},
+                {"parameters", parameters},
+                {"seed", seed},
+                {"shards", shards},
+                {"steps", train.steps},
+                {"stop_reason", train.stopReason},
+                {"final_loss", train.finalLoss},
+                {"best_loss", train.bestLoss},
+                {"validation_loss", validationLoss},
+                {"seconds", train.seconds}};
+}
+
+std::optional<std::size_t> FunctionFitResults::best() const {
+    if (models.empty() || !models[0]) return std::nullopt;
+    std::size_t best = 0;
+    for (std::size_t m = 1; m < models.size(); ++m)
+        if (models[m] && models[m]->train.finalLoss < models[best]->train.finalLoss) best = m;
+    return best;
+}
+
+std::string FunctionFitResults::headline() const {
+    const auto b = best();
+    if (!b) return {};
+    const auto& r = *models[*b];
+    return "best: " + r.name + ", MSE " + formatSignificant(r.train.finalLoss, 4) + " after " +
+           std::to_string(r.train.steps) + " steps (" + r.train.stopReason + ")";
+}
+
+json FunctionFitResults::toJson() const {
+    json results;
+    results["models"] = json::array();
+    for (const auto& m : models) results["models"].push_back(m ? m->toJson() : json());
+    results["function"] = targetFunctionName(function);
+    results["training_points"] = trainingPoints;
+    results["normalised"] = normalised;
+    results["concurrent_workers"] = concurrentWorkers;
+    results["seconds"] = seconds;
+    if (best()) results["headline"] = headline();
+    return results;
+}
+
+// ---- The experiment -------------------------------------------------------------------------
+
+namespace {
 
 /// Collects the per-step values of one model and hands them to the sink in chunks, so the
 /// sink's lock is taken ~20 times a second, not at every step.
@@ -178,9 +243,7 @@ class ModelReporter : public TrainObserver {
         steps_.push_back(static_cast<double>(r.step));
         loss_.push_back(r.loss);
         grad_.push_back(r.gradNorm);
-        lastStep = r.step;
-        const auto now = std::chrono::steady_clock::now();
-        if (steps_.size() >= 4096 || now - lastFlush_ > std::chrono::milliseconds(40)) flush();
+        if (steps_.size() >= 4096 || throttle_.due()) flush();
         if (onEveryStep) onEveryStep(r);
     }
     void flush() {
@@ -191,16 +254,42 @@ class ModelReporter : public TrainObserver {
             loss_.clear();
             grad_.clear();
         }
-        lastFlush_ = std::chrono::steady_clock::now();
+        throttle_.restart();
     }
     std::function<void(const StepRecord&)> onEveryStep;
-    std::atomic<std::int64_t> lastStep{0};
 
   private:
     ExperimentSink& sink_;
     std::string lossId_, gradId_;
     std::vector<double> steps_, loss_, grad_;
-    std::chrono::steady_clock::time_point lastFlush_ = std::chrono::steady_clock::now();
+    Throttle throttle_{std::chrono::milliseconds(40), false};
+};
+
+/// The steps done by every model, reported as one progress fraction at most 10 times a second.
+class ProgressBoard {
+  public:
+    ProgressBoard(const std::vector<FunctionFitModel>& models, std::int64_t maxSteps)
+        : models_(models), maxSteps_(maxSteps), steps_(models.size()) {
+        for (auto& s : steps_) s = 0;
+    }
+    void set(size_t m, std::int64_t step) { steps_[m] = step; }
+    void report(size_t m, ExperimentSink& sink) {
+        std::unique_lock<std::mutex> lock(mutex_, std::try_to_lock);
+        if (!lock || !throttle_.due()) return;
+        double done = 0;
+        for (const auto& s : steps_) done += static_cast<double>(s);
+        const double total = static_cast<double>(maxSteps_) * static_cast<double>(steps_.size());
+        sink.progressed(std::min(1.0, done / total),
+                        models_[m].name + ": step " + std::to_string(steps_[m].load()) + " / " +
+                            std::to_string(maxSteps_));
+    }
+
+  private:
+    const std::vector<FunctionFitModel>& models_;
+    std::int64_t maxSteps_;
+    std::vector<std::atomic<std::int64_t>> steps_;
+    std::mutex mutex_;
+    Throttle throttle_{std::chrono::milliseconds(100)};
 };
 
 std::vector<double> toVector(const torch::Tensor& t) {
@@ -208,269 +297,219 @@ std::vector<double> toVector(const torch::Tensor& t) {
     return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
 }
 
-std::string fmt(double v, int precision = 4) {
-    std::ostringstream o;
-    o << std::setprecision(precision) << v;
-    return o.str();
+std::string modelSuffix(size_t m) {
+    return "_m" + std::to_string(m + 1);
 }
 
 class FunctionFitExperiment : public Experiment {
   public:
-    FunctionFitExperiment(const json& config, int threads) : config_(config), threads_(threads) {
-        function_ = targetFunctionFromName(config.at("function").get<std::string>());
-        for (const auto& m : config.at("models")) {
-            MlpSpec spec;
-            spec.widths = m.at("widths").get<std::vector<std::int64_t>>();
-            spec.activation = activationFromName(config.at("activation").get<std::string>());
-            spec.negativeSlope = config.at("negative_slope").get<double>();
-            validateMlpSpec(spec, m.value("name", "model"));
-            specs_.push_back(spec);
-            names_.push_back(m.value("name", "Model " + std::to_string(specs_.size())));
-        }
-        train_.optimizer = optimizerFromName(config.at("optimizer").get<std::string>());
-        train_.lr = config.at("lr").get<double>();
-        train_.momentum = config.at("momentum").get<double>();
-        train_.batchSize = config.at("batch_size").get<std::int64_t>();
-        train_.maxSteps = config.at("max_steps").get<std::int64_t>();
-        const auto& stop = config.at("stop");
-        train_.stop.kind = stopKindFromName(stop.at("rule").get<std::string>());
-        train_.stop.tolerance = stop.at("tolerance").get<double>();
-        train_.stop.patience = stop.at("patience").get<std::int64_t>();
-        train_.stop.minDelta = stop.at("min_delta").get<double>();
-        train_.stop.target = stop.at("target").get<double>();
-        validateTrainConfig(train_);
-        seed_ = config.at("seed").get<std::uint64_t>();
-        showGrad_ = config.at("show_gradient_norm").get<bool>();
-        fitEvery_ = config.at("fit_every").get<std::int64_t>();
-        parallel_ = config.at("parallel").get<bool>();
-        fused_ = config.at("engine").get<std::string>() == "fused";
-    }
+    FunctionFitExperiment(Config config, int threads) : c_(std::move(config)), threads_(threads) {}
 
     PlotLayout layout() const override {
-        PlotLayout l;
-        const std::string formula = targetFunctionFormula(function_);
-        l.panels.push_back(
-            {"fit", "Function fit: f(x) = " + formula, "x", "f(x)", "", false, false, false});
-        const std::string lossUnits =
-            config_.at("normalise").get<bool>() ? "MSE, standardised" : "MSE";
-        if (showGrad_) {
-            l.panels.push_back({"grad_norm", "Gradient norm and loss", "step",
-                                "gradient norm ‖∇L‖₂ (log)", "loss (" + lossUnits + ", log)", false,
-                                true, true});
-        } else {
-            l.panels.push_back(
-                {"loss", "Loss", "step", "loss (" + lossUnits + ", log)", "", false, true, false});
-            l.panels.push_back({"grad_norm", "Gradient norm", "step", "gradient norm ‖∇L‖₂ (log)",
-                                "", false, true, false});
-        }
+        PlotLayout l = panels();
         SeriesSpec target;
         target.id = "target";
         target.panel = "fit";
-        target.name = "target " + formula;
+        target.name = "target " + targetFunctionFormula(c_.function);
         target.color = -1;
         target.mode = SeriesMode::Replace;
         l.series.push_back(target);
-        for (size_t m = 0; m < specs_.size(); ++m) {
-            const std::string suffix = "_m" + std::to_string(m + 1);
-            const std::string label =
-                names_[m] + " (" + std::to_string(mlpParameterCount(specs_[m])) + " params)";
-            SeriesSpec pred;
-            pred.id = "pred" + suffix;
-            pred.panel = "fit";
-            pred.name = label;
-            pred.color = static_cast<int>(m);
-            pred.mode = SeriesMode::Replace;
-            l.series.push_back(pred);
-
-            SeriesSpec loss;
-            loss.id = "loss" + suffix;
-            loss.panel = showGrad_ ? "grad_norm" : "loss";
-            loss.name = names_[m] + (showGrad_ ? " loss" : " train");
-            loss.xName = "step";
-            loss.yName = "loss";
-            // One model: loss and gradient norm share a panel, so give the loss its own colour.
-            loss.color = showGrad_ && specs_.size() == 1 ? 1 : static_cast<int>(m);
-            loss.rightAxis = showGrad_;
-            loss.dashed = showGrad_;
-            l.series.push_back(loss);
-
-            SeriesSpec grad;
-            grad.id = "grad_norm" + suffix;
-            grad.panel = "grad_norm";
-            grad.name = names_[m] + " ‖∇L‖";
-            grad.xName = "step";
-            grad.yName = "grad_norm";
-            grad.color = static_cast<int>(m);
-            l.series.push_back(grad);
-
-            SeriesSpec val;
-            val.id = "val_loss" + suffix;
-            val.panel = showGrad_ ? "grad_norm" : "loss";
-            val.name = names_[m] + " validation";
-            val.xName = "step";
-            val.yName = "val_loss";
-            val.color = static_cast<int>(m);
-            val.dashed = true;
-            val.rightAxis = showGrad_;
-            if (!showGrad_) l.series.push_back(val);
-        }
+        for (size_t m = 0; m < c_.models.size(); ++m) addModelSeries(l, m);
         return l;
     }
 
     json run(ExperimentSink& sink, RunControl& control) override {
-        GridSpec trainGrid = gridFrom(config_.at("train_grid"));
-        GridSpec valGrid = gridFrom(config_.at("val_grid"));
-        const auto data =
-            makeFunctionDataset(function_, trainGrid, valGrid, config_.at("normalise").get<bool>());
-        const auto xValRaw = data.xVal * data.xStd + data.xMean;
-        sink.seriesReplaced("target", toVector(xValRaw),
-                            toVector(data.yVal * data.yStd + data.yMean));
-
-        const size_t n = specs_.size();
-        std::vector<json> modelResults(n);
-        std::vector<std::atomic<std::int64_t>> progressSteps(n);
-        for (auto& s : progressSteps) s = 0;
-        const auto t0 = std::chrono::steady_clock::now();
-        std::mutex progressMutex;
-        auto lastProgress = std::chrono::steady_clock::now() - std::chrono::seconds(1);
-
-        auto reportProgress = [&](size_t m) {
-            std::unique_lock<std::mutex> lock(progressMutex, std::try_to_lock);
-            if (!lock) return;
-            const auto now = std::chrono::steady_clock::now();
-            if (now - lastProgress < std::chrono::milliseconds(100)) return;
-            lastProgress = now;
-            double done = 0;
-            for (size_t k = 0; k < n; ++k) done += static_cast<double>(progressSteps[k]);
-            const double total = static_cast<double>(train_.maxSteps) * static_cast<double>(n);
-            sink.progressed(std::min(1.0, done / total),
-                            names_[m] + ": step " + std::to_string(progressSteps[m].load()) +
-                                " / " + std::to_string(train_.maxSteps));
-        };
-
-        const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-        const int workers = workerCount(static_cast<int>(n), parallel_, threads_);
-        std::vector<int> shardsUsed(n, 1);
-
-        auto trainOne = [&](size_t m) {
-            const std::string suffix = "_m" + std::to_string(m + 1);
-            // Each model gets its own seeds, so the result does not depend on scheduling.
-            const std::uint64_t modelSeed = seed_ * 1000003ULL + m;
-            Mlp model(specs_[m], modelSeed);
-            TrainConfig tc = train_;
-            tc.seed = modelSeed ^ 0x9e3779b97f4a7c15ULL;
-            ModelReporter reporter(sink, "loss" + suffix, "grad_norm" + suffix);
-            std::vector<double> valSteps, valLoss;
-            auto evaluate = [&](std::int64_t step) {
-                torch::NoGradGuard noGrad;
-                const auto pred = model->forward(data.xVal);
-                const double vl = torch::mse_loss(pred, data.yVal).item<double>();
-                sink.seriesReplaced("pred" + suffix, toVector(xValRaw),
-                                    toVector(pred * data.yStd + data.yMean));
-                if (!showGrad_)
-                    sink.pointsAppended("val_loss" + suffix, {static_cast<double>(step)}, {vl});
-                return vl;
-            };
-            reporter.onEveryStep = [&](const StepRecord& r) {
-                progressSteps[m] = r.step;
-                if (r.step % fitEvery_ == 0) evaluate(r.step);
-                reportProgress(m);
-            };
-            evaluate(0);
-            // A model training alone may split its batch across the cores; models trained
-            // side by side each keep to one core.
-            const int shards =
-                workers > 1 ? 1
-                            : suggestedShards(specs_[m], data.x.size(0),
-                                              std::max(1, static_cast<int>(cores) / threads_));
-            shardsUsed[m] = fused_ ? shards : 1;
-            const LossGradFn lossGrad =
-                fused_ ? makeFusedMlpLossGrad(model, shards)
-                       : autogradLossGrad([&](const torch::Tensor& x) { return model->forward(x); },
-                                          LossKind::MSE);
-            TrainResult r;
-            try {
-                r = trainLoop(model->parameters(), lossGrad, data.x, data.y, tc, &reporter,
-                              &control, names_[m]);
-            } catch (...) {
-                reporter.flush();
-                throw;
-            }
-            reporter.flush();
-            const double valLossFinal = evaluate(r.steps);
-            progressSteps[m] = train_.maxSteps;
-            sink.logged(names_[m] + ": stopped at step " + std::to_string(r.steps) + " (" +
-                        r.stopReason + "), training MSE " + fmt(r.finalLoss) + ", validation MSE " +
-                        fmt(valLossFinal));
-            modelResults[m] = json{{"name", names_[m]},
-                                   {"widths", specs_[m].widths},
-                                   {"parameters", mlpParameterCount(specs_[m])},
-                                   {"seed", modelSeed},
-                                   {"shards", shardsUsed[m]},
-                                   {"steps", r.steps},
-                                   {"stop_reason", r.stopReason},
-                                   {"final_loss", r.finalLoss},
-                                   {"best_loss", r.bestLoss},
-                                   {"validation_loss", valLossFinal},
-                                   {"seconds", r.seconds}};
-        };
-
-        runJobs(static_cast<int>(n), workers, control,
-                [&](int m) { trainOne(static_cast<size_t>(m)); });
-
-        json results;
-        results["models"] = json::array();
-        size_t best = 0;
-        for (size_t m = 0; m < n; ++m) {
-            results["models"].push_back(modelResults[m]);
-            if (!modelResults[m].is_null() && !modelResults[best].is_null() &&
-                modelResults[m]["final_loss"].get<double>() <
-                    modelResults[best]["final_loss"].get<double>())
-                best = m;
-        }
-        results["function"] = targetFunctionName(function_);
-        results["training_points"] = data.x.size(0);
-        results["normalised"] = config_.at("normalise").get<bool>();
-        results["concurrent_workers"] = workers;
-        results["seconds"] =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        if (!modelResults[best].is_null()) {
-            const auto& b = modelResults[best];
-            std::string headline = "best: " + b["name"].get<std::string>() + ", MSE " +
-                                   fmt(b["final_loss"].get<double>()) + " after " +
-                                   std::to_string(b["steps"].get<std::int64_t>()) + " steps (" +
-                                   b["stop_reason"].get<std::string>() + ")";
-            results["headline"] = headline;
-        }
-        return results;
+        const auto t0 = Throttle::Clock::now();
+        prepareData(sink);
+        FunctionFitResults results = trainModels(sink, control);
+        results.seconds = secondsSince(t0);
+        return results.toJson();
     }
 
   private:
-    json config_;
+    PlotLayout panels() const;
+    void addModelSeries(PlotLayout& l, size_t m) const;
+    void prepareData(ExperimentSink& sink);
+    FunctionFitResults trainModels(ExperimentSink& sink, RunControl& control);
+    FunctionFitModelResult trainModel(size_t m, int workers, ProgressBoard& progress,
+                                      ExperimentSink& sink, RunControl& control);
+    double evaluate(Mlp& model, size_t m, std::int64_t step, ExperimentSink& sink) const;
+    LossGradFn lossGradFor(Mlp& model, size_t m, int workers, int& shardsUsed) const;
+
+    Config c_;
     int threads_ = 1;
-    TargetFunction function_;
-    std::vector<MlpSpec> specs_;
-    std::vector<std::string> names_;
-    TrainConfig train_;
-    std::uint64_t seed_ = 0;
-    bool showGrad_ = false;
-    std::int64_t fitEvery_ = 50;
-    bool parallel_ = true;
-    bool fused_ = true;
+    FunctionDataset data_;
+    std::vector<double> xValRaw_;  ///< the validation inputs in the target's units
 };
+
+PlotLayout FunctionFitExperiment::panels() const {
+    PlotLayout l;
+    const std::string formula = targetFunctionFormula(c_.function);
+    l.panels.push_back(
+        {"fit", "Function fit: f(x) = " + formula, "x", "f(x)", "", false, false, false});
+    const std::string lossUnits = c_.normalise ? "MSE, standardised" : "MSE";
+    if (c_.showGradientNorm) {
+        l.panels.push_back({"grad_norm", "Gradient norm and loss", "step",
+                            "gradient norm ‖∇L‖₂ (log)", "loss (" + lossUnits + ", log)", false,
+                            true, true});
+    } else {
+        l.panels.push_back(
+            {"loss", "Loss", "step", "loss (" + lossUnits + ", log)", "", false, true, false});
+        l.panels.push_back({"grad_norm", "Gradient norm", "step", "gradient norm ‖∇L‖₂ (log)", "",
+                            false, true, false});
+    }
+    return l;
+}
+
+void FunctionFitExperiment::addModelSeries(PlotLayout& l, size_t m) const {
+    const bool g = c_.showGradientNorm;
+    const std::string& name = c_.models[m].name;
+    const int colour = static_cast<int>(m);
+    SeriesSpec pred;
+    pred.id = "pred" + modelSuffix(m);
+    pred.panel = "fit";
+    pred.name = name + " (" + std::to_string(mlpParameterCount(c_.mlpSpec(m))) + " params)";
+    pred.color = colour;
+    pred.mode = SeriesMode::Replace;
+    l.series.push_back(pred);
+
+    SeriesSpec loss;
+    loss.id = "loss" + modelSuffix(m);
+    loss.panel = g ? "grad_norm" : "loss";
+    loss.name = name + (g ? " loss" : " train");
+    loss.xName = "step";
+    loss.yName = "loss";
+    // One model: loss and gradient norm share a panel, so give the loss its own colour.
+    loss.color = g && c_.models.size() == 1 ? 1 : colour;
+    loss.rightAxis = g;
+    loss.dashed = g;
+    l.series.push_back(loss);
+
+    SeriesSpec grad;
+    grad.id = "grad_norm" + modelSuffix(m);
+    grad.panel = "grad_norm";
+    grad.name = name + " ‖∇L‖";
+    grad.xName = "step";
+    grad.yName = "grad_norm";
+    grad.color = colour;
+    l.series.push_back(grad);
+
+    if (g) return;  // the validation loss has no panel of its own then
+    SeriesSpec val;
+    val.id = "val_loss" + modelSuffix(m);
+    val.panel = "loss";
+    val.name = name + " validation";
+    val.xName = "step";
+    val.yName = "val_loss";
+    val.color = colour;
+    val.dashed = true;
+    l.series.push_back(val);
+}
+
+void FunctionFitExperiment::prepareData(ExperimentSink& sink) {
+    data_ = makeFunctionDataset(c_.function, c_.trainGrid, c_.valGrid, c_.normalise);
+    xValRaw_ = toVector(data_.xVal * data_.xStd + data_.xMean);
+    sink.seriesReplaced("target", xValRaw_, toVector(data_.yVal * data_.yStd + data_.yMean));
+}
+
+FunctionFitResults FunctionFitExperiment::trainModels(ExperimentSink& sink, RunControl& control) {
+    const size_t n = c_.models.size();
+    FunctionFitResults results;
+    results.models.resize(n);
+    results.function = c_.function;
+    results.trainingPoints = data_.x.size(0);
+    results.normalised = c_.normalise;
+    results.concurrentWorkers = workerCount(static_cast<int>(n), c_.parallel, threads_);
+    ProgressBoard progress(c_.models, c_.train.maxSteps);
+    runJobs(static_cast<int>(n), results.concurrentWorkers, control, [&](int m) {
+        const auto i = static_cast<size_t>(m);
+        results.models[i] = trainModel(i, results.concurrentWorkers, progress, sink, control);
+    });
+    return results;
+}
+
+double FunctionFitExperiment::evaluate(Mlp& model, size_t m, std::int64_t step,
+                                       ExperimentSink& sink) const {
+    torch::NoGradGuard noGrad;
+    const auto pred = model->forward(data_.xVal);
+    const double vl = torch::mse_loss(pred, data_.yVal).item<double>();
+    sink.seriesReplaced("pred" + modelSuffix(m), xValRaw_,
+                        toVector(pred * data_.yStd + data_.yMean));
+    if (!c_.showGradientNorm)
+        sink.pointsAppended("val_loss" + modelSuffix(m), {static_cast<double>(step)}, {vl});
+    return vl;
+}
+
+LossGradFn FunctionFitExperiment::lossGradFor(Mlp& model, size_t m, int workers,
+                                              int& shardsUsed) const {
+    // A model training alone may split its batch across the cores; models trained side by
+    // side each keep to one core.
+    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    const int shards = workers > 1 ? 1
+                                   : suggestedShards(c_.mlpSpec(m), data_.x.size(0),
+                                                     std::max(1, static_cast<int>(cores) / threads_));
+    if (c_.engine == GradientEngine::Fused) {
+        shardsUsed = shards;
+        return makeFusedMlpLossGrad(model, shards);
+    }
+    shardsUsed = 1;
+    return autogradLossGrad([model](const torch::Tensor& x) mutable { return model->forward(x); },
+                            LossKind::MSE);
+}
+
+FunctionFitModelResult FunctionFitExperiment::trainModel(size_t m, int workers,
+                                                         ProgressBoard& progress,
+                                                         ExperimentSink& sink,
+                                                         RunControl& control) {
+    FunctionFitModelResult res;
+    res.name = c_.models[m].name;
+    res.widths = c_.models[m].widths;
+    res.parameters = mlpParameterCount(c_.mlpSpec(m));
+    // Each model gets its own seeds, so the result does not depend on scheduling.
+    res.seed = runSeed(c_.seed, m);
+    Mlp model(c_.mlpSpec(m), res.seed);
+    TrainConfig tc = c_.train;
+    tc.seed = res.seed ^ 0x9e3779b97f4a7c15ULL;
+    ModelReporter reporter(sink, "loss" + modelSuffix(m), "grad_norm" + modelSuffix(m));
+    reporter.onEveryStep = [&](const StepRecord& r) {
+        progress.set(m, r.step);
+        if (r.step % c_.fitEvery == 0) evaluate(model, m, r.step, sink);
+        progress.report(m, sink);
+    };
+    evaluate(model, m, 0, sink);
+    const LossGradFn lossGrad = lossGradFor(model, m, workers, res.shards);
+    try {
+        res.train = trainLoop(model->parameters(), lossGrad, data_.x, data_.y, tc, &reporter,
+                              &control, res.name);
+    } catch (...) {
+        reporter.flush();
+        throw;
+    }
+    reporter.flush();
+    res.validationLoss = evaluate(model, m, res.train.steps, sink);
+    progress.set(m, c_.train.maxSteps);
+    sink.logged(res.name + ": stopped at step " + std::to_string(res.train.steps) + " (" +
+                res.train.stopReason + "), training MSE " +
+                formatSignificant(res.train.finalLoss, 4) + ", validation MSE " +
+                formatSignificant(res.validationLoss, 4));
+    return res;
+}
 
 }  // namespace
 
 ExperimentKind functionFitKind() {
     ExperimentKind k;
     k.id = "function_fit";
-    k.schema = schema;
+    k.schema = [](const json& config) { return functionFitFields().schema(config); };
     k.check = check;
     k.create = [](const json& config,
                   const ExperimentContext& context) -> std::unique_ptr<Experiment> {
-        return std::make_unique<FunctionFitExperiment>(config, context.threads);
+        return std::make_unique<FunctionFitExperiment>(readFunctionFitConfig(config),
+                                                       context.threads);
     };
     return k;
 }
+
+TRAINLAB_REGISTER_EXPERIMENT_KIND(functionFitKind);
 
 }  // namespace trainlab

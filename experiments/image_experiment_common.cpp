@@ -5,31 +5,15 @@
 #include <iomanip>
 #include <numeric>
 #include <sstream>
+#include <stdexcept>
 
 #include "errors.h"
 #include "parallel_runs.h"
 
 namespace trainlab::image_exp {
 
-Common readCommon(const json& c) {
-    Common m;
-    m.dataset = c.at("dataset").get<std::string>();
-    m.trainLimit = c.at("train_limit").get<std::int64_t>();
-    m.testLimit = c.at("test_limit").get<std::int64_t>();
-    m.subset = subsetOf(c);
-    m.optimizer = optimizerFromName(c.at("optimizer").get<std::string>());
-    m.lr = c.at("lr").get<double>();
-    m.momentum = c.at("momentum").get<double>();
-    m.batch = c.value("batch_size", std::int64_t{100});  // absent where jobs set their own
-    m.epochs = c.at("epochs").get<int>();
-    m.metric = trainMetricFromName(c.at("train_metric").get<std::string>());
-    m.seed = c.at("seed").get<std::uint64_t>();
-    m.parallel = c.at("parallel").get<bool>();
-    return m;
-}
-
 ParamSpec subsetParam() {
-    return makeChoice("subset", "Subsets", "Data", {"stratified", "balanced"},
+    return makeChoice("subset", "Subsets", "Data", namesOf(kSubsetModeNames),
                       "How training/test limits and evaluation subsets are drawn (seeded, "
                       "recorded): stratified keeps each class's share, balanced the same count "
                       "per class; never the first n images");
@@ -49,35 +33,6 @@ SubsetMode subsetOf(const json& config) {
     return subsetModeFromName(config.at("subset").get<std::string>());
 }
 
-std::vector<ParamSpec> commonSchema(int maxEpochs) {
-    std::vector<ParamSpec> s = {
-        makeChoice("dataset", "Dataset", "Data", {"cifar10", "fashion-mnist", "mnist"},
-                   "CIFAR-10 as in the original; Fashion-MNIST is installed with trainlab"),
-        makeParam("train_limit", "Training images", "Data", ParamType::Int, 0, 60000,
-                  "0 = all (50,000 for CIFAR-10, 60,000 for MNIST and Fashion-MNIST)"),
-        makeParam("test_limit", "Test images", "Data", ParamType::Int, 0, 10000, "0 = all 10,000"),
-        makeChoice("optimizer", "Optimizer", "Training", {"adam", "sgd"},
-                   "Adam as in the original"),
-        makeParam("lr", "Learning rate", "Training", ParamType::Double, 1e-8, 10, "Step size",
-                  true),
-        makeParam("momentum", "Momentum", "Training", ParamType::Double, 0, 0.999,
-                  "SGD momentum (ignored by Adam)"),
-        makeParam("batch_size", "Batch size", "Training", ParamType::Int, 1, 60000,
-                  "Shuffled mini-batches (a new seeded order every epoch)"),
-        makeParam("epochs", "Epochs", "Training", ParamType::Int, 1, maxEpochs,
-                  "Passes over the training set"),
-        makeChoice("train_metric", "Training loss/accuracy", "Training", {"running", "clean"},
-                   "running: mean over the epoch's batches in train mode (free); clean: an extra "
-                   "pass over the training set in eval mode after each epoch"),
-        makeParam("seed", "Seed", "Run", ParamType::Int, 0, 2147483647,
-                  "Initialisation, batch order and label corruption derive from it"),
-        makeParam("parallel", "Models concurrently", "Run", ParamType::Bool, 0, 0,
-                  "Train the models side by side, one per core (same numbers either way)"),
-    };
-    addSubsetParam(s);
-    return s;
-}
-
 std::vector<std::string> commonCheck(const json& c) {
     std::vector<std::string> p;
     const DatasetSpec* spec = findDatasetSpec(c.at("dataset").get<std::string>());
@@ -95,8 +50,8 @@ std::vector<std::string> commonCheck(const json& c) {
         }
     for (const auto& [key, batch] : batches)
         if (batch > n)
-            p.push_back("'" + key + "': batch size " + withCommas(batch) +
-                        " is larger than the " + withCommas(n) + " training images");
+            p.push_back("'" + key + "': batch size " + withCommas(batch) + " is larger than the " +
+                        withCommas(n) + " training images");
     return p;
 }
 
@@ -111,12 +66,6 @@ std::vector<std::string> listedTwice(const json& c, const std::string& key,
         seen.push_back(v);
     }
     return p;
-}
-
-std::string fmt(double v, int precision) {
-    std::ostringstream o;
-    o << std::setprecision(precision) << v;
-    return o.str();
 }
 
 std::string pct(double fraction) {
@@ -143,6 +92,12 @@ LoadedData loadData(const Common& c, const std::string& dataDir, ExperimentSink&
     return out;
 }
 
+const DatasetSpec& knownDataset(const std::string& id) {
+    const DatasetSpec* spec = findDatasetSpec(id);
+    if (!spec) throw ConfigError({"dataset '" + id + "' is unknown"});
+    return *spec;
+}
+
 json subsetJson(const SubsetDraw& d, const torch::Tensor& kept, std::int64_t classes) {
     return {{"mode", subsetModeName(d.mode)},
             {"seed", d.seed},
@@ -155,9 +110,10 @@ json subsetJson(const SubsetDraw& d, const torch::Tensor& kept, std::int64_t cla
 
 json describeDatasetSubsets(const ImageDataset& data, std::int64_t classes, ExperimentSink& sink) {
     if (data.classOrderedSource)
-        sink.logged("The source stores its images grouped by class (an image folder, or labels "
-                    "found in class order): limits and evaluation subsets are drawn per class, "
-                    "never the first n");
+        sink.logged(
+            "The source stores its images grouped by class (an image folder, or labels "
+            "found in class order): limits and evaluation subsets are drawn per class, "
+            "never the first n");
     // The training subset is what the limit kept: training and validation images together.
     torch::Tensor trainKept = data.train.labels;
     if (data.validation.size() > 0)
@@ -191,11 +147,14 @@ std::string trainSuffix(TrainMetric m) {
     return m == TrainMetric::Clean ? " train (clean pass)" : " train (running)";
 }
 
+JobCurves jobCurves(const std::string& key) {
+    return {"loss_train_" + key, "loss_test_" + key, "acc_train_" + key, "acc_test_" + key};
+}
+
 void addCurves(PlotLayout& l, const Job& j, TrainMetric metric) {
-    for (const char* what : {"loss", "acc"}) {
-        const bool loss = std::string(what) == "loss";
+    for (const bool loss : {true, false}) {
         SeriesSpec tr;
-        tr.id = std::string(what) + "_train_" + j.key;
+        tr.id = loss ? j.curves.lossTrain : j.curves.accTrain;
         tr.panel = loss ? "loss" : "accuracy";
         tr.name = j.name + trainSuffix(metric);
         tr.xName = "epoch";
@@ -203,7 +162,7 @@ void addCurves(PlotLayout& l, const Job& j, TrainMetric metric) {
         tr.color = j.color;
         l.series.push_back(tr);
         SeriesSpec te = tr;
-        te.id = std::string(what) + "_test_" + j.key;
+        te.id = loss ? j.curves.lossTest : j.curves.accTest;
         te.name = j.name + " test";
         te.yName = loss ? "test_loss" : "test_accuracy_percent";
         te.dashed = true;
@@ -294,19 +253,21 @@ ImageTrainResult trainJob(const Job& j, const Common& c, RunControl& control, Ex
     };
     auto epochCb = [&](const EpochMetrics& e, CnnImpl&) {
         const double x = e.epoch;
-        sink.pointsAppended("loss_train_" + j.key, {x}, {e.trainLoss});
-        sink.pointsAppended("loss_test_" + j.key, {x}, {e.testLoss});
-        sink.pointsAppended("acc_train_" + j.key, {x}, {100 * e.trainAccuracy});
-        sink.pointsAppended("acc_test_" + j.key, {x}, {100 * e.testAccuracy});
+        if (j.streamCurves) {
+            sink.pointsAppended(j.curves.lossTrain, {x}, {e.trainLoss});
+            sink.pointsAppended(j.curves.lossTest, {x}, {e.testLoss});
+            sink.pointsAppended(j.curves.accTrain, {x}, {100 * e.trainAccuracy});
+            sink.pointsAppended(j.curves.accTest, {x}, {100 * e.testAccuracy});
+        }
         sink.logged(j.name + " epoch " + std::to_string(e.epoch) + ": train loss " +
-                    fmt(e.trainLoss) + ", accuracy " + pct(e.trainAccuracy) + "; test loss " +
-                    fmt(e.testLoss) + ", accuracy " + pct(e.testAccuracy) + " (" +
-                    fmt(e.seconds, 3) + " s)");
+                    sig3(e.trainLoss) + ", accuracy " + pct(e.trainAccuracy) + "; test loss " +
+                    sig3(e.testLoss) + ", accuracy " + pct(e.testAccuracy) + " (" +
+                    sig3(e.seconds) + " s)");
         if (onEpoch) onEpoch(e);
     };
     sink.logged(j.name + ": " + withCommas(cnnParameterCount(j.spec)) + " parameters, seed " +
                 std::to_string(j.seed) + ", batch " + std::to_string(o.batchSize) + ", lr " +
-                fmt(o.lr));
+                sig3(o.lr));
     ImageTrainResult r = trainImageClassifier(*model, *j.data, o, control, epochCb, stepCb);
     if (onTrained && !r.cancelled && !r.epochs.empty()) onTrained(*model, r);
     return r;
@@ -340,6 +301,39 @@ std::vector<ImageTrainResult> runAll(
         if (onDone && !results[k].epochs.empty()) onDone(k, results[k]);
     });
     return results;
+}
+
+ModelPool::ModelPool(const CnnSpec& spec, int copies) {
+    for (int w = 0; w < copies; ++w) {
+        models_.emplace_back(spec, 0);
+        models_.back()->useChannelsLast(true);
+        free_.push_back(static_cast<size_t>(w));
+    }
+}
+
+CnnImpl& ModelPool::acquire(size_t& slot) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    slot = free_.back();
+    free_.pop_back();
+    return *models_[slot];
+}
+
+void ModelPool::release(size_t slot) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    free_.push_back(slot);
+}
+
+void replaceSeries(ExperimentSink& sink, const std::vector<double>& x,
+                   const std::vector<std::pair<std::string, const std::vector<double>*>>& series,
+                   const std::vector<std::string>* labels) {
+    for (const auto& [id, ys] : series) {
+        sink.seriesReplaced(id, x, *ys);
+        if (labels) sink.labelsReplaced(id, *labels);
+    }
+}
+
+double secondsSince(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
 void writeConfusion(ExperimentSink& sink, const std::string& name, const torch::Tensor& conf) {

@@ -15,11 +15,14 @@
 #include <vector>
 
 #include "cnn.h"
+#include "config_fields.h"
 #include "dataset_catalog.h"
-#include "read_util.h"
 #include "experiment.h"
 #include "image_tensors.h"
 #include "image_trainer.h"
+#include "read_util.h"
+#include "seeds.h"
+#include "text_format.h"
 
 namespace trainlab::image_exp {
 
@@ -40,12 +43,60 @@ struct Common {
     bool parallel = true;
 };
 
-Common readCommon(const json& c);
-/// The shared settings' specs (dataset … parallel).
-std::vector<ParamSpec> commonSchema(int maxEpochs);
 /// The 'subset' setting (stratified | balanced; the presets say stratified), inserted right
 /// after the limits it governs.
 ParamSpec subsetParam();
+
+/// How a kind varies the shared settings of its field table.
+struct CommonFieldOptions {
+    int maxEpochs = 1000;
+    bool batchSize = true;  ///< false: the kind sets batch sizes per job (no 'batch_size')
+    std::string batchLabel = "Batch size", lrLabel = "Learning rate";
+    std::string epochsHelp = "Passes over the training set";
+};
+
+/// The data settings every image kind starts its field table with: dataset, train_limit,
+/// test_limit (into `C::common`).
+template <class C>
+void addDataFields(ConfigFields<C>& t) {
+    t.field(datasetParam({"cifar10", "fashion-mnist", "mnist"},
+                         "CIFAR-10 as in the original; Fashion-MNIST is installed with trainlab"),
+            [](C& c) -> std::string& { return c.common.dataset; });
+    t.field(integerParam("train_limit", "Training images", "Data", 0, 60000, "",
+                         "0 = all (50,000 for CIFAR-10, 60,000 for MNIST and Fashion-MNIST)"),
+            [](C& c) -> std::int64_t& { return c.common.trainLimit; });
+    t.field(integerParam("test_limit", "Test images", "Data", 0, 10000, "", "0 = all 10,000"),
+            [](C& c) -> std::int64_t& { return c.common.testLimit; });
+}
+
+/// The shared settings after the kind's own: subset, optimizer, lr, momentum, batch_size,
+/// epochs, train_metric, seed, parallel (into `C::common`).
+template <class C>
+void addTrainingFields(ConfigFields<C>& t, const CommonFieldOptions& o = {}) {
+    t.choice(subsetParam(), kSubsetModeNames, [](C& c) -> SubsetMode& { return c.common.subset; });
+    t.choice(optimizerParam({"adam", "sgd"}, "Adam as in the original"), kOptimizerNames,
+             [](C& c) -> OptimizerKind& { return c.common.optimizer; });
+    t.field(learningRateParam("Step size", "lr", o.lrLabel),
+            [](C& c) -> double& { return c.common.lr; });
+    t.field(momentumParam("SGD momentum (ignored by Adam)"),
+            [](C& c) -> double& { return c.common.momentum; });
+    if (o.batchSize)
+        t.field(imageBatchSizeParam("Shuffled mini-batches (a new seeded order every epoch)",
+                                    "batch_size", o.batchLabel),
+                [](C& c) -> std::int64_t& { return c.common.batch; });
+    t.field(integerParam("epochs", "Epochs", "Training", 1, o.maxEpochs, "", o.epochsHelp),
+            [](C& c) -> int& { return c.common.epochs; });
+    t.choice(choiceParam("train_metric", "Training loss/accuracy", "Training",
+                         "running: mean over the epoch's batches in train mode (free); clean: an "
+                         "extra pass over the training set in eval mode after each epoch"),
+             kTrainMetricNames, [](C& c) -> TrainMetric& { return c.common.metric; });
+    t.field(seedParam("Initialisation, batch order and label corruption derive from it"),
+            [](C& c) -> std::uint64_t& { return c.common.seed; });
+    t.field(parallelParam("Models concurrently",
+                          "Train the models side by side, one per core (same numbers either way)"),
+            [](C& c) -> bool& { return c.common.parallel; });
+}
+
 void addSubsetParam(std::vector<ParamSpec>& specs);
 SubsetMode subsetOf(const json& config);
 
@@ -55,8 +106,7 @@ SubsetMode subsetOf(const json& config);
 json subsetJson(const SubsetDraw& draw, const torch::Tensor& kept, std::int64_t classes);
 /// Logs the dataset's order (class-sorted sources said so) and its limits' subsets; returns
 /// {"class_ordered_source", "train": …, "test": …} for results.json.
-json describeDatasetSubsets(const ImageDataset& data, std::int64_t classes,
-                            ExperimentSink& sink);
+json describeDatasetSubsets(const ImageDataset& data, std::int64_t classes, ExperimentSink& sink);
 /// `n` images of `from` for `purpose` (all when n <= 0 or n >= its size), drawn by
 /// drawSubset with subsetSeed(seed, purpose) and `mode`; logged as "<n> <what>, …" and
 /// recorded in `record`.
@@ -71,8 +121,12 @@ std::vector<std::string> datasetsOf(const json& c);
 std::vector<std::string> listedTwice(const json& c, const std::string& key,
                                      const std::string& prefix);
 
-std::string fmt(double v, int precision = 3);
 std::string pct(double fraction);  ///< "72.1%"
+/// `v` to 3 significant digits ("0.0123"; formatSignificant), as every log line and headline
+/// of the image experiments writes its numbers.
+inline std::string sig3(double v) {
+    return formatSignificant(v, 3);
+}
 
 struct LoadedData {
     ImageDataset data;
@@ -81,6 +135,8 @@ struct LoadedData {
     json subsets;  ///< describeDatasetSubsets' record
 };
 LoadedData loadData(const Common& c, const std::string& dataDir, ExperimentSink& sink);
+/// The catalog's spec of `id`; ConfigError "dataset 'x' is unknown" when there is none.
+const DatasetSpec& knownDataset(const std::string& id);
 json baseResults(const LoadedData& d);
 
 // Overall progress, weighted by each model's cost per image so the ETA holds when a small and
@@ -106,11 +162,25 @@ class ProgressMeter {
     std::chrono::steady_clock::time_point last_{};
 };
 
-/// One model to train and the series it reports to (loss_train_<key>, loss_test_<key>,
-/// acc_train_<key>, acc_test_<key>). Zero overrides take Common's value.
+/// The per-epoch curves of one job: series ids spelled once, used by the layout and the run.
+struct JobCurves {
+    std::string lossTrain, lossTest, accTrain, accTest;
+};
+/// loss_train_<key>, loss_test_<key>, acc_train_<key>, acc_test_<key>.
+JobCurves jobCurves(const std::string& key);
+
+/// One model to train and the series it reports to (`curves`). Zero overrides take Common's
+/// value.
 struct Job {
+    Job() = default;
+    Job(const std::string& seriesKey, std::string displayName)
+        : key(seriesKey), name(std::move(displayName)), curves(jobCurves(seriesKey)) {}
     std::string key;   ///< series suffix: "m1", "random", "net3"
     std::string name;  ///< "Model 1", "random labels", "Net_3"
+    JobCurves curves;
+    /// Streams its epochs to `curves` (declared by addCurves); false where the kind shows
+    /// epochs its own way (3-2's selected-net panels).
+    bool streamCurves = true;
     CnnSpec spec;
     std::uint64_t seed = 0;  ///< initialisation and batch order
     int color = 0;
@@ -150,6 +220,44 @@ std::vector<ImageTrainResult> runAll(
     ExperimentSink& sink, const std::function<void(size_t, const EpochMetrics&)>& onEpoch = {},
     const std::function<void(size_t, const ImageTrainResult&)>& onDone = {},
     const std::function<void(size_t, CnnImpl&, const ImageTrainResult&)>& onTrained = {});
+
+/// Model copies lent to the workers of a pool, one per worker at a time (thread-safe).
+class ModelPool {
+  public:
+    ModelPool(const CnnSpec& spec, int copies);
+    /// A free copy; give it back with release() (a pool never has more borrowers than copies).
+    CnnImpl& acquire(size_t& slot);
+    void release(size_t slot);
+
+  private:
+    std::vector<Cnn> models_;
+    std::vector<size_t> free_;
+    std::mutex mutex_;
+};
+
+/// Replaces each (id, ys) series with (x, ys) and, when `labels` is given, its point labels.
+void replaceSeries(ExperimentSink& sink, const std::vector<double>& x,
+                   const std::vector<std::pair<std::string, const std::vector<double>*>>& series,
+                   const std::vector<std::string>* labels = nullptr);
+
+/// Seconds since `t0` on the steady clock.
+double secondsSince(std::chrono::steady_clock::time_point t0);
+
+/// An image experiment kind: `id`, its schema and cross-field check, the datasets named by
+/// its 'dataset' setting, created as X(config, context).
+template <class X>
+ExperimentKind imageKind(std::string id, std::function<std::vector<ParamSpec>(const json&)> schema,
+                         std::function<std::vector<std::string>(const json&)> check) {
+    ExperimentKind k;
+    k.id = std::move(id);
+    k.schema = std::move(schema);
+    k.check = std::move(check);
+    k.datasets = datasetsOf;
+    k.create = [](const json& c, const ExperimentContext& ctx) -> std::unique_ptr<Experiment> {
+        return std::make_unique<X>(c, ctx);
+    };
+    return k;
+}
 
 /// A confusion matrix as metrics/<name>.csv (row = true label).
 void writeConfusion(ExperimentSink& sink, const std::string& name, const torch::Tensor& conf);

@@ -1,5 +1,6 @@
 #include "preset.h"
 
+#include <algorithm>
 #include <system_error>
 
 #include "errors.h"
@@ -7,6 +8,7 @@
 #include "plot_layout.h"
 #include "run_directory.h"
 #include "experiment.h"
+#include "atomic_file.h"
 
 namespace trainlab {
 
@@ -86,6 +88,9 @@ const std::vector<Preset>& builtinPresets() {
             p.source = "built-in";
             out.push_back(std::move(p));
         }
+        // The browser order: by id, which starts with the section of science.md ("2-1-…").
+        std::sort(out.begin(), out.end(),
+                  [](const Preset& a, const Preset& b) { return a.id < b.id; });
         return out;
     }();
     return presets;

@@ -25,8 +25,9 @@ struct Preset {
 Preset parsePreset(const std::string& text, const std::string& source);
 Preset loadPresetFile(const std::filesystem::path& path);  ///< IoError / ConfigError
 
-/// The presets compiled into trainlab, in browser order. Throws if one is invalid (a test
-/// pins that they all are).
+/// The presets compiled into trainlab (every experiments/presets/*.json), sorted by id: the
+/// browser order, since ids start with their section of science.md ("1-1-…", "2-1-…").
+/// Throws if one is invalid (a test pins that they all are).
 const std::vector<Preset>& builtinPresets();
 
 /// A built-in preset by id, or a preset file when `idOrPath` names an existing file.

@@ -157,6 +157,106 @@ ConfigEditor::ConfigEditor(QWidget* parent) : QWidget(parent) {
 
 ConfigEditor::~ConfigEditor() = default;
 
+namespace {
+
+/// A field's tool tip: its help, what it accepts, its range and its key, a line each.
+QString editorToolTip(const ParamSpec& spec) {
+    QString tip = QString::fromStdString(spec.help);
+    const auto addLine = [&tip](const QString& line) { tip += (tip.isEmpty() ? "" : "\n") + line; };
+    if (spec.type == ParamType::Choice) {
+        QStringList choices;
+        for (const auto& c : spec.choices) choices << QString::fromStdString(c);
+        addLine(ConfigEditor::tr("One of: %1").arg(choices.join(", ")));
+    }
+    if (spec.type == ParamType::IntList)
+        addLine(ConfigEditor::tr("Comma-separated integers, %1 to %2 of them")
+                    .arg(spec.minItems)
+                    .arg(spec.maxItems));
+    const QString unit = QString::fromStdString(spec.unit);
+    if (spec.type == ParamType::Int || spec.type == ParamType::Double ||
+        spec.type == ParamType::IntList)
+        addLine(ConfigEditor::tr("Range: %1%2")
+                    .arg(rangeText(spec), unit.isEmpty() ? QString() : " " + unit));
+    addLine(ConfigEditor::tr("Key: %1").arg(QString::fromStdString(spec.key)));
+    return tip;
+}
+
+/// The form of group `name` in `layout`, made (a titled box) the first time it is asked for.
+QFormLayout* groupForm(std::vector<std::pair<QString, QFormLayout*>>& groups, const QString& name,
+                       QWidget* content, QVBoxLayout* layout) {
+    for (auto& [groupName, form] : groups)
+        if (groupName == name) return form;
+    auto* box = new QGroupBox(name, content);
+    auto* form = new QFormLayout(box);
+    form->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
+    layout->addWidget(box);
+    groups.emplace_back(name, form);
+    return form;
+}
+
+}  // namespace
+
+QWidget* ConfigEditor::makeEditor(const ParamSpec& spec) {
+    switch (spec.type) {
+        case ParamType::Int: {
+            auto* box = spec.logScale ? new DoublingSpinBox(content_) : new QSpinBox(content_);
+            int lo = clampToInt(spec.min);
+            int hi = clampToInt(spec.max);
+            if (hi < lo) {
+                lo = INT_MIN;
+                hi = INT_MAX;
+            }
+            box->setRange(lo, hi);
+            box->setAccelerated(true);
+            connect(box, qOverload<int>(&QSpinBox::valueChanged), this, &ConfigEditor::onEdited);
+            return box;
+        }
+        case ParamType::Double: {
+            QDoubleSpinBox* box = nullptr;
+            if (spec.logScale) {
+                box = new ScientificSpinBox(content_);
+            } else {
+                box = new CompactDoubleSpinBox(content_);
+                box->setDecimals(8);
+                const double span = spec.max - spec.min;
+                if (span > 0) box->setSingleStep(std::pow(10.0, std::floor(std::log10(span / 20))));
+            }
+            double lo = spec.min;
+            double hi = spec.max;
+            if (hi < lo) {
+                lo = -std::numeric_limits<double>::max();
+                hi = std::numeric_limits<double>::max();
+            }
+            box->setRange(lo, hi);
+            box->setKeyboardTracking(true);
+            connect(box, qOverload<double>(&QDoubleSpinBox::valueChanged), this,
+                    &ConfigEditor::onEdited);
+            return box;
+        }
+        case ParamType::Bool: {
+            auto* box = new QCheckBox(content_);
+            connect(box, &QCheckBox::toggled, this, &ConfigEditor::onEdited);
+            return box;
+        }
+        case ParamType::Choice: {
+            auto* box = new QComboBox(content_);
+            for (const auto& c : spec.choices) box->addItem(QString::fromStdString(c));
+            connect(box, qOverload<int>(&QComboBox::currentIndexChanged), this,
+                    &ConfigEditor::onEdited);
+            return box;
+        }
+        case ParamType::IntList:
+        case ParamType::String: {
+            auto* edit = new QLineEdit(content_);
+            if (spec.type == ParamType::IntList)
+                edit->setPlaceholderText(QStringLiteral("1, 50, 60, 1"));
+            connect(edit, &QLineEdit::textChanged, this, &ConfigEditor::onEdited);
+            return edit;
+        }
+    }
+    return nullptr;
+}
+
 void ConfigEditor::setSchema(const std::vector<ParamSpec>& specs, const json& config) {
     specs_ = specs;
     original_ = config;
@@ -168,111 +268,21 @@ void ConfigEditor::setSchema(const std::vector<ParamSpec>& specs, const json& co
 
     fields_.reserve(specs_.size());
     for (const ParamSpec& spec : specs_) {
-        const QString groupName =
-            spec.group.empty() ? tr("General") : QString::fromStdString(spec.group);
-        QFormLayout* form = nullptr;
-        for (auto& [name, f] : groups)
-            if (name == groupName) form = f;
-        if (!form) {
-            auto* box = new QGroupBox(groupName, content_);
-            form = new QFormLayout(box);
-            form->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
-            contentLayout->addWidget(box);
-            groups.emplace_back(groupName, form);
-        }
-
+        QFormLayout* form = groupForm(
+            groups, spec.group.empty() ? tr("General") : QString::fromStdString(spec.group),
+            content_, contentLayout);
         Field field;
         field.spec = spec;
-        QString tip = QString::fromStdString(spec.help);
-        const QString unit = QString::fromStdString(spec.unit);
-        switch (spec.type) {
-            case ParamType::Int: {
-                auto* box = spec.logScale ? new DoublingSpinBox(content_) : new QSpinBox(content_);
-                int lo = clampToInt(spec.min);
-                int hi = clampToInt(spec.max);
-                if (hi < lo) {
-                    lo = INT_MIN;
-                    hi = INT_MAX;
-                }
-                box->setRange(lo, hi);
-                box->setAccelerated(true);
-                connect(box, qOverload<int>(&QSpinBox::valueChanged), this,
-                        &ConfigEditor::onEdited);
-                field.editor = box;
-                break;
-            }
-            case ParamType::Double: {
-                QDoubleSpinBox* box = nullptr;
-                if (spec.logScale) {
-                    box = new ScientificSpinBox(content_);
-                } else {
-                    box = new CompactDoubleSpinBox(content_);
-                    box->setDecimals(8);
-                    const double span = spec.max - spec.min;
-                    if (span > 0)
-                        box->setSingleStep(std::pow(10.0, std::floor(std::log10(span / 20))));
-                }
-                double lo = spec.min;
-                double hi = spec.max;
-                if (hi < lo) {
-                    lo = -std::numeric_limits<double>::max();
-                    hi = std::numeric_limits<double>::max();
-                }
-                box->setRange(lo, hi);
-                box->setKeyboardTracking(true);
-                connect(box, qOverload<double>(&QDoubleSpinBox::valueChanged), this,
-                        &ConfigEditor::onEdited);
-                field.editor = box;
-                break;
-            }
-            case ParamType::Bool: {
-                auto* box = new QCheckBox(content_);
-                connect(box, &QCheckBox::toggled, this, &ConfigEditor::onEdited);
-                field.editor = box;
-                break;
-            }
-            case ParamType::Choice: {
-                auto* box = new QComboBox(content_);
-                for (const auto& c : spec.choices) box->addItem(QString::fromStdString(c));
-                connect(box, qOverload<int>(&QComboBox::currentIndexChanged), this,
-                        &ConfigEditor::onEdited);
-                field.editor = box;
-                QStringList choices;
-                for (const auto& c : spec.choices) choices << QString::fromStdString(c);
-                tip += (tip.isEmpty() ? "" : "\n") + tr("One of: %1").arg(choices.join(", "));
-                break;
-            }
-            case ParamType::IntList: {
-                auto* edit = new QLineEdit(content_);
-                edit->setPlaceholderText(QStringLiteral("1, 50, 60, 1"));
-                connect(edit, &QLineEdit::textChanged, this, &ConfigEditor::onEdited);
-                field.editor = edit;
-                tip +=
-                    (tip.isEmpty() ? "" : "\n") + tr("Comma-separated integers, %1 to %2 of them")
-                                                      .arg(spec.minItems)
-                                                      .arg(spec.maxItems);
-                break;
-            }
-            case ParamType::String: {
-                auto* edit = new QLineEdit(content_);
-                connect(edit, &QLineEdit::textChanged, this, &ConfigEditor::onEdited);
-                field.editor = edit;
-                break;
-            }
-        }
-        if (spec.type == ParamType::Int || spec.type == ParamType::Double ||
-            spec.type == ParamType::IntList)
-            tip += (tip.isEmpty() ? "" : "\n") +
-                   tr("Range: %1%2").arg(rangeText(spec), unit.isEmpty() ? QString() : " " + unit);
-        tip += (tip.isEmpty() ? "" : "\n") + tr("Key: %1").arg(QString::fromStdString(spec.key));
-        field.baseToolTip = tip;
-        field.editor->setToolTip(tip);
+        field.editor = makeEditor(spec);
+        field.baseToolTip = editorToolTip(spec);
+        field.editor->setToolTip(field.baseToolTip);
         field.editor->setObjectName(QString::fromStdString(spec.key));
 
         QString labelText = QString::fromStdString(spec.label.empty() ? spec.key : spec.label);
-        if (!unit.isEmpty()) labelText += QStringLiteral(" (%1)").arg(unit);
+        if (!spec.unit.empty())
+            labelText += QStringLiteral(" (%1)").arg(QString::fromStdString(spec.unit));
         auto* label = new QLabel(labelText, content_);
-        label->setToolTip(tip);
+        label->setToolTip(field.baseToolTip);
         label->setBuddy(field.editor);
         form->addRow(label, field.editor);
         fields_.push_back(std::move(field));

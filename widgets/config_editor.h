@@ -50,6 +50,7 @@ class ConfigEditor : public QWidget {
   private:
     struct Field;
 
+    QWidget* makeEditor(const ParamSpec& spec);  ///< the editor of a field, connected
     void loadValues(const nlohmann::json& config);
     void onEdited();
     void checkIntList(Field& field);

@@ -23,78 +23,16 @@
 #include <cmath>
 #include <exception>
 
+#include "dataset_samples.h"
+
 namespace trainlab {
 
 namespace {
 
 enum Column { kName, kStatus, kWhere, kSizeOnDisk, kDownloadSize, kAction, kColumns };
 
-constexpr int kSamplesPerClass = 8;
-constexpr int kTileTarget = 64;  // displayed tile side the scaling aims at, in pixels
-
 QString qs(const std::string& s) {
     return QString::fromStdString(s);
-}
-
-QString formatBytes(qint64 bytes) {
-    const double b = static_cast<double>(bytes);
-    if (bytes < 1000) return DatasetsWindow::tr("%1 bytes").arg(bytes);
-    if (bytes < 1000 * 1000) return DatasetsWindow::tr("%1 kB").arg(b / 1e3, 0, 'f', 0);
-    if (bytes < 1000LL * 1000 * 1000) return DatasetsWindow::tr("%1 MB").arg(b / 1e6, 0, 'f', 1);
-    return DatasetsWindow::tr("%1 GB").arg(b / 1e9, 0, 'f', 2);
-}
-
-/// "45 s", "3:07", "1:02:03".
-QString formatDuration(double seconds) {
-    const qint64 s = static_cast<qint64>(std::llround(std::max(0.0, seconds)));
-    if (s < 60) return DatasetsWindow::tr("%1 s").arg(s);
-    const QString mmss = QStringLiteral("%1:%2").arg((s / 60) % 60).arg(s % 60, 2, 10, QChar('0'));
-    if (s < 3600) return mmss;
-    return QStringLiteral("%1:%2:%3")
-        .arg(s / 3600)
-        .arg((s / 60) % 60, 2, 10, QChar('0'))
-        .arg(s % 60, 2, 10, QChar('0'));
-}
-
-QString withThousands(qint64 n) {
-    return QLocale(QLocale::English).toString(n);
-}
-
-/// One image of `raw` (CHW bytes) as a QImage: grey for one channel, RGB for three (other
-/// channel counts show their first channel).
-QImage toImage(const RawImages& raw, std::int64_t index) {
-    const int w = static_cast<int>(raw.w), h = static_cast<int>(raw.h);
-    const std::uint8_t* px = raw.image(index);
-    const std::int64_t plane = raw.h * raw.w;
-    if (raw.c == 3) {
-        QImage img(w, h, QImage::Format_RGB888);
-        for (int y = 0; y < h; ++y) {
-            uchar* line = img.scanLine(y);
-            for (int x = 0; x < w; ++x) {
-                const std::int64_t i = std::int64_t(y) * w + x;
-                line[3 * x] = px[i];
-                line[3 * x + 1] = px[plane + i];
-                line[3 * x + 2] = px[2 * plane + i];
-            }
-        }
-        return img;
-    }
-    QImage img(w, h, QImage::Format_Grayscale8);
-    for (int y = 0; y < h; ++y) std::copy_n(px + std::int64_t(y) * w, w, img.scanLine(y));
-    return img;
-}
-
-/// Small images are enlarged by a whole factor with nearest-neighbour (pixels stay crisp);
-/// large ones are reduced smoothly to about kTileTarget.
-QImage scaledTile(const QImage& img) {
-    const int side = std::max(img.width(), img.height());
-    if (side <= 0) return img;
-    if (side <= kTileTarget) {
-        const int factor = std::clamp(kTileTarget / side, 1, 3);
-        return img.scaled(img.width() * factor, img.height() * factor, Qt::IgnoreAspectRatio,
-                          Qt::FastTransformation);
-    }
-    return img.scaled(kTileTarget, kTileTarget, Qt::KeepAspectRatio, Qt::SmoothTransformation);
 }
 
 QString cacheKey(const DatasetLocation& loc) {
@@ -102,17 +40,6 @@ QString cacheKey(const DatasetLocation& loc) {
 }
 
 }  // namespace
-
-struct DatasetsWindow::Samples {
-    QString key, id, title, source;
-    QStringList classNames;
-    std::vector<std::vector<QImage>> tiles;    ///< per class, already scaled
-    std::vector<std::vector<qint64>> indices;  ///< per class, index in the split
-    QString split;                             ///< "test" (or "train" when test is empty)
-    qint64 trainCount = 0, testCount = 0;
-    int channels = 0, height = 0, width = 0;
-    QString error;
-};
 
 DatasetsWindow::DatasetsWindow(const QString& explicitDataDir, QWidget* parent)
     : QDialog(parent), explicitDir_(explicitDataDir) {
@@ -125,7 +52,38 @@ DatasetsWindow::DatasetsWindow(const QString& explicitDataDir, QWidget* parent)
     rootsLabel_->setObjectName(QStringLiteral("datasetRoots"));
     rootsLabel_->setWordWrap(true);
     rootsLabel_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    buildTable();
+    buildDownloadBox();
+    message_ = new QLabel(this);
+    message_->setObjectName(QStringLiteral("datasetMessage"));
+    message_->setWordWrap(true);
+    message_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    message_->hide();
+    QLayout* buttons = buildButtons();
+    buildSamplesBox();
 
+    auto* layout = new QVBoxLayout(this);
+    layout->addWidget(rootsLabel_);
+    layout->addWidget(table_);
+    layout->addWidget(downloadBox_);
+    layout->addWidget(message_);
+    layout->addLayout(buttons);
+    layout->addWidget(samplesBox_, 1);
+
+    rows_.reserve(knownDatasets().size());
+    for (const DatasetSpec& spec : knownDatasets()) rows_.push_back({qs(spec.id), &spec, {}});
+    table_->setRowCount(static_cast<int>(rows_.size()));
+    refresh();
+    resize(980, 780);
+    if (!rows_.empty()) {
+        // Start on the first present dataset, so that the window opens with pictures.
+        auto present = std::find_if(rows_.begin(), rows_.end(),
+                                    [](const Row& r) { return r.location.has_value(); });
+        selectDataset(present != rows_.end() ? present->id : rows_.front().id);
+    }
+}
+
+void DatasetsWindow::buildTable() {
     table_ = new QTableWidget(0, kColumns, this);
     table_->setObjectName(QStringLiteral("datasetTable"));
     table_->setHorizontalHeaderLabels({tr("Dataset"), tr("Status"), tr("Where"), tr("Size on disk"),
@@ -140,7 +98,10 @@ DatasetsWindow::DatasetsWindow(const QString& explicitDataDir, QWidget* parent)
     QHeaderView* header = table_->horizontalHeader();
     header->setSectionResizeMode(QHeaderView::ResizeToContents);
     header->setSectionResizeMode(kWhere, QHeaderView::Stretch);
+    connect(table_, &QTableWidget::itemSelectionChanged, this, &DatasetsWindow::onSelectionChanged);
+}
 
+void DatasetsWindow::buildDownloadBox() {
     // The download in progress: title, bar, "1.2 MB of 9.9 MB · 3.4 MB/s · 3 s left", Cancel.
     downloadBox_ = new QWidget(this);
     downloadBox_->setObjectName(QStringLiteral("downloadBox"));
@@ -160,13 +121,15 @@ DatasetsWindow::DatasetsWindow(const QString& explicitDataDir, QWidget* parent)
     downloadLayout->addWidget(downloadText_, 2, 0, 1, 2);
     downloadLayout->setColumnStretch(0, 1);
     downloadBox_->hide();
+    connect(cancelButton_, &QPushButton::clicked, this, [this] {
+        if (downloading_.isEmpty()) return;
+        cancelButton_->setEnabled(false);
+        downloadText_->setText(tr("Cancelling…"));
+        emit downloadCancelRequested(downloading_);
+    });
+}
 
-    message_ = new QLabel(this);
-    message_->setObjectName(QStringLiteral("datasetMessage"));
-    message_->setWordWrap(true);
-    message_->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    message_->hide();
-
+QLayout* DatasetsWindow::buildButtons() {
     importButton_ = new QPushButton(tr("Import from file or folder…"), this);
     importButton_->setObjectName(QStringLiteral("importDataset"));
     auto* importMenu = new QMenu(importButton_);
@@ -189,29 +152,6 @@ DatasetsWindow::DatasetsWindow(const QString& explicitDataDir, QWidget* parent)
     buttons->addStretch(1);
     buttons->addWidget(closeButton);
 
-    samplesBox_ = new QGroupBox(tr("Samples"), this);
-    samplesBox_->setObjectName(QStringLiteral("datasetSamples"));
-    samplesArea_ = new QScrollArea(samplesBox_);
-    samplesArea_->setWidgetResizable(true);
-    samplesArea_->setFrameShape(QFrame::NoFrame);
-    auto* samplesLayout = new QVBoxLayout(samplesBox_);
-    samplesLayout->addWidget(samplesArea_);
-
-    auto* layout = new QVBoxLayout(this);
-    layout->addWidget(rootsLabel_);
-    layout->addWidget(table_);
-    layout->addWidget(downloadBox_);
-    layout->addWidget(message_);
-    layout->addLayout(buttons);
-    layout->addWidget(samplesBox_, 1);
-
-    connect(table_, &QTableWidget::itemSelectionChanged, this, &DatasetsWindow::onSelectionChanged);
-    connect(cancelButton_, &QPushButton::clicked, this, [this] {
-        if (downloading_.isEmpty()) return;
-        cancelButton_->setEnabled(false);
-        downloadText_->setText(tr("Cancelling…"));
-        emit downloadCancelRequested(downloading_);
-    });
     connect(openFolderButton_, &QPushButton::clicked, this, &DatasetsWindow::openFolder);
     connect(refreshButton_, &QPushButton::clicked, this, [this] {
         // A failed load may have been fixed on disk since: try again.
@@ -220,18 +160,17 @@ DatasetsWindow::DatasetsWindow(const QString& explicitDataDir, QWidget* parent)
         refresh();
     });
     connect(closeButton, &QPushButton::clicked, this, &QDialog::close);
+    return buttons;
+}
 
-    rows_.reserve(knownDatasets().size());
-    for (const DatasetSpec& spec : knownDatasets()) rows_.push_back({qs(spec.id), &spec, {}});
-    table_->setRowCount(static_cast<int>(rows_.size()));
-    refresh();
-    resize(980, 780);
-    if (!rows_.empty()) {
-        // Start on the first present dataset, so that the window opens with pictures.
-        auto present = std::find_if(rows_.begin(), rows_.end(),
-                                    [](const Row& r) { return r.location.has_value(); });
-        selectDataset(present != rows_.end() ? present->id : rows_.front().id);
-    }
+void DatasetsWindow::buildSamplesBox() {
+    samplesBox_ = new QGroupBox(tr("Samples"), this);
+    samplesBox_->setObjectName(QStringLiteral("datasetSamples"));
+    samplesArea_ = new QScrollArea(samplesBox_);
+    samplesArea_->setWidgetResizable(true);
+    samplesArea_->setFrameShape(QFrame::NoFrame);
+    auto* samplesLayout = new QVBoxLayout(samplesBox_);
+    samplesLayout->addWidget(samplesArea_);
 }
 
 DatasetsWindow::~DatasetsWindow() {
@@ -451,55 +390,26 @@ void DatasetsWindow::showSamplesFor(const QString& id) {
     if (!loadingKey_.isEmpty()) return;  // one load at a time; this one follows when it ends
 
     loadingKey_ = key;
-    auto result = std::make_shared<Samples>();
+    auto result = std::make_shared<DatasetSamples>();
     result->key = key;
     result->id = id;
     result->title = qs(spec.title);
     result->source = qs(row->location->path.string());
     const DatasetLocation location = *row->location;
-    runInWorker(
-        [result, location] {
-            try {
-                const RawDataset data = loadRawDataset(location);
-                const RawImages& split = data.test.n > 0 ? data.test : data.train;
-                result->split = data.test.n > 0 ? QStringLiteral("test") : QStringLiteral("train");
-                result->trainCount = data.train.n;
-                result->testCount = data.test.n;
-                result->channels = static_cast<int>(split.c);
-                result->height = static_cast<int>(split.h);
-                result->width = static_cast<int>(split.w);
-                for (const auto& n : split.classNames) result->classNames << qs(n);
-                result->tiles.resize(split.classNames.size());
-                result->indices.resize(split.classNames.size());
-                std::size_t full = 0;
-                for (std::int64_t i = 0; i < split.n && full < result->tiles.size(); ++i) {
-                    const auto label = static_cast<std::size_t>(split.labels[i]);
-                    if (label >= result->tiles.size() ||
-                        result->tiles[label].size() >= kSamplesPerClass)
-                        continue;
-                    result->tiles[label].push_back(scaledTile(toImage(split, i)));
-                    result->indices[label].push_back(i);
-                    if (result->tiles[label].size() == kSamplesPerClass) ++full;
-                }
-            } catch (const std::exception& e) {
-                result->error = QString::fromUtf8(e.what());
-            } catch (...) {
-                result->error = tr("unknown error");
-            }
-        },
-        [this, result] {
-            sampleCache_[result->key] = result;
-            loadingKey_.clear();
-            const QString id = selectedId();
-            const Row* row = rowFor(id);
-            if (row && row->location && cacheKey(*row->location) == result->key)
-                showSamples(*result);
-            else if (!id.isEmpty())
-                showSamplesFor(id);  // the selection moved on while this one loaded
-        });
+    runInWorker([result, location] { loadDatasetSamples(location, *result); },
+                [this, result] {
+                    sampleCache_[result->key] = result;
+                    loadingKey_.clear();
+                    const QString id = selectedId();
+                    const Row* row = rowFor(id);
+                    if (row && row->location && cacheKey(*row->location) == result->key)
+                        showSamples(*result);
+                    else if (!id.isEmpty())
+                        showSamplesFor(id);  // the selection moved on while this one loaded
+                });
 }
 
-void DatasetsWindow::showSamples(const Samples& s) {
+void DatasetsWindow::showSamples(const DatasetSamples& s) {
     if (!s.error.isEmpty()) {
         samplesBox_->setTitle(tr("Samples of %1").arg(s.title));
         showPlaceholder(tr("%1 could not be loaded: %2").arg(s.title, s.error));
@@ -516,121 +426,11 @@ void DatasetsWindow::showSamples(const Samples& s) {
             .arg(s.width)
             .arg(s.channels == 3 ? tr("colour") : tr("grey")));
 
-    auto* grid = new QWidget;
-    grid->setObjectName(QStringLiteral("samplesGrid"));
-    auto* layout = new QGridLayout(grid);
-    layout->setHorizontalSpacing(4);
-    layout->setVerticalSpacing(4);
     int count = 0;
-    for (std::size_t c = 0; c < s.tiles.size(); ++c) {
-        const int row = static_cast<int>(c);
-        auto* name = new QLabel(s.classNames.value(row), grid);
-        name->setAlignment(Qt::AlignRight | Qt::AlignVCenter);
-        layout->addWidget(name, row, 0);
-        if (s.tiles[c].empty()) {
-            auto* none = new QLabel(tr("no %1 images").arg(s.split), grid);
-            none->setEnabled(false);
-            layout->addWidget(none, row, 1, 1, kSamplesPerClass);
-        }
-        for (std::size_t k = 0; k < s.tiles[c].size(); ++k) {
-            auto* tile = new QLabel(grid);
-            tile->setObjectName(QStringLiteral("sampleTile"));
-            tile->setPixmap(QPixmap::fromImage(s.tiles[c][k]));
-            tile->setFixedSize(s.tiles[c][k].size());
-            tile->setToolTip(
-                tr("%1 · %2 image #%3").arg(s.classNames.value(row), s.split).arg(s.indices[c][k]));
-            layout->addWidget(tile, row, 1 + static_cast<int>(k));
-            ++count;
-        }
-    }
-    layout->setColumnStretch(kSamplesPerClass + 1, 1);
-    layout->setRowStretch(static_cast<int>(s.tiles.size()), 1);
+    QWidget* grid = makeSamplesGrid(s, &count);
     samplesArea_->setWidget(grid);
     sampleCount_ = count;
     shownKey_ = s.key;
-}
-
-// --- download ------------------------------------------------------------------------------
-
-void DatasetsWindow::requestDownload(const QString& id) {
-    const Row* row = rowFor(id);
-    if (!row || !downloading_.isEmpty() || row->spec->downloads.empty()) return;
-    downloading_ = id;
-    downloadPercent_ = -1;
-    downloadTitle_->setText(tr("Downloading %1 (%2) into %3")
-                                .arg(qs(row->spec->title), formatBytes(row->spec->downloadBytes()),
-                                     QDir::toNativeSeparators(downloadFolder(id))));
-    downloadBar_->setRange(0, 0);  // busy until the first progress report
-    downloadText_->setText(
-        tr("Connecting to %1…").arg(QUrl(qs(row->spec->downloads.front().url)).host()));
-    cancelButton_->setEnabled(true);
-    downloadBox_->show();
-    setMessage({}, false);
-    updateRow(rowOf(id));
-    updateButtons();
-    emit downloadRequested(id);
-}
-
-void DatasetsWindow::setDownloadProgress(const QString& id, qint64 received, qint64 total,
-                                         double bytesPerSecond, double etaSeconds) {
-    const Row* row = rowFor(id);
-    if (!row) return;
-    if (downloading_ != id) {
-        // A download started by the owner (or the first report after a restart of one).
-        const QString previous = downloading_;
-        downloading_ = id;
-        downloadTitle_->setText(
-            tr("Downloading %1 into %2")
-                .arg(qs(row->spec->title), QDir::toNativeSeparators(downloadFolder(id))));
-        cancelButton_->setEnabled(true);
-        downloadBox_->show();
-        if (const int r = rowOf(previous); r >= 0) updateRow(r);
-        updateButtons();
-    }
-    QStringList parts;
-    if (total > 0) {
-        downloadBar_->setRange(0, 1000);
-        downloadBar_->setValue(static_cast<int>(std::clamp<double>(
-            1000.0 * static_cast<double>(received) / static_cast<double>(total), 0, 1000)));
-        downloadPercent_ = static_cast<int>(std::clamp<qint64>(received * 100 / total, 0, 100));
-        parts << tr("%1 of %2").arg(formatBytes(received), formatBytes(total));
-    } else {
-        downloadBar_->setRange(0, 0);
-        downloadPercent_ = -1;
-        parts << formatBytes(received);
-    }
-    if (bytesPerSecond > 0)
-        parts << tr("%1/s").arg(formatBytes(static_cast<qint64>(bytesPerSecond)));
-    if (etaSeconds >= 0 && std::isfinite(etaSeconds))
-        parts << tr("%1 left").arg(formatDuration(etaSeconds));
-    if (cancelButton_->isEnabled()) downloadText_->setText(parts.join(QStringLiteral(" · ")));
-    updateRow(rowOf(id));
-}
-
-void DatasetsWindow::setDownloadFinished(const QString& id, bool ok, const QString& message) {
-    const Row* row = rowFor(id);
-    if (!row) return;
-    const QString title = qs(row->spec->title);
-    if (downloading_ == id) {
-        downloading_.clear();
-        downloadPercent_ = -1;
-        downloadBox_->hide();
-    }
-    refresh();
-    if (ok) {
-        const Row* now = rowFor(id);
-        const QString where = now && now->location
-                                  ? QDir::toNativeSeparators(qs(now->location->path.string()))
-                                  : QDir::toNativeSeparators(downloadFolder(id));
-        setMessage(
-            message.isEmpty() ? tr("%1 downloaded and verified: %2").arg(title, where) : message,
-            false);
-        selectDataset(id);
-    } else {
-        setMessage(tr("Download of %1 stopped: %2")
-                       .arg(title, message.isEmpty() ? tr("unknown error") : message),
-                   true);
-    }
 }
 
 // --- import, open folder -------------------------------------------------------------------

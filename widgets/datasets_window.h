@@ -15,6 +15,7 @@
 
 class QGroupBox;
 class QLabel;
+class QLayout;
 class QProgressBar;
 class QPushButton;
 class QScrollArea;
@@ -22,6 +23,8 @@ class QTableWidget;
 class QThread;
 
 namespace trainlab {
+
+struct DatasetSamples;  // sample images of one located dataset, made on a worker thread
 
 /// Lists knownDatasets() with their status (present/absent), location (path and the search
 /// root that holds it), size on disk and download size, and shows a grid of test images per
@@ -89,8 +92,11 @@ class DatasetsWindow : public QDialog {
         const DatasetSpec* spec = nullptr;
         std::optional<DatasetLocation> location;
     };
-    struct Samples;  // sample images of one located dataset, made on a worker thread
 
+    void buildTable();
+    void buildDownloadBox();
+    QLayout* buildButtons();
+    void buildSamplesBox();
     int rowOf(const QString& id) const;
     const Row* rowFor(const QString& id) const;
     void updateRow(int row);
@@ -98,7 +104,7 @@ class DatasetsWindow : public QDialog {
     void fitTableHeight();
     void onSelectionChanged();
     void showSamplesFor(const QString& id);
-    void showSamples(const Samples& samples);
+    void showSamples(const DatasetSamples& samples);
     void showPlaceholder(const QString& text);
     void requestDownload(const QString& id);
     void chooseImport(bool folder);
@@ -130,7 +136,7 @@ class DatasetsWindow : public QDialog {
     QString loadingKey_;  ///< cache key of the samples being loaded, empty when none
     QString shownKey_;    ///< cache key of the samples shown
     int sampleCount_ = 0;
-    std::map<QString, std::shared_ptr<const Samples>> sampleCache_;
+    std::map<QString, std::shared_ptr<const DatasetSamples>> sampleCache_;
     QVector<QThread*> workers_;
 };
 

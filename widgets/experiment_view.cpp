@@ -11,6 +11,7 @@
 #include <exception>
 
 #include "errors.h"
+#include "csv.h"
 
 namespace trainlab {
 

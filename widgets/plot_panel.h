@@ -1,4 +1,7 @@
-// One live numeric plot (QCustomPlot) for one PanelSpec.
+// One live numeric plot (QCustomPlot) for one PanelSpec. Its parts: the points of each series
+// (series_store.h, with the min/max decimation), the heatmap layer (heatmap_layer.h), the
+// trajectory items (trajectory_items.h), the mouse (plot_interaction.h), the QCustomPlot extras
+// (plot_extras.h) and the export shared with ResultsChart (plot_export.h).
 #pragma once
 
 #include <QString>
@@ -9,8 +12,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include "plot_export.h"
 #include "plot_layout.h"
-#include "run_directory.h"
+#include "series_data.h"
 
 class QCustomPlot;
 class QCPAbstractPlottable;
@@ -21,11 +25,12 @@ class QCPCurve;
 class QCPItemLine;
 class QCPItemText;
 class QCPItemTracer;
-class QMouseEvent;
 class QTimer;
-class QWheelEvent;
 
 namespace trainlab {
+
+class PlotInteraction;
+struct PlotSeries;
 
 /// A live plot of the series of one panel, drawn with QCustomPlot.
 ///
@@ -44,7 +49,7 @@ namespace trainlab {
 /// values; log when the panel's logY2 is set, where non-positive values become gaps).
 /// Non-finite values are transparent gaps. Grids with unevenly spaced xs or ys are shown
 /// resampled to nearest cells on an even grid; keep heatmap panels' x and y axes linear.
-class PlotPanel : public QWidget {
+class PlotPanel : public QWidget, public ExportSource {
     Q_OBJECT
   public:
     explicit PlotPanel(const PanelSpec& spec, QWidget* parent = nullptr);
@@ -125,7 +130,7 @@ class PlotPanel : public QWidget {
     /// The on-plot text with the last point's label of a trajectory series, else null.
     QCPItemText* lastPointLabel(const std::string& seriesId) const;
     /// The text of the hover tooltip last shown (empty while no point is hovered).
-    QString hoverText() const { return hoverText_; }
+    QString hoverText() const;
 
   signals:
     /// A left click on a plotted point: its series, its index in the series and its label.
@@ -133,50 +138,43 @@ class PlotPanel : public QWidget {
 
   protected:
     void changeEvent(QEvent* event) override;
-    bool eventFilter(QObject* watched, QEvent* event) override;
 
   private:
-    struct SeriesData;
+    bool paintForExport(QPaintDevice* device, int w, int h, double scale,
+                        bool vector) const override;
+    QColor exportBackground() const override;
+    QString exportTitle() const override;
+    QString exportDescription() const override;
 
-    SeriesData* find(const std::string& id) const;
-    QCPAxis* valueAxisOf(const SeriesData& s) const;
-    void ensurePlottable(SeriesData& s);
-    void updateDisplay(SeriesData& s);
-    void updateTrajectoryItems(SeriesData& s);
-    void styleTrajectoryItems(SeriesData& s);
+    PlotSeries* find(const std::string& id) const;
+    void buildAxes();
+    void addLayers();
+    void ensurePlottable(PlotSeries& s);
+    void ensureColorScale(const PlotSeries& first);
+    QCPAbstractPlottable* createLinePlottable(PlotSeries& s, bool curve);
+    void updateDisplay(PlotSeries& s);
+    void updateLineDisplay(PlotSeries& s);
+    void updateHeatmap(PlotSeries& s);
+    void updateColorRange();
     void updateAllTrajectoryItems();
-    void placeLegend();
     void updateAllDisplays(bool force);
     void rescaleToData();
+    bool fitHeatmaps();
     void applyColors();
-    void configureAxis(QCPAxis* axis, const std::string& label, bool log);
     void syncForExport() const;
-    void showContextMenu(const QPoint& pos);
-    void onMouseMove(QMouseEvent* event);
-    /// The stored point nearest to `pos` (widget pixels) within the hover radius.
-    bool nearestPoint(const QPointF& pos, const SeriesData** best, std::size_t* index) const;
-    void ensureColorScale(const SeriesData& first);
-    void updateHeatmap(SeriesData& s);
-    void updateColorRange();
-    /// The heatmap cell under `pos` (widget pixels): its series and grid indices.
-    bool cellAt(const QPointF& pos, const SeriesData** best, std::size_t* ix,
-                std::size_t* iy) const;
-    void onMouseWheel(QWheelEvent* event);
     void onXRangeChanged();
-    void hideHover();
 
     PanelSpec spec_;
     QCustomPlot* plot_ = nullptr;
-    QCPItemTracer* tracer_ = nullptr;
+    PlotInteraction* interaction_ = nullptr;
     QCPColorScale* colorScale_ = nullptr;  ///< created with the first heatmap
     QTimer* redecimateTimer_ = nullptr;
-    std::vector<std::unique_ptr<SeriesData>> series_;
+    std::vector<std::unique_ptr<PlotSeries>> series_;
     std::unordered_map<std::string, std::size_t> index_;
     bool userView_ = false;  ///< the user zoomed or panned since the last reset
     bool updating_ = false;  ///< suppresses range-change handling during our own updates
     bool dirty_ = false;     ///< some series changed since the last refresh
     bool showLabelsOnPlot_ = true;
-    QString hoverText_;
 };
 
 }  // namespace trainlab

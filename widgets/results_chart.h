@@ -6,6 +6,8 @@
 #include <QVector>
 #include <QWidget>
 
+#include "plot_export.h"
+
 QT_BEGIN_NAMESPACE
 class QChart;
 class QChartView;
@@ -17,8 +19,10 @@ namespace trainlab {
 /// (where bars have no meaningful base) as markers on a QLogValueAxis, and non-positive values
 /// are left out of the drawing (they stay in the CSV). Each value is labelled.
 ///
-/// Contract: GUI thread only. Exports work on a widget that was never shown.
-class ResultsChart : public QWidget {
+/// Contract: GUI thread only. Exports (plot_export.h, as PlotPanel's) work on a widget that was
+/// never shown; each is written through a temporary file and returns false, with `error` set,
+/// on failure.
+class ResultsChart : public QWidget, public ExportSource {
     Q_OBJECT
   public:
     explicit ResultsChart(QWidget* parent = nullptr);
@@ -28,10 +32,12 @@ class ResultsChart : public QWidget {
     void setResults(const QString& title, const QString& valueLabel, const QStringList& categories,
                     const QVector<double>& values, bool logScale);
 
-    bool exportPng(const QString& path, int w, int h) const;
-    bool exportSvg(const QString& path, int w, int h) const;
+    /// PNG of w×h logical pixels (×scale device pixels, 96·scale DPI).
+    bool exportPng(const QString& path, int w, int h, double scale = 1.0,
+                   QString* error = nullptr) const;
+    bool exportSvg(const QString& path, int w, int h, QString* error = nullptr) const;
     /// CSV with header "category,value" (categories quoted where needed, 9 significant digits).
-    bool exportCsv(const QString& path) const;
+    bool exportCsv(const QString& path, QString* error = nullptr) const;
 
     QChart* chart() const;
 
@@ -39,9 +45,16 @@ class ResultsChart : public QWidget {
     void changeEvent(QEvent* event) override;
 
   private:
+    // ExportSource: the chart's scene, rendered at the export's size; title for SVG.
+    QString exportTitle() const override { return title_; }
+    QColor exportBackground() const override;
+    bool paintForExport(QPaintDevice* device, int w, int h, double scale,
+                        bool vector) const override;
     void rebuild();
-    template <typename Paint>
-    void renderAt(int w, int h, Paint&& paint) const;
+    /// A bar per category, labelled with its value (linear scale).
+    void addBars(QChart* chart) const;
+    /// A labelled marker per positive value on a log axis.
+    void addLogMarkers(QChart* chart) const;
 
     QChartView* view_ = nullptr;
     QString title_;

@@ -12,6 +12,7 @@
 
 #include "run_directory.h"
 #include "palette.h"
+#include "run_listing.h"
 
 namespace trainlab {
 

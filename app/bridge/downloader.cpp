@@ -128,12 +128,7 @@ bool Downloader::start(const std::vector<DownloadFile>& files, const QString& de
 void Downloader::cancel() {
     if (state_ != State::Running) return;
     state_ = State::Cancelling;
-    if (reply_) {
-        disconnect(reply_, nullptr, this, nullptr);
-        reply_->abort();
-        reply_->deleteLater();
-        reply_ = nullptr;
-    }
+    dropReply();
     discardAll();
     QMetaObject::invokeMethod(this, &Downloader::finishCancelled, Qt::QueuedConnection);
 }
@@ -285,14 +280,17 @@ void Downloader::onReplyFinished() {
     startNext();
 }
 
+void Downloader::dropReply() {
+    if (!reply_) return;
+    disconnect(reply_, nullptr, this, nullptr);
+    reply_->abort();
+    reply_->deleteLater();
+    reply_ = nullptr;
+}
+
 void Downloader::fail(const QString& message) {
     if (state_ != State::Running) return;
-    if (reply_) {
-        disconnect(reply_, nullptr, this, nullptr);
-        reply_->abort();
-        reply_->deleteLater();
-        reply_ = nullptr;
-    }
+    dropReply();
     discardAll();
     state_ = State::Idle;
     emit failed(message);

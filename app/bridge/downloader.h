@@ -86,6 +86,8 @@ class Downloader : public QObject {
     void onReadyRead();
     void onReplyFinished();
     void fail(const QString& message);
+    /// Aborts and lets go of the transfer in progress, if any (its signals no longer arrive).
+    void dropReply();
     void finishCancelled();
     void discardAll();
     void emitProgress(bool force);

@@ -99,6 +99,14 @@ void EngineWorker::labelsReplaced(const std::string& id, const std::vector<std::
     announce();
 }
 
+void EngineWorker::pointRunsReplaced(const std::string& id, const std::vector<int>& runs) {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        pending_.pointRuns[id] = runs;
+    }
+    announce();
+}
+
 void EngineWorker::gridReplaced(const std::string& id, const std::vector<double>& xs,
                                 const std::vector<double>& ys, const std::vector<double>& z) {
     {

@@ -26,13 +26,14 @@ struct PendingData {
     std::vector<std::pair<std::string, Series>> appended;    ///< in arrival order per series
     std::map<std::string, Series> replaced;                  ///< latest curve per series
     std::map<std::string, std::vector<std::string>> labels;  ///< latest point labels per series
+    std::map<std::string, std::vector<int>> pointRuns;       ///< latest point runs per series
     std::map<std::string, Grid> grids;                       ///< latest grid per heatmap series
     double progress = -1;                                    ///< < 0: unchanged
     std::string progressMessage;
     std::vector<std::string> log;
     bool empty() const {
-        return appended.empty() && replaced.empty() && labels.empty() && grids.empty() &&
-               progress < 0 && log.empty();
+        return appended.empty() && replaced.empty() && labels.empty() && pointRuns.empty() &&
+               grids.empty() && progress < 0 && log.empty();
     }
 };
 
@@ -89,6 +90,7 @@ class EngineWorker : public QObject, public RunObserver {
     void seriesReplaced(const std::string& id, const std::vector<double>& x,
                         const std::vector<double>& y) override;
     void labelsReplaced(const std::string& id, const std::vector<std::string>& labels) override;
+    void pointRunsReplaced(const std::string& id, const std::vector<int>& runs) override;
     void gridReplaced(const std::string& id, const std::vector<double>& xs,
                       const std::vector<double>& ys, const std::vector<double>& z) override;
     void progressed(double fraction, const std::string& message) override;

@@ -5,9 +5,9 @@
 #include <locale>
 #include <sstream>
 
+#include "csv.h"
 #include "errors.h"
 #include "json_text.h"
-#include "run_directory.h"
 
 namespace trainlab {
 

@@ -9,6 +9,11 @@
 
 namespace trainlab {
 
+/// The learning-rate range every kind's schema uses (see learningRateParam in
+/// experiments/config_fields.h); the trainer checks the same upper bound.
+inline constexpr double kLearningRateMin = 1e-8;
+inline constexpr double kLearningRateMax = 10;
+
 enum class ParamType { Int, Double, Bool, Choice, IntList, String };
 
 struct ParamSpec {

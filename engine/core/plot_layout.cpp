@@ -1,8 +1,29 @@
 #include "plot_layout.h"
 
+#include "enum_names.h"
+
 namespace trainlab {
 
 using nlohmann::json;
+
+namespace {
+inline constexpr EnumName<SeriesMode> kSeriesModeNames[] = {{SeriesMode::Append, "append"},
+                                                            {SeriesMode::Replace, "replace"}};
+inline constexpr EnumName<SeriesStyle> kSeriesStyleNames[] = {
+    {SeriesStyle::Line, "line"},
+    {SeriesStyle::Scatter, "scatter"},
+    {SeriesStyle::Trajectory, "trajectory"},
+    {SeriesStyle::Heatmap, "heatmap"}};
+
+/// The value named `name`, else `fallback` (panels.json from elsewhere: unknown names are
+/// read as the default, as before).
+template <class E, std::size_t N>
+E valueOr(const EnumName<E> (&table)[N], const std::string& name, E fallback) {
+    for (const auto& e : table)
+        if (name == e.name) return e.value;
+    return fallback;
+}
+}  // namespace
 
 const SeriesSpec* PlotLayout::findSeries(const std::string& id) const {
     for (const auto& s : series)
@@ -46,12 +67,9 @@ void to_json(json& j, const SeriesSpec& s) {
              {"color", s.color},
              {"dashed", s.dashed},
              {"right_axis", s.rightAxis},
-             {"mode", s.mode == SeriesMode::Append ? "append" : "replace"},
+             {"mode", nameOf(kSeriesModeNames, s.mode)},
              {"per_run", s.perRun},
-             {"style", s.style == SeriesStyle::Line         ? "line"
-                       : s.style == SeriesStyle::Scatter    ? "scatter"
-                       : s.style == SeriesStyle::Trajectory ? "trajectory"
-                                                            : "heatmap"}};
+             {"style", nameOf(kSeriesStyleNames, s.style)}};
 }
 
 void from_json(const json& j, SeriesSpec& s) {
@@ -63,13 +81,9 @@ void from_json(const json& j, SeriesSpec& s) {
     s.color = j.value("color", 0);
     s.dashed = j.value("dashed", false);
     s.rightAxis = j.value("right_axis", false);
-    s.mode = j.value("mode", "append") == "replace" ? SeriesMode::Replace : SeriesMode::Append;
+    s.mode = valueOr(kSeriesModeNames, j.value("mode", "append"), SeriesMode::Append);
     s.perRun = j.value("per_run", false);
-    const std::string style = j.value("style", "line");
-    s.style = style == "scatter"      ? SeriesStyle::Scatter
-              : style == "trajectory" ? SeriesStyle::Trajectory
-              : style == "heatmap"    ? SeriesStyle::Heatmap
-                                      : SeriesStyle::Line;
+    s.style = valueOr(kSeriesStyleNames, j.value("style", "line"), SeriesStyle::Line);
 }
 
 void to_json(json& j, const PlotLayout& l) {
@@ -79,6 +93,10 @@ void to_json(json& j, const PlotLayout& l) {
 void from_json(const json& j, PlotLayout& l) {
     l.panels = j.at("panels").get<std::vector<PanelSpec>>();
     l.series = j.at("series").get<std::vector<SeriesSpec>>();
+}
+
+std::string perRunSeriesId(const std::string& id, int run) {
+    return id + "_run" + std::to_string(run);
 }
 
 bool isSafeId(const std::string& id) {

@@ -66,9 +66,10 @@ struct SeriesSpec {
     bool rightAxis = false;
     SeriesMode mode = SeriesMode::Append;
     SeriesStyle style = SeriesStyle::Line;
-    /// The experiment also records this series for every run as metrics/<id>_run<N>.csv; a
-    /// click on a point labelled "run N …" shows run N's version (e.g. the spectrum of the
-    /// selected run).
+    /// The experiment also records this series for every run N as the series
+    /// perRunSeriesId(id, N) (metrics/<id>_run<N>.csv); a click on a point of a series whose
+    /// point runs were given (ExperimentSink::pointRunsReplaced) shows that run's version
+    /// (e.g. the spectrum of the selected run).
     bool perRun = false;
 };
 
@@ -86,6 +87,10 @@ void to_json(nlohmann::json& j, const SeriesSpec& s);
 void from_json(const nlohmann::json& j, SeriesSpec& s);
 void to_json(nlohmann::json& j, const PlotLayout& l);
 void from_json(const nlohmann::json& j, PlotLayout& l);
+
+/// The id of run `run`'s (1-based) copy of the per-run series `id`: "<id>_run<run>". The one
+/// place this naming is spelled: experiments record with it, the window finds files with it.
+std::string perRunSeriesId(const std::string& id, int run);
 
 /// True when `id` is usable as a file name: [A-Za-z0-9_.-], not empty, not starting with '.'.
 bool isSafeId(const std::string& id);

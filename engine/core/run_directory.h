@@ -1,4 +1,5 @@
-// A run on disk:
+// A run on disk (the file formats: csv.h, atomic_file.h, run_file_reader.h; the runs folder:
+// run_listing.h):
 //   <run>/config.json    complete resolved config (preset, hyperparameters, seed, versions)
 //   <run>/status.json    running | finished | failed | cancelled, message, timings, pid,
 //                        process start time, boot id (padded to a fixed size, see writeStatus)
@@ -14,13 +15,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "plot_layout.h"
+#include "series_data.h"
 
 namespace trainlab {
 
@@ -49,132 +50,10 @@ struct RunStatus {
 /// Fills pid, host, pidStartTicks and bootId with this process's values.
 void recordThisProcess(RunStatus& status);
 
-/// The start time of process `pid` in clock ticks since boot (field 22 of /proc/<pid>/stat),
-/// or 0 when it cannot be read (no such process, no /proc).
-std::int64_t processStartTicks(std::int64_t pid);
-
-/// This boot's id (/proc/sys/kernel/random/boot_id without the line end), "" when unavailable.
-std::string currentBootId();
-
 /// Bytes reserved for status.json: it is always written padded with spaces to this size, so
 /// that the final state can overwrite it in place when the disk is full (no block and no inode
 /// is needed); a longer message is shortened in the file.
 constexpr std::size_t kStatusFileBytes = 8192;
-
-/// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
-/// Throws IoError naming the path and the system's reason; the old file stays intact.
-void writeFileAtomic(const fs::path& path, const std::string& bytes);
-
-/// Reads a whole file; throws IoError naming the path.
-std::string readFile(const fs::path& path);
-
-/// Reads and parses a JSON file; throws IoError (missing/unreadable) or ConfigError (syntax).
-nlohmann::json readJsonFile(const fs::path& path);
-
-// Files of a run folder are a data format, and a run folder may come from anywhere (a copy, an
-// archive, a shared disk). Its numbers are written and parsed in the C locale whatever the
-// process locale (QCoreApplication sets it from the environment: de_DE writes "0,5"), and its
-// readers open only regular files inside it: never through a symbolic link, never blocking on
-// a named pipe or a device, never more than these limits (issue 18, docs/hardening.md).
-inline constexpr std::size_t kMaxRunFileLineBytes = std::size_t{1} << 20;        ///< 1 MiB a line
-inline constexpr std::uint64_t kMaxRunCsvFileBytes = std::uint64_t{4} << 30;     ///< 4 GiB a CSV
-inline constexpr std::uint64_t kMaxRunJsonFileBytes = std::uint64_t{256} << 20;  ///< 256 MiB
-
-/// Appends `v` as "%.9g" does in the C locale (0.118651191, 1e-05, nan, -inf), whatever the
-/// process locale.
-void appendCsvNumber(std::string& out, double v);
-/// Parses one number written by appendCsvNumber (or by hand: C locale, '.' as the decimal
-/// point, optional '+' and surrounding blanks, nan/inf). False unless [first, last) is one
-/// whole number.
-bool parseCsvNumber(const char* first, const char* last, double& out);
-
-/// Reads a whole file of a run folder: a regular file only (a symbolic link, a folder, a named
-/// pipe or a device is refused without being opened for reading or blocked on), at most
-/// `maxBytes`. Throws IoError naming the file and what it is, or the limit it passes.
-std::string readRunFile(const fs::path& path, std::uint64_t maxBytes = kMaxRunJsonFileBytes);
-
-/// readJsonFile through readRunFile (for the JSON files of a run folder).
-nlohmann::json readRunJsonFile(const fs::path& path);
-
-std::string isoTimestampUtc();
-
-/// One numeric series: parallel x and y arrays.
-struct Series {
-    std::vector<double> x;
-    std::vector<double> y;
-};
-
-/// Appends rows "x,y" to a CSV file with a header line; each row reaches the OS at flush().
-/// A failed write (full disk, read-only, file too large) throws IoError naming the file and
-/// the system's reason, and cuts the file back to its last whole row: what was written before
-/// stays intact, and nothing is ever written twice (a buffered stream would retry its whole
-/// buffer on close). Move-only; closes the file when destroyed.
-class CsvSeriesWriter {
-  public:
-    CsvSeriesWriter() = default;
-    CsvSeriesWriter(const fs::path& path, const std::string& xName, const std::string& yName);
-    CsvSeriesWriter(CsvSeriesWriter&& other) noexcept;
-    CsvSeriesWriter& operator=(CsvSeriesWriter&& other) noexcept;
-    CsvSeriesWriter(const CsvSeriesWriter&) = delete;
-    CsvSeriesWriter& operator=(const CsvSeriesWriter&) = delete;
-    ~CsvSeriesWriter();
-    void append(double x, double y);
-    void flush();  ///< throws IoError on a write failure (full disk), then on every later call
-    bool isOpen() const { return fd_ >= 0; }
-
-  private:
-    fs::path path_;
-    int fd_ = -1;
-    std::string pending_;    ///< rows not yet written
-    std::int64_t good_ = 0;  ///< bytes of whole rows on disk
-    int error_ = 0;          ///< errno of the failed write (EFBIG, ENOSPC, EROFS …)
-};
-
-/// Writes a whole series (atomically) as CSV with a header.
-void writeSeriesCsv(const fs::path& path, const std::string& xName, const std::string& yName,
-                    const Series& s);
-
-/// Per-point labels of a series (one line per point, e.g. "epoch 3 · loss 0.31 · acc 91%"),
-/// stored as metrics/<series>.labels.txt. Written atomically; a missing file reads as empty;
-/// reading refuses what readSeriesCsv refuses.
-void writeSeriesLabels(const fs::path& path, const std::vector<std::string>& labels);
-std::vector<std::string> readSeriesLabels(const fs::path& path);
-
-/// Reads a two-column CSV written by trainlab (LF or CRLF line ends). Skips the header and
-/// blank lines; ignores an incomplete last line (the tail of a killed run); skips a malformed
-/// line and keeps the rest. Throws IoError if the file cannot be opened or is not a regular file
-/// (see readRunFile), DataError naming the file when it passes kMaxRunCsvFileBytes or a line
-/// passes kMaxRunFileLineBytes.
-Series readSeriesCsv(const fs::path& path);
-/// As readSeriesCsv; each skipped line is reported in `warnings` with the file and line number
-/// (the first few one by one, then their count).
-Series readSeriesCsv(const fs::path& path, std::vector<std::string>* warnings);
-
-/// Values on a 2-D grid (a SeriesStyle::Heatmap series): nx strictly increasing cell centres
-/// `xs`, ny strictly increasing `ys` and nx·ny values `z`, row-major by y:
-/// z[iy * xs.size() + ix] is the value at (xs[ix], ys[iy]). z may hold NaN or ±inf (gaps).
-/// An empty grid (no xs, no ys, no z) is valid: nothing to draw.
-struct Grid {
-    std::vector<double> xs;
-    std::vector<double> ys;
-    std::vector<double> z;
-};
-
-/// What is wrong with `g` ("z has 8 values; 3 x times 3 y need 9"), or "" if it is consistent:
-/// xs and ys finite and strictly increasing, both empty or both non-empty, z of nx·ny values.
-std::string gridFault(const Grid& g);
-
-/// Writes a grid (atomically) as CSV: header "x,y,z", then one row per cell, y in the outer
-/// and x in the inner loop (the order of z), 9 significant digits, non-finite z as nan/inf.
-/// Throws DataError naming the path when the grid is inconsistent (see gridFault), IoError
-/// when the file cannot be written.
-void writeGridCsv(const fs::path& path, const Grid& grid);
-
-/// Reads a grid written by writeGridCsv. Throws IoError if the file cannot be opened and
-/// DataError naming the file, the line and the fault if it is not a whole regular grid (wrong
-/// header, a malformed or truncated row, an x or y out of place, too few rows for the last y).
-/// A file with only the header reads as an empty grid.
-Grid readGridCsv(const fs::path& path);
 
 class RunDirectory {
   public:
@@ -190,6 +69,18 @@ class RunDirectory {
     fs::path plotsDir() const { return dir_ / "plots"; }
     fs::path seriesPath(const std::string& seriesId) const;
     fs::path labelsPath(const std::string& seriesId) const;  ///< metrics/<id>.labels.txt
+    /// metrics/<id>.runs.txt: the 1-based run of each point of series `id`, one per line
+    /// (ExperimentSink::pointRunsReplaced).
+    fs::path pointRunsPath(const std::string& seriesId) const;
+    /// Run `run`'s (1-based) copy of the per-run series `seriesId`: metrics/<id>_run<N>.csv
+    /// (perRunSeriesId).
+    fs::path perRunSeriesPath(const std::string& seriesId, int run) const;
+    /// Writes pointRunsPath(seriesId) atomically. Throws IoError.
+    void writePointRuns(const std::string& seriesId, const std::vector<int>& runs) const;
+    /// Reads pointRunsPath(seriesId); a missing file reads as empty. Throws IoError when it
+    /// cannot be read (refused as readSeriesLabels refuses) and DataError naming the file and
+    /// the line when a line is not a run number (a whole number ≥ 1).
+    std::vector<int> readPointRuns(const std::string& seriesId) const;
 
     void writeConfig(const nlohmann::json& config) const;
     void writeResults(const nlohmann::json& results) const;
@@ -228,29 +119,5 @@ class RunDirectory {
   private:
     fs::path dir_;
 };
-
-/// Summary of one run for the history list.
-struct RunSummary {
-    fs::path path;
-    std::string presetId;
-    std::string title;
-    RunStatus status;
-    std::string headline;  ///< results.json "headline", if any
-};
-
-/// Lists run folders under `root` (newest first). Folders that are not runs are skipped;
-/// damaged runs are listed with a message, never thrown.
-std::vector<RunSummary> listRuns(const fs::path& root);
-
-/// The default runs folder: $TRAINLAB_RUNS, else $XDG_DATA_HOME/trainlab/runs (when absolute),
-/// else $HOME/.local/share/trainlab/runs (HOME set, absolute and a directory), else
-/// $XDG_RUNTIME_DIR/trainlab/runs (absolute, a directory private to this user). Never a fixed
-/// folder in /tmp: with none of these it throws ConfigError naming --out and TRAINLAB_RUNS.
-fs::path defaultRunsRoot();
-/// The same without throwing: an empty path, and the reason in `whyNot`, when there is none.
-fs::path defaultRunsRoot(std::string* whyNot);
-
-/// This machine's host name, recorded in status.json to tell a dead local run from a remote one.
-std::string currentHostName();
 
 }  // namespace trainlab

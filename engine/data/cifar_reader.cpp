@@ -16,6 +16,7 @@
 
 #include "errors.h"
 #include "read_util.h"
+#include "unique_fd.h"
 
 namespace trainlab {
 
@@ -40,24 +41,15 @@ std::uint64_t maxBatchBytes(const ReadLimits& limits) {
 /// Reads a whole regular file, refusing one larger than `maxBytes` before allocating.
 std::vector<std::uint8_t> readBounded(const std::filesystem::path& path, std::uint64_t maxBytes) {
     const std::string name = path.string();
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno == ENOENT) throw DataError(name, "file does not exist");
-        throw IoError(sysFault("cannot open", name, errno));
-    }
-    struct Closer {
-        int fd;
-        ~Closer() { ::close(fd); }
-    } closer{fd};
     struct stat st {};
-    if (::fstat(fd, &st) != 0) throw IoError(sysFault("cannot stat", name, errno));
+    const UniqueFd fd = detail::openForReading(name, st);
     if (!S_ISREG(st.st_mode)) throw DataError(name, "is not a regular file");
     const std::uint64_t size = std::uint64_t(st.st_size);
     if (size > maxBytes)
         throw DataError(name, "file has " + withCommas(size) + " bytes, more than the limit of " +
                                   withCommas(maxBytes));
     std::vector<std::uint8_t> buf(static_cast<std::size_t>(size));
-    const std::size_t got = readFully(fd, buf.data(), buf.size(), name);
+    const std::size_t got = readFully(fd.get(), buf.data(), buf.size(), name);
     if (got != buf.size())
         throw DataError(name, "file shrank while being read: " + withCommas(got) + " of " +
                                   withCommas(buf.size()) + " bytes");

@@ -10,11 +10,11 @@
 #include <system_error>
 #include <thread>
 
-#include "errors.h"
-#include "user_dirs.h"
 #include "cifar_reader.h"
+#include "errors.h"
 #include "idx_reader.h"
 #include "image_folder.h"
+#include "user_dirs.h"
 
 namespace trainlab {
 
@@ -39,49 +39,50 @@ std::vector<DownloadFile> idxDownloads(const std::string& base, const std::vecto
     return out;
 }
 
+/// A 28×28 grey IDX dataset of 60,000 training and 10,000 test images in 10 classes.
+DatasetSpec idxSpec(std::string id, std::string title, std::vector<std::string> classNames,
+                    float mean, float std, std::vector<DownloadFile> downloads,
+                    std::vector<std::string> folderNames, std::string substitute) {
+    DatasetSpec spec;
+    spec.id = std::move(id);
+    spec.title = std::move(title);
+    spec.format = DatasetFormat::Idx;
+    spec.trainCount = 60000;
+    spec.testCount = 10000;
+    spec.classNames = std::move(classNames);
+    spec.mean = {mean};
+    spec.std = {std};
+    spec.downloads = std::move(downloads);
+    spec.folderNames = std::move(folderNames);
+    spec.substitute = std::move(substitute);
+    return spec;
+}
+
 std::vector<DatasetSpec> makeSpecs() {
     std::vector<DatasetSpec> specs;
-    DatasetSpec mnist;
-    mnist.id = "mnist";
-    mnist.title = "MNIST handwritten digits";
-    mnist.format = DatasetFormat::Idx;
-    mnist.trainCount = 60000;
-    mnist.testCount = 10000;
-    mnist.classNames = {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"};
-    mnist.mean = {0.1307f};
-    mnist.std = {0.3081f};
     // The PyTorch mirror of the canonical files (yann.lecun.com refuses most downloads).
-    mnist.downloads =
-        idxDownloads("https://ossci-datasets.s3.amazonaws.com/mnist/",
-                     {"440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
-                      "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
-                      "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
-                      "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6"},
-                     {9912422, 28881, 1648877, 4542});
-    mnist.folderNames = {"mnist", "MNIST"};
-    mnist.substitute = "fashion-mnist";
-    specs.push_back(mnist);
-
-    DatasetSpec fashion;
-    fashion.id = "fashion-mnist";
-    fashion.title = "Fashion-MNIST clothing images";
-    fashion.format = DatasetFormat::Idx;
-    fashion.trainCount = 60000;
-    fashion.testCount = 10000;
-    fashion.classNames = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                          "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
-    fashion.mean = {0.2860f};
-    fashion.std = {0.3530f};
-    fashion.downloads =
-        idxDownloads("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
-                     {"3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
-                      "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
-                      "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
-                      "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5"},
-                     {26421880, 29515, 4422102, 5148});
-    fashion.folderNames = {"fashion-mnist", "fashion_mnist", "FashionMNIST"};
-    fashion.substitute = "mnist";
-    specs.push_back(fashion);
+    specs.push_back(
+        idxSpec("mnist", "MNIST handwritten digits",
+                {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}, 0.1307f, 0.3081f,
+                idxDownloads("https://ossci-datasets.s3.amazonaws.com/mnist/",
+                             {"440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+                              "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+                              "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+                              "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6"},
+                             {9912422, 28881, 1648877, 4542}),
+                {"mnist", "MNIST"}, "fashion-mnist"));
+    specs.push_back(
+        idxSpec("fashion-mnist", "Fashion-MNIST clothing images",
+                {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+                 "Sneaker", "Bag", "Ankle boot"},
+                0.2860f, 0.3530f,
+                idxDownloads("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+                             {"3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
+                              "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
+                              "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
+                              "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5"},
+                             {26421880, 29515, 4422102, 5148}),
+                {"fashion-mnist", "fashion_mnist", "FashionMNIST"}, "mnist"));
 
     DatasetSpec cifar;
     cifar.id = "cifar10";
@@ -317,6 +318,81 @@ RawDataset loadRawDataset(const DatasetLocation& loc, const ReadLimits& limits) 
     return d;
 }
 
+namespace {
+
+/// The user's copy to import, recognised: a CIFAR-10 archive, or a folder holding `spec`'s
+/// files. Throws DataError saying what was expected.
+DatasetLocation importSource(const DatasetSpec& spec, const fs::path& source) {
+    DatasetLocation src;
+    if (isFile(source)) {
+        if (spec.id != "cifar10")
+            throw DataError(
+                source.string(),
+                "a single file can only be CIFAR-10's cifar-10-binary.tar.gz; choose the "
+                "folder holding the four IDX files instead");
+        src.id = spec.id;
+        src.path = source;
+        src.format = DatasetFormat::CifarBinary;
+    } else if (!isDir(source) || !recognise(spec, source, src)) {
+        throw DataError(source.string(),
+                        "does not hold " + spec.title +
+                            (spec.format == DatasetFormat::Idx
+                                 ? " (expected the four IDX files train-images-idx3-ubyte[.gz] …)"
+                                 : " (expected cifar-10-binary.tar.gz, the *.bin batches, or "
+                                   "train/ and test/ image folders)"));
+    }
+    return src;
+}
+
+/// Copies `from` to `to` through "<to>.part" and a rename; throws IoError naming both.
+void copyFileWhole(const fs::path& from, const fs::path& to) {
+    std::error_code ec;
+    const fs::path tmp = to.string() + ".part";
+    fs::copy_file(from, tmp, fs::copy_options::overwrite_existing, ec);
+    if (!ec) fs::rename(tmp, to, ec);
+    if (ec) {
+        const std::string why = ec.message();
+        fs::remove(tmp, ec);
+        throw IoError("cannot copy '" + from.string() + "' to '" + to.string() + "': " + why);
+    }
+}
+
+/// Puts the files of `src` into `dest`: IDX files and CIFAR batches or archive copied, image
+/// folders' train/ and test/ linked (tens of thousands of small files).
+void placeDatasetFiles(const DatasetLocation& src, const fs::path& dest) {
+    std::error_code ec;
+    switch (src.format) {
+        case DatasetFormat::Idx:
+            for (const char* base : kIdxNames) {
+                const fs::path f = idxFile(src.path, base);
+                copyFileWhole(f,
+                              dest / (std::string(base) + (f.extension() == ".gz" ? ".gz" : "")));
+            }
+            break;
+        case DatasetFormat::CifarBinary:
+            if (isFile(src.path)) {
+                copyFileWhole(src.path, dest / "cifar-10-binary.tar.gz");
+            } else {
+                for (int i = 1; i <= 5; ++i) {
+                    const std::string n = "data_batch_" + std::to_string(i) + ".bin";
+                    copyFileWhole(src.path / n, dest / n);
+                }
+                copyFileWhole(src.path / "test_batch.bin", dest / "test_batch.bin");
+            }
+            break;
+        case DatasetFormat::ImageFolder:
+            for (const char* split : {"train", "test"}) {
+                fs::remove(dest / split, ec);
+                fs::create_directory_symlink(fs::absolute(src.path / split), dest / split, ec);
+                if (ec)
+                    throw IoError("cannot link '" + (dest / split).string() + "': " + ec.message());
+            }
+            break;
+    }
+}
+
+}  // namespace
+
 DatasetLocation importDataset(const std::string& id, const fs::path& source,
                               const fs::path& destinationRoot) {
     const DatasetSpec* spec = findDatasetSpec(id);
@@ -328,68 +404,14 @@ DatasetLocation importDataset(const std::string& id, const fs::path& source,
         userDataDir(&why);
         throw DataError(source.string(), "cannot import: " + why);
     }
-    DatasetLocation src;
-    if (isFile(source)) {
-        if (id != "cifar10")
-            throw DataError(
-                source.string(),
-                "a single file can only be CIFAR-10's cifar-10-binary.tar.gz; choose the "
-                "folder holding the four IDX files instead");
-        src.id = id;
-        src.path = source;
-        src.format = DatasetFormat::CifarBinary;
-    } else if (!isDir(source) || !recognise(*spec, source, src)) {
-        throw DataError(source.string(),
-                        "does not hold " + spec->title +
-                            (spec->format == DatasetFormat::Idx
-                                 ? " (expected the four IDX files train-images-idx3-ubyte[.gz] …)"
-                                 : " (expected cifar-10-binary.tar.gz, the *.bin batches, or "
-                                   "train/ and test/ image folders)"));
-    }
+    const DatasetLocation src = importSource(*spec, source);
     loadRawDataset(src);  // refuse what does not load, before copying anything
 
     const fs::path dest = destinationRoot / id;
     std::error_code ec;
     fs::create_directories(dest, ec);
     if (ec) throw IoError("cannot create '" + dest.string() + "': " + ec.message());
-    auto copy = [&](const fs::path& from, const fs::path& to) {
-        const fs::path tmp = to.string() + ".part";
-        fs::copy_file(from, tmp, fs::copy_options::overwrite_existing, ec);
-        if (!ec) fs::rename(tmp, to, ec);
-        if (ec) {
-            fs::remove(tmp, ec);
-            throw IoError("cannot copy '" + from.string() + "' to '" + to.string() +
-                          "': " + ec.message());
-        }
-    };
-    switch (src.format) {
-        case DatasetFormat::Idx:
-            for (const char* base : kIdxNames) {
-                const fs::path f = idxFile(src.path, base);
-                copy(f, dest / (std::string(base) + (f.extension() == ".gz" ? ".gz" : "")));
-            }
-            break;
-        case DatasetFormat::CifarBinary:
-            if (isFile(src.path)) {
-                copy(src.path, dest / "cifar-10-binary.tar.gz");
-            } else {
-                for (int i = 1; i <= 5; ++i) {
-                    const std::string n = "data_batch_" + std::to_string(i) + ".bin";
-                    copy(src.path / n, dest / n);
-                }
-                copy(src.path / "test_batch.bin", dest / "test_batch.bin");
-            }
-            break;
-        case DatasetFormat::ImageFolder:
-            // Tens of thousands of small files: link the folders rather than copy them.
-            for (const char* split : {"train", "test"}) {
-                fs::remove(dest / split, ec);
-                fs::create_directory_symlink(fs::absolute(src.path / split), dest / split, ec);
-                if (ec)
-                    throw IoError("cannot link '" + (dest / split).string() + "': " + ec.message());
-            }
-            break;
-    }
+    placeDatasetFiles(src, dest);
     auto loc = locateDataset(id, {{destinationRoot, "user data folder"}});
     if (!loc) throw DataError(dest.string(), "imported files were not recognised");
     // Say what was done: an image folder is linked, not copied, and needs its source.

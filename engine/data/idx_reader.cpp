@@ -19,6 +19,7 @@
 
 #include "errors.h"
 #include "read_util.h"
+#include "unique_fd.h"
 
 namespace trainlab {
 
@@ -129,132 +130,146 @@ IdxHeader parseIdxHeader(const std::uint8_t* p, std::size_t avail, int expectedD
             " announced " + unitName(expectedDims) + " bytes");
 }
 
-/// A file descriptor closed on scope exit.
-struct Fd {
-    int fd = -1;
-    ~Fd() {
-        if (fd >= 0) ::close(fd);
+/// Inflates a gzip file (possibly several members) from a file descriptor. The IDX header is
+/// decoded from the first output bytes; the output buffer is bounded by the announced size, and
+/// output beyond it is a fault.
+class IdxInflater {
+  public:
+    IdxInflater(int fd, int expectedDims, const std::string& name, const ReadLimits& limits)
+        : fd_(fd),
+          dims_(expectedDims),
+          name_(name),
+          limits_(limits),
+          hdrLen_(4 + 4 * std::size_t(expectedDims == 1 ? 1 : 3)),
+          in_(kChunk) {
+        if (inflateInit2(&zs_, 16 + MAX_WBITS) != Z_OK) throw DataError(name, "cannot start zlib");
     }
-};
+    ~IdxInflater() { inflateEnd(&zs_); }
+    IdxInflater(const IdxInflater&) = delete;
+    IdxInflater& operator=(const IdxInflater&) = delete;
 
-/// Reads up to `n` bytes at the current position; returns how many were read (less at EOF).
-/// Inflates a gzip file (possibly several members) from `fd`, whose first `preN` bytes are
-/// already in `pre`. The header is decoded from the first output bytes; the output buffer is
-/// bounded by the announced size, and output beyond it is a fault.
-IdxArray inflateIdx(int fd, const std::uint8_t* pre, std::size_t preN, int expectedDims,
-                    const std::string& name, const ReadLimits& limits) {
-    z_stream zs{};
-    if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) throw DataError(name, "cannot start zlib");
-    struct Guard {
-        z_stream* s;
-        ~Guard() { inflateEnd(s); }
-    } guard{&zs};
+    /// The whole array; the first `preN` bytes of the file are already in `pre`.
+    IdxArray run(const std::uint8_t* pre, std::size_t preN) {
+        std::memcpy(in_.data(), pre, preN);
+        setInput(preN + readFully(fd_, in_.data() + preN, kChunk - preN, name_));
+        while (step()) {
+        }
+        return finish();
+    }
 
-    constexpr std::size_t kChunk = 256 * 1024;
-    std::vector<std::uint8_t> in(kChunk);
-    std::memcpy(in.data(), pre, preN);
-    std::size_t inN = preN + readFully(fd, in.data() + preN, kChunk - preN, name);
-    bool eof = inN < kChunk;
-    zs.next_in = in.data();
-    zs.avail_in = uInt(inN);
+  private:
+    static constexpr std::size_t kChunk = 256 * 1024;
 
-    // Output targets: first the header (into hdr), then the data vector.
-    const std::size_t hdrLen = 4 + 4 * std::size_t(expectedDims == 1 ? 1 : 3);
-    std::uint8_t hdr[16] = {};
-    std::size_t hdrGot = 0;
-    IdxArray out;
-    std::optional<IdxHeader> header;
-    std::uint64_t dataGot = 0;
-    std::uint8_t overflow[64];  // output beyond the announced size lands here
-    std::uint64_t extra = 0;
-    bool streamEnded = false;
+    void setInput(std::size_t n) {
+        eof_ = n < kChunk;
+        zs_.next_in = in_.data();
+        zs_.avail_in = uInt(n);
+    }
+    void refill() {
+        if (zs_.avail_in > 0 || eof_) return;
+        setInput(readFully(fd_, in_.data(), kChunk, name_));
+    }
 
-    auto refill = [&]() {
-        if (zs.avail_in > 0 || eof) return;
-        inN = readFully(fd, in.data(), kChunk, name);
-        eof = inN < kChunk;
-        zs.next_in = in.data();
-        zs.avail_in = uInt(inN);
-    };
+    /// Where the next output goes: the header, then the data, then the overflow bin.
+    std::pair<std::uint8_t*, std::size_t> target() {
+        if (hdrGot_ < hdrLen_) return {hdr_ + hdrGot_, hdrLen_ - hdrGot_};
+        if (!header_) {
+            header_ = parseIdxHeader(hdr_, hdrGot_, dims_, name_, limits_);
+            // Grow geometrically up to the announced size so that a lying header over a short
+            // stream does not reserve the whole announced size at once.
+            out_.data.resize(std::size_t(std::min<std::uint64_t>(header_->dataBytes, 1u << 20)));
+        }
+        if (dataGot_ >= header_->dataBytes) return {overflow_, sizeof overflow_};
+        if (dataGot_ == out_.data.size())
+            out_.data.resize(
+                std::size_t(std::min<std::uint64_t>(header_->dataBytes, dataGot_ * 2)));
+        return {out_.data.data() + dataGot_, out_.data.size() - std::size_t(dataGot_)};
+    }
 
-    for (;;) {
+    /// One inflate() call; false when inflating is over (the end of the last member, input
+    /// exhausted, or output beyond the announced size: no need to inflate further).
+    bool step() {
         refill();
-        // Choose where the next output goes.
-        std::uint8_t* dst;
-        std::size_t room;
-        if (hdrGot < hdrLen) {
-            dst = hdr + hdrGot;
-            room = hdrLen - hdrGot;
-        } else {
-            if (!header) {
-                header = parseIdxHeader(hdr, hdrGot, expectedDims, name, limits);
-                // Grow geometrically up to the announced size so that a lying header over a
-                // short stream does not reserve the whole announced size at once.
-                out.data.resize(std::size_t(std::min<std::uint64_t>(header->dataBytes, 1u << 20)));
-            }
-            if (dataGot < header->dataBytes) {
-                if (dataGot == out.data.size())
-                    out.data.resize(
-                        std::size_t(std::min<std::uint64_t>(header->dataBytes, dataGot * 2)));
-                dst = out.data.data() + dataGot;
-                room = out.data.size() - std::size_t(dataGot);
-            } else {
-                dst = overflow;
-                room = sizeof overflow;
-            }
-        }
+        const auto [dst, room] = target();
         const std::size_t chunkRoom = std::min<std::size_t>(room, 1u << 30);
-        zs.next_out = dst;
-        zs.avail_out = uInt(chunkRoom);
-        const uInt inBefore = zs.avail_in;
-        const int rc = inflate(&zs, Z_NO_FLUSH);
-        const std::size_t produced = chunkRoom - zs.avail_out;
-        if (hdrGot < hdrLen)
-            hdrGot += produced;
-        else if (header && dataGot < header->dataBytes)
-            dataGot += produced;
+        zs_.next_out = dst;
+        zs_.avail_out = uInt(chunkRoom);
+        const uInt inBefore = zs_.avail_in;
+        const int rc = inflate(&zs_, Z_NO_FLUSH);
+        const std::size_t produced = chunkRoom - zs_.avail_out;
+        if (hdrGot_ < hdrLen_)
+            hdrGot_ += produced;
+        else if (header_ && dataGot_ < header_->dataBytes)
+            dataGot_ += produced;
         else
-            extra += produced;
-        if (extra > 0) break;  // more output than announced: no need to inflate further
-        if (rc == Z_STREAM_END) {
-            // Another gzip member may follow (concatenated gzip files).
-            refill();
-            if (zs.avail_in == 0) {
-                streamEnded = true;
-                break;
-            }
-            if (zs.avail_in < 2 || zs.next_in[0] != 0x1f || zs.next_in[1] != 0x8b)
-                throw DataError(name, "unexpected bytes after the end of the gzip stream");
-            if (inflateReset(&zs) != Z_OK) throw DataError(name, "cannot restart zlib");
-            continue;
-        }
+            extra_ += produced;
+        if (extra_ > 0) return false;
+        if (rc == Z_STREAM_END) return nextMember();
         if (rc == Z_BUF_ERROR) {
             // No progress possible: input exhausted (truncated) when output had room.
-            if (zs.avail_in == 0 && eof) break;
-            if (produced == 0 && inBefore == zs.avail_in && zs.avail_out > 0)
-                throw DataError(name, "corrupt gzip stream (no progress)");
-            continue;
+            if (zs_.avail_in == 0 && eof_) return false;
+            if (produced == 0 && inBefore == zs_.avail_in && zs_.avail_out > 0)
+                throw DataError(name_, "corrupt gzip stream (no progress)");
+            return true;
         }
         if (rc != Z_OK) {
-            std::string why = zs.msg ? zs.msg : ("zlib error " + std::to_string(rc));
-            throw DataError(name, "corrupt gzip stream: " + why);
+            std::string why = zs_.msg ? zs_.msg : ("zlib error " + std::to_string(rc));
+            throw DataError(name_, "corrupt gzip stream: " + why);
         }
+        return true;
     }
 
-    // A stream no longer than the header: validate what there is (a short header throws).
-    if (!header) header = parseIdxHeader(hdr, hdrGot, expectedDims, name, limits);
-    if (extra > 0)
-        throwLengthMismatch(name, expectedDims, header->dataBytes, header->dataBytes + extra, true);
-    if (dataGot < header->dataBytes) {
-        if (!streamEnded)
-            throw DataError(name, "gzip stream is truncated: header announces " +
-                                      withCommas(header->dataBytes) + " " + unitName(expectedDims) +
-                                      " bytes, " + withCommas(dataGot) + " present");
-        throwLengthMismatch(name, expectedDims, header->dataBytes, dataGot, false);
+    /// At the end of a gzip member: another may follow (concatenated gzip files).
+    bool nextMember() {
+        refill();
+        if (zs_.avail_in == 0) {
+            streamEnded_ = true;
+            return false;
+        }
+        if (zs_.avail_in < 2 || zs_.next_in[0] != 0x1f || zs_.next_in[1] != 0x8b)
+            throw DataError(name_, "unexpected bytes after the end of the gzip stream");
+        if (inflateReset(&zs_) != Z_OK) throw DataError(name_, "cannot restart zlib");
+        return true;
     }
-    out.data.resize(std::size_t(header->dataBytes));
-    out.dims = std::move(header->dims);
-    return out;
+
+    IdxArray finish() {
+        // A stream no longer than the header: validate what there is (a short header throws).
+        if (!header_) header_ = parseIdxHeader(hdr_, hdrGot_, dims_, name_, limits_);
+        const std::uint64_t announced = header_->dataBytes;
+        if (extra_ > 0) throwLengthMismatch(name_, dims_, announced, announced + extra_, true);
+        if (dataGot_ < announced) {
+            if (!streamEnded_)
+                throw DataError(name_, "gzip stream is truncated: header announces " +
+                                           withCommas(announced) + " " + unitName(dims_) +
+                                           " bytes, " + withCommas(dataGot_) + " present");
+            throwLengthMismatch(name_, dims_, announced, dataGot_, false);
+        }
+        out_.data.resize(std::size_t(announced));
+        out_.dims = std::move(header_->dims);
+        return std::move(out_);
+    }
+
+    int fd_;
+    int dims_;
+    const std::string& name_;
+    const ReadLimits& limits_;
+    std::size_t hdrLen_;
+    z_stream zs_{};
+    std::vector<std::uint8_t> in_;
+    bool eof_ = false;
+    std::uint8_t hdr_[16] = {};
+    std::size_t hdrGot_ = 0;
+    std::optional<IdxHeader> header_;
+    IdxArray out_;
+    std::uint64_t dataGot_ = 0;
+    std::uint8_t overflow_[64];  ///< output beyond the announced size lands here
+    std::uint64_t extra_ = 0;
+    bool streamEnded_ = false;
+};
+
+IdxArray inflateIdx(int fd, const std::uint8_t* pre, std::size_t preN, int expectedDims,
+                    const std::string& name, const ReadLimits& limits) {
+    return IdxInflater(fd, expectedDims, name, limits).run(pre, preN);
 }
 
 /// The fast path for the common case, a single-member gzip file: the IDX header is inflated
@@ -322,31 +337,25 @@ IdxArray parseIdx(const std::uint8_t* bytes, std::size_t size, int expectedDims,
 IdxArray readIdxFile(const std::filesystem::path& path, int expectedDims,
                      const ReadLimits& limits) {
     const std::string name = path.string();
-    Fd f;
-    f.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (f.fd < 0) {
-        if (errno == ENOENT) throw DataError(name, "file does not exist");
-        throw IoError(sysFault("cannot open", name, errno));
-    }
     struct stat st {};
-    if (::fstat(f.fd, &st) != 0) throw IoError(sysFault("cannot stat", name, errno));
+    const UniqueFd f = detail::openForReading(name, st);
     if (S_ISDIR(st.st_mode)) throw DataError(name, "is a folder, not a file");
 
     std::uint8_t head[16];
-    const std::size_t headN = readFully(f.fd, head, sizeof head, name);
+    const std::size_t headN = readFully(f.get(), head, sizeof head, name);
     if (headN >= 2 && head[0] == 0x1f && head[1] == 0x8b) {
         if (S_ISREG(st.st_mode)) {
             if (auto fast =
-                    inflateIdxWhole(f.fd, std::uint64_t(st.st_size), expectedDims, name, limits))
+                    inflateIdxWhole(f.get(), std::uint64_t(st.st_size), expectedDims, name, limits))
                 return std::move(*fast);
             // Not a plain single-member gzip of the announced size: the streaming reader
             // decides, and names the fault precisely.
-            if (::lseek(f.fd, 0, SEEK_SET) != 0)
+            if (::lseek(f.get(), 0, SEEK_SET) != 0)
                 throw IoError(sysFault("cannot seek", name, errno));
-            const std::size_t again = readFully(f.fd, head, sizeof head, name);
-            return inflateIdx(f.fd, head, again, expectedDims, name, limits);
+            const std::size_t again = readFully(f.get(), head, sizeof head, name);
+            return inflateIdx(f.get(), head, again, expectedDims, name, limits);
         }
-        return inflateIdx(f.fd, head, headN, expectedDims, name, limits);
+        return inflateIdx(f.get(), head, headN, expectedDims, name, limits);
     }
 
     // Raw file: validate the header, compare with the file length, then read the data once.
@@ -367,10 +376,10 @@ IdxArray readIdxFile(const std::filesystem::path& path, int expectedDims,
     std::memcpy(a.data.data(), head + h.headerBytes, have);
     if (fromHead > a.data.size())
         throwLengthMismatch(name, expectedDims, h.dataBytes, fromHead, true);
-    have += readFully(f.fd, a.data.data() + have, a.data.size() - have, name);
+    have += readFully(f.get(), a.data.data() + have, a.data.size() - have, name);
     if (have < a.data.size()) throwLengthMismatch(name, expectedDims, h.dataBytes, have, false);
     std::uint8_t probe;
-    if (readFully(f.fd, &probe, 1, name) != 0)
+    if (readFully(f.get(), &probe, 1, name) != 0)
         throwLengthMismatch(name, expectedDims, h.dataBytes, h.dataBytes + 1, true);
     return a;
 }

@@ -38,6 +38,10 @@ void writeImageCache(const std::filesystem::path& path, const RawImages& images,
 /// Parses a cache held in memory. Throws DataError on any inconsistency.
 RawImages parseImageCache(const std::uint8_t* bytes, std::size_t size, const std::string& name,
                           FolderFingerprint* fingerprint, const ReadLimits& limits = {});
+/// Reads a cache file whatever its fingerprint, which goes to `stored`. Throws IoError or
+/// DataError on any fault (a missing, damaged or foreign file).
+RawImages readImageCacheFile(const std::filesystem::path& path, FolderFingerprint* stored,
+                             const ReadLimits& limits = {});
 /// Reads the cache if it exists, is valid and matches `fingerprint`; nullopt otherwise
 /// (a damaged cache is never fatal: the folder is decoded again).
 std::optional<RawImages> readImageCache(const std::filesystem::path& path,

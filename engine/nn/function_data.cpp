@@ -7,22 +7,11 @@
 namespace trainlab {
 
 std::string targetFunctionName(TargetFunction f) {
-    switch (f) {
-        case TargetFunction::SinPlusCos:
-            return "sin_cos";
-        case TargetFunction::Sinc:
-            return "sinc";
-        case TargetFunction::TwoCosh:
-            return "two_cosh";
-    }
-    return "?";
+    return nameOf(kTargetFunctionNames, f);
 }
 
 TargetFunction targetFunctionFromName(const std::string& n) {
-    if (n == "sin_cos") return TargetFunction::SinPlusCos;
-    if (n == "sinc") return TargetFunction::Sinc;
-    if (n == "two_cosh") return TargetFunction::TwoCosh;
-    throw ConfigError({"function '" + n + "' is unknown (sin_cos, sinc or two_cosh)"});
+    return parseName(kTargetFunctionNames, n, "function");
 }
 
 std::string targetFunctionFormula(TargetFunction f) {

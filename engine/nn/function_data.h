@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <string>
 
+#include "enum_names.h"
+
 namespace trainlab {
 
 enum class TargetFunction {
@@ -13,6 +15,11 @@ enum class TargetFunction {
     Sinc,        ///< f2(x) = sin(5πx)/(5πx), 1 at x = 0
     TwoCosh,     ///< f(x) = exp(x) + exp(-x)
 };
+
+inline constexpr EnumName<TargetFunction> kTargetFunctionNames[] = {
+    {TargetFunction::SinPlusCos, "sin_cos"},
+    {TargetFunction::Sinc, "sinc"},
+    {TargetFunction::TwoCosh, "two_cosh"}};
 
 std::string targetFunctionName(TargetFunction f);           ///< "sin_cos", "sinc", "two_cosh"
 TargetFunction targetFunctionFromName(const std::string&);  ///< throws ConfigError

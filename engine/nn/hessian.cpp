@@ -10,6 +10,7 @@
 #include <string>
 
 #include "errors.h"
+#include "spectrum_stats.h"
 
 namespace trainlab {
 
@@ -103,11 +104,21 @@ bool mlpMseHessianIsClosedForm(const MlpSpec& spec) {
     return spec.activation == Activation::LeakyReLU || spec.activation == Activation::ReLU;
 }
 
-Eigen::MatrixXd mlpMseHessian(Mlp& model, const torch::Tensor& x, const torch::Tensor& y) {
-    const MlpSpec& spec = model->spec();
+namespace {
+
+/// The forward pass of the closed-form MLP Hessian, in float64: the layers' weights, where
+/// each layer's parameters start in the flat vector, every layer's input with a trailing 1
+/// (for the bias), the activation slopes and the residual.
+struct MlpForwardState {
+    std::vector<std::int64_t> widths;
+    std::int64_t layers = 0, n = 0, k = 0, p = 0;
+    std::vector<torch::Tensor> w, b, aTilde, d;
+    std::vector<std::int64_t> offset;
+    torch::Tensor r;  ///< f(x) − y, [N, K]
+};
+
+void checkMlpHessianInputs(const MlpSpec& spec, const torch::Tensor& x, const torch::Tensor& y) {
     const auto& widths = spec.widths;
-    const auto& layers = model->layers();
-    const std::int64_t nLayers = static_cast<std::int64_t>(layers.size());
     const std::int64_t k = widths.back();
     if (x.dim() != 2 || x.size(1) != widths.front())
         throw ConfigError({"mlpMseHessian: x must be [N, " + std::to_string(widths.front()) +
@@ -117,108 +128,140 @@ Eigen::MatrixXd mlpMseHessian(Mlp& model, const torch::Tensor& x, const torch::T
         throw ConfigError({"mlpMseHessian: y has " + std::to_string(y.numel()) +
                            " elements, expected " + std::to_string(n * k)});
     if (n == 0) throw ConfigError({"mlpMseHessian: no data points"});
+}
 
-    if (!mlpMseHessianIsClosedForm(spec)) {
+MlpForwardState mlpForwardState(Mlp& model, const torch::Tensor& x, const torch::Tensor& y) {
+    const MlpSpec& spec = model->spec();
+    const auto& layers = model->layers();
+    MlpForwardState s;
+    s.widths = spec.widths;
+    s.layers = static_cast<std::int64_t>(layers.size());
+    s.k = s.widths.back();
+    s.n = x.size(0);
+    const auto f64 = torch::TensorOptions().dtype(torch::kFloat64);
+    const double slope = spec.activation == Activation::LeakyReLU ? spec.negativeSlope : 0.0;
+    s.w.resize(s.layers);
+    s.b.resize(s.layers);
+    s.offset.resize(s.layers);
+    for (std::int64_t l = 0; l < s.layers; ++l) {
+        s.w[l] = layers[l]->weight.detach().to(torch::kFloat64).contiguous();
+        s.b[l] = layers[l]->bias.detach().to(torch::kFloat64).contiguous();
+        s.offset[l] = s.p;
+        s.p += s.w[l].numel() + s.b[l].numel();
+    }
+    if (s.p != model->parameterCount())
+        throw ConfigError({"mlpMseHessian: the model has parameters outside its Linear layers"});
+    s.aTilde.resize(s.layers);
+    s.d.resize(s.layers);
+    torch::Tensor a = x.detach().to(torch::kFloat64).reshape({s.n, s.widths.front()});
+    for (std::int64_t l = 0; l < s.layers; ++l) {
+        s.aTilde[l] = torch::cat({a, torch::ones({s.n, 1}, f64)}, 1);
+        torch::Tensor z = torch::addmm(s.b[l], a, s.w[l].t());
+        if (l + 1 < s.layers) {
+            // σ'(z) as autograd takes it: 1 for z > 0, else the slope (also at the kink).
+            s.d[l] = (z > 0).to(torch::kFloat64) * (1.0 - slope) + slope;
+            a = z * s.d[l];
+        } else {
+            a = z;
+        }
+    }
+    s.r = a - y.detach().to(torch::kFloat64).reshape({s.n, s.k});
+    return s;
+}
+
+/// Gauss-Newton part JᵀJ: J [(i, k), P], rows back-propagated from each output unit.
+Eigen::MatrixXd gaussNewtonGram(const MlpForwardState& s) {
+    const auto f64 = torch::TensorOptions().dtype(torch::kFloat64);
+    const std::int64_t rows = s.n * s.k, k = s.k;
+    auto perOutput = [&](const torch::Tensor& t) { return k == 1 ? t : t.repeat_interleave(k, 0); };
+    torch::Tensor jac = torch::empty({rows, s.p}, f64);
+    torch::Tensor delta = torch::eye(k, f64).repeat({s.n, 1});  // d f_(i,k) / d z_L
+    for (std::int64_t m = s.layers - 1; m >= 0; --m) {
+        const std::int64_t in = s.widths[m], out = s.widths[m + 1];
+        const torch::Tensor input = perOutput(s.aTilde[m].narrow(1, 0, in));
+        jac.narrow(1, s.offset[m], out * in)
+            .view({rows, out, in})
+            .copy_(delta.unsqueeze(2) * input.unsqueeze(1));
+        jac.narrow(1, s.offset[m] + out * in, out).copy_(delta);
+        if (m > 0) delta = delta.mm(s.w[m]) * perOutput(s.d[m - 1]);
+    }
+    Eigen::MatrixXd gram;
+    gramMatrix(jac, gram);
+    return gram;
+}
+
+/// Block (layer l, weight of layer m = l + 1) of the residual term: d a_l / d z_l is diagonal
+/// (the slopes d_l), so the block is nonzero only at t = p: Σ_i d_l[p] ã[q] u_{l+1}[s], one
+/// GEMM [(p, q), s], written through strided views (row θ_l(p, q), column W_{l+1}(s, p)).
+void adjacentResidualBlock(const MlpForwardState& s, const std::vector<torch::Tensor>& u,
+                           std::int64_t l, torch::Tensor& res) {
+    const std::int64_t p = s.p, n = s.n, inL = s.widths[l], outL = s.widths[l + 1];
+    const std::int64_t m = l + 1, inM = outL, outM = s.widths[m + 1];
+    const torch::Tensor left =
+        (s.d[l].unsqueeze(2) * s.aTilde[l].unsqueeze(1)).reshape({n, outL * (inL + 1)});
+    const torch::Tensor block = left.t().mm(u[m]).view({outL, inL + 1, outM});
+    res.as_strided({outL, inL, outM}, {inL * p + 1, p, inM}, s.offset[l] * p + s.offset[m])
+        .copy_(block.narrow(1, 0, inL));
+    res.as_strided({outL, outM}, {p + 1, inM}, (s.offset[l] + outL * inL) * p + s.offset[m])
+        .copy_(block.select(1, inL));
+}
+
+/// Blocks (layer l, weight of layer m ≥ l + 2) of the residual term.
+void distantResidualBlocks(const MlpForwardState& s, const std::vector<torch::Tensor>& u,
+                           std::int64_t l, torch::Tensor& res) {
+    const std::int64_t n = s.n, inL = s.widths[l], outL = s.widths[l + 1];
+    // d a_{l+1} / d z_l [N, outL, w_{l+2}] = d_l[p] W_{l+1}[t, p] d_{l+1}[t].
+    torch::Tensor jm = s.d[l].unsqueeze(2) * s.w[l + 1].t().unsqueeze(0) * s.d[l + 1].unsqueeze(1);
+    for (std::int64_t m = l + 2; m < s.layers; ++m) {
+        const std::int64_t inM = s.widths[m], outM = s.widths[m + 1];
+        const torch::Tensor left = jm.reshape({n, outL * inM});  // [i, (p, t)]
+        const torch::Tensor right =
+            (s.aTilde[l].unsqueeze(2) * u[m].unsqueeze(1)).reshape({n, (inL + 1) * outM});
+        const torch::Tensor block =
+            left.t().mm(right).view({outL, inM, inL + 1, outM}).permute({0, 2, 3, 1});
+        auto cols = res.narrow(1, s.offset[m], outM * inM);
+        cols.narrow(0, s.offset[l], outL * inL)
+            .view({outL, inL, outM, inM})
+            .copy_(block.narrow(1, 0, inL));
+        cols.narrow(0, s.offset[l] + outL * inL, outL)
+            .view({outL, outM, inM})
+            .copy_(block.select(1, inL));
+        if (m + 1 < s.layers)
+            jm = jm.reshape({n * outL, inM}).mm(s.w[m].t()).view({n, outL, outM}) *
+                 s.d[m].unsqueeze(1);
+    }
+}
+
+/// Residual part Σ r ∇²f: only blocks (layer l, weight of layer m > l) are nonzero; returned
+/// as the upper blocks of a row-major [P, P] tensor.
+torch::Tensor residualTerm(const MlpForwardState& s) {
+    std::vector<torch::Tensor> u(s.layers);  // back-propagated residual d(r·f)/dz_m
+    u[s.layers - 1] = s.r;
+    for (std::int64_t m = s.layers - 1; m > 0; --m) u[m - 1] = u[m].mm(s.w[m]) * s.d[m - 1];
+    torch::Tensor res = torch::zeros({s.p, s.p}, torch::TensorOptions().dtype(torch::kFloat64));
+    for (std::int64_t l = 0; l + 1 < s.layers; ++l) {
+        adjacentResidualBlock(s, u, l, res);
+        if (l + 2 < s.layers) distantResidualBlocks(s, u, l, res);
+    }
+    return res;
+}
+
+}  // namespace
+
+Eigen::MatrixXd mlpMseHessian(Mlp& model, const torch::Tensor& x, const torch::Tensor& y) {
+    checkMlpHessianInputs(model->spec(), x, y);
+    if (!mlpMseHessianIsClosedForm(model->spec())) {
         return denseHessian(model->parameters(), [&] {
             const auto out = model->forward(x);
             return torch::mse_loss(out, y.reshape(out.sizes()).to(out.dtype()));
         });
     }
-
     torch::NoGradGuard noGrad;
-    const auto f64 = torch::TensorOptions().dtype(torch::kFloat64);
-    const double slope = spec.activation == Activation::LeakyReLU ? spec.negativeSlope : 0.0;
-
-    std::vector<torch::Tensor> w(nLayers), b(nLayers);
-    std::vector<std::int64_t> offset(nLayers);
-    std::int64_t p = 0;
-    for (std::int64_t l = 0; l < nLayers; ++l) {
-        w[l] = layers[l]->weight.detach().to(torch::kFloat64).contiguous();
-        b[l] = layers[l]->bias.detach().to(torch::kFloat64).contiguous();
-        offset[l] = p;
-        p += w[l].numel() + b[l].numel();
-    }
-    if (p != model->parameterCount())
-        throw ConfigError({"mlpMseHessian: the model has parameters outside its Linear layers"});
-
-    // Forward: inputs of each layer with a trailing 1 (for the bias), activation slopes.
-    std::vector<torch::Tensor> aTilde(nLayers), d(nLayers);
-    torch::Tensor a = x.detach().to(torch::kFloat64).reshape({n, widths.front()});
-    for (std::int64_t l = 0; l < nLayers; ++l) {
-        aTilde[l] = torch::cat({a, torch::ones({n, 1}, f64)}, 1);
-        torch::Tensor z = torch::addmm(b[l], a, w[l].t());
-        if (l + 1 < nLayers) {
-            // σ'(z) as autograd takes it: 1 for z > 0, else the slope (also at the kink).
-            d[l] = (z > 0).to(torch::kFloat64) * (1.0 - slope) + slope;
-            a = z * d[l];
-        } else {
-            a = z;
-        }
-    }
-    const torch::Tensor r = a - y.detach().to(torch::kFloat64).reshape({n, k});
-
-    // Gauss-Newton part: J [(i, k), P], rows back-propagated from each output unit.
-    const std::int64_t rows = n * k;
-    auto perOutput = [&](const torch::Tensor& t) { return k == 1 ? t : t.repeat_interleave(k, 0); };
-    torch::Tensor jac = torch::empty({rows, p}, f64);
-    torch::Tensor delta = torch::eye(k, f64).repeat({n, 1});  // d f_(i,k) / d z_L
-    for (std::int64_t m = nLayers - 1; m >= 0; --m) {
-        const std::int64_t in = widths[m], out = widths[m + 1];
-        const torch::Tensor input = perOutput(aTilde[m].narrow(1, 0, in));
-        jac.narrow(1, offset[m], out * in)
-            .view({rows, out, in})
-            .copy_(delta.unsqueeze(2) * input.unsqueeze(1));
-        jac.narrow(1, offset[m] + out * in, out).copy_(delta);
-        if (m > 0) delta = delta.mm(w[m]) * perOutput(d[m - 1]);
-    }
-    Eigen::MatrixXd gram;
-    gramMatrix(jac, gram);
-    jac = torch::Tensor();
-
-    // Residual part Σ r ∇²f: only blocks (layer l, weight of layer m > l) are nonzero.
-    std::vector<torch::Tensor> u(nLayers);  // back-propagated residual d(r·f)/dz_m, [N, w_{m+1}]
-    u[nLayers - 1] = r;
-    for (std::int64_t m = nLayers - 1; m > 0; --m) u[m - 1] = u[m].mm(w[m]) * d[m - 1];
-    torch::Tensor res = torch::zeros({p, p}, f64);  // upper blocks, row-major
-    for (std::int64_t l = 0; l + 1 < nLayers; ++l) {
-        const std::int64_t inL = widths[l], outL = widths[l + 1];
-        // m = l + 1: d a_l / d z_l is diagonal (the slopes d_l), so the block is nonzero only
-        // at t = p: Σ_i d_l[p] ã[q] u_{l+1}[s], one GEMM [(p, q), s], written through strided
-        // views (row θ_l(p, q), column W_{l+1}(s, p)).
-        {
-            const std::int64_t m = l + 1, inM = outL, outM = widths[m + 1];
-            const torch::Tensor left =
-                (d[l].unsqueeze(2) * aTilde[l].unsqueeze(1)).reshape({n, outL * (inL + 1)});
-            const torch::Tensor block = left.t().mm(u[m]).view({outL, inL + 1, outM});
-            res.as_strided({outL, inL, outM}, {inL * p + 1, p, inM}, offset[l] * p + offset[m])
-                .copy_(block.narrow(1, 0, inL));
-            res.as_strided({outL, outM}, {p + 1, inM}, (offset[l] + outL * inL) * p + offset[m])
-                .copy_(block.select(1, inL));
-        }
-        if (l + 2 >= nLayers) continue;
-        // d a_{l+1} / d z_l [N, outL, w_{l+2}] = d_l[p] W_{l+1}[t, p] d_{l+1}[t].
-        torch::Tensor jm = d[l].unsqueeze(2) * w[l + 1].t().unsqueeze(0) * d[l + 1].unsqueeze(1);
-        for (std::int64_t m = l + 2; m < nLayers; ++m) {
-            const std::int64_t inM = widths[m], outM = widths[m + 1];
-            const torch::Tensor left = jm.reshape({n, outL * inM});  // [i, (p, t)]
-            const torch::Tensor right =
-                (aTilde[l].unsqueeze(2) * u[m].unsqueeze(1)).reshape({n, (inL + 1) * outM});
-            const torch::Tensor block =
-                left.t().mm(right).view({outL, inM, inL + 1, outM}).permute({0, 2, 3, 1});
-            auto cols = res.narrow(1, offset[m], outM * inM);
-            cols.narrow(0, offset[l], outL * inL)
-                .view({outL, inL, outM, inM})
-                .copy_(block.narrow(1, 0, inL));
-            cols.narrow(0, offset[l] + outL * inL, outL)
-                .view({outL, outM, inM})
-                .copy_(block.select(1, inL));
-            if (m + 1 < nLayers)
-                jm = jm.reshape({n * outL, inM}).mm(w[m].t()).view({n, outL, outM}) *
-                     d[m].unsqueeze(1);
-        }
-    }
-
-    const double scale = 2.0 / static_cast<double>(rows);
+    const MlpForwardState s = mlpForwardState(model, x, y);
+    const Eigen::MatrixXd gram = gaussNewtonGram(s);
+    const torch::Tensor res = residualTerm(s);
+    const std::int64_t p = s.p;
+    const double scale = 2.0 / static_cast<double>(s.n * s.k);
     const double* rp = res.data_ptr<double>();
     Eigen::MatrixXd h(p, p);
     for (std::int64_t j = 0; j < p; ++j)
@@ -241,17 +284,11 @@ HessianSpectrum hessianSpectrum(const Eigen::MatrixXd& h, double tau) {
     HessianSpectrum s;
     s.eigenvalues = solver.eigenvalues();
     s.tau = tau;
-    s.maxAbs = s.eigenvalues.cwiseAbs().maxCoeff();
-    const double threshold = tau * s.maxAbs;
-    std::int64_t positive = 0, aboveTol = 0;
-    for (Eigen::Index i = 0; i < s.eigenvalues.size(); ++i) {
-        const double v = s.eigenvalues(i);
-        positive += v > 0;
-        aboveTol += v > threshold;
-    }
-    const double count = static_cast<double>(s.eigenvalues.size());
-    s.minimalRatio = static_cast<double>(positive) / count;
-    s.minimalRatioTol = static_cast<double>(aboveTol) / count;
+    const MinimalRatios ratios =
+        minimalRatios(s.eigenvalues.data(), static_cast<std::size_t>(s.eigenvalues.size()), tau);
+    s.maxAbs = ratios.maxAbs;
+    s.minimalRatio = ratios.positive;
+    s.minimalRatioTol = ratios.aboveTolerance;
     return s;
 }
 

@@ -13,14 +13,10 @@
 
 namespace trainlab {
 
-std::string subsetModeName(SubsetMode mode) {
-    return mode == SubsetMode::Balanced ? "balanced" : "stratified";
-}
+std::string subsetModeName(SubsetMode mode) { return nameOf(kSubsetModeNames, mode); }
 
 SubsetMode subsetModeFromName(const std::string& name) {
-    if (name == "stratified") return SubsetMode::Stratified;
-    if (name == "balanced") return SubsetMode::Balanced;
-    throw ConfigError({"subset mode '" + name + "' is unknown (stratified or balanced)"});
+    return parseName(kSubsetModeNames, name, "subset mode");
 }
 
 std::uint64_t subsetSeed(std::uint64_t runSeed, SubsetPurpose purpose) {
@@ -48,6 +44,76 @@ torch::Tensor int64Labels(const torch::Tensor& labels) {
 }
 }  // namespace
 
+namespace {
+
+/// Each class's image indices, in the source's order; throws Error for a label outside
+/// [0, numClasses).
+std::vector<std::vector<std::int64_t>> membersByClass(const std::vector<std::int64_t>& labels,
+                                                      std::int64_t numClasses) {
+    std::vector<std::vector<std::int64_t>> members(static_cast<size_t>(numClasses));
+    for (size_t i = 0; i < labels.size(); ++i) {
+        const std::int64_t l = labels[i];
+        if (l < 0 || l >= numClasses)
+            throw Error("label " + std::to_string(l) + " of image " + std::to_string(i) +
+                        " is outside [0, " + std::to_string(numClasses) + ")");
+        members[static_cast<size_t>(l)].push_back(static_cast<std::int64_t>(i));
+    }
+    return members;
+}
+
+/// Largest remainder (Hamilton): floor(n·a_k/N), then one more to the largest remainders
+/// (ties in `classOrder`). n < N keeps every quota <= a_k.
+std::vector<std::int64_t> stratifiedQuota(const std::vector<std::int64_t>& available,
+                                          std::int64_t n, std::int64_t N,
+                                          const std::vector<size_t>& classOrder) {
+    const size_t K = available.size();
+    std::vector<std::int64_t> quota(K, 0), remainder(K, 0);
+    std::int64_t given = 0;
+    for (size_t k = 0; k < K; ++k) {
+        quota[k] = n * available[k] / N;  // n < N <= 10^7 images: no overflow
+        remainder[k] = n * available[k] % N;
+        given += quota[k];
+    }
+    std::vector<size_t> byRemainder = classOrder;
+    std::stable_sort(byRemainder.begin(), byRemainder.end(),
+                     [&](size_t a, size_t b) { return remainder[a] > remainder[b]; });
+    for (size_t i = 0; given < n && i < K; ++i) {
+        const size_t k = byRemainder[i];
+        if (quota[k] < available[k]) {
+            ++quota[k];
+            ++given;
+        }
+    }
+    return quota;
+}
+
+/// Equal shares; a class short of its share gives all it has and the rest is shared again
+/// among the others (in `classOrder`), until n is placed (n < N, so it always is).
+std::vector<std::int64_t> balancedQuota(const std::vector<std::int64_t>& available,
+                                        std::int64_t n, const std::vector<size_t>& classOrder) {
+    std::vector<std::int64_t> quota(available.size(), 0);
+    std::int64_t left = n;
+    while (left > 0) {
+        std::vector<size_t> open;
+        for (size_t k : classOrder)
+            if (quota[k] < available[k]) open.push_back(k);
+        if (open.empty()) break;  // unreachable for n < N
+        const auto share = left / static_cast<std::int64_t>(open.size());
+        if (share == 0) {
+            for (size_t i = 0; i < static_cast<size_t>(left); ++i) ++quota[open[i]];
+            break;
+        }
+        for (size_t k : open) {
+            const std::int64_t add = std::min(share, available[k] - quota[k]);
+            quota[k] += add;
+            left -= add;
+        }
+    }
+    return quota;
+}
+
+}  // namespace
+
 SubsetDraw drawSubset(const std::vector<std::int64_t>& labels, std::int64_t numClasses,
                       std::int64_t n, std::uint64_t seed, SubsetMode mode) {
     if (numClasses < 1)
@@ -58,15 +124,7 @@ SubsetDraw drawSubset(const std::vector<std::int64_t>& labels, std::int64_t numC
     d.seed = seed;
     d.mode = mode;
     d.sourceSize = static_cast<std::int64_t>(labels.size());
-    const auto K = static_cast<size_t>(numClasses);
-    std::vector<std::vector<std::int64_t>> members(K);
-    for (size_t i = 0; i < labels.size(); ++i) {
-        const std::int64_t l = labels[i];
-        if (l < 0 || l >= numClasses)
-            throw Error("label " + std::to_string(l) + " of image " + std::to_string(i) +
-                        " is outside [0, " + std::to_string(numClasses) + ")");
-        members[static_cast<size_t>(l)].push_back(static_cast<std::int64_t>(i));
-    }
+    auto members = membersByClass(labels, numClasses);
     for (const auto& m : members) d.available.push_back(static_cast<std::int64_t>(m.size()));
     const std::int64_t N = d.sourceSize;
     if (n <= 0 || n >= N) {
@@ -79,52 +137,13 @@ SubsetDraw drawSubset(const std::vector<std::int64_t>& labels, std::int64_t numC
     d.whole = false;
     std::mt19937_64 rng(seed);
     // A seeded class order breaks ties, so no class is favoured by its index.
+    const auto K = static_cast<size_t>(numClasses);
     std::vector<size_t> classOrder(K);
     std::iota(classOrder.begin(), classOrder.end(), size_t{0});
     for (size_t i = K; i > 1; --i) std::swap(classOrder[i - 1], classOrder[uniformBelow(rng, i)]);
-    std::vector<std::int64_t> quota(K, 0);
-    if (mode == SubsetMode::Stratified) {
-        // Largest remainder (Hamilton): floor(n·a_k/N), then one more to the largest
-        // remainders. n < N keeps every quota <= a_k.
-        std::int64_t given = 0;
-        std::vector<std::int64_t> remainder(K, 0);
-        for (size_t k = 0; k < K; ++k) {
-            const std::int64_t a = d.available[k];
-            quota[k] = n * a / N;  // n < N <= 10^7 images: no overflow
-            remainder[k] = n * a % N;
-            given += quota[k];
-        }
-        std::vector<size_t> byRemainder = classOrder;
-        std::stable_sort(byRemainder.begin(), byRemainder.end(),
-                         [&](size_t a, size_t b) { return remainder[a] > remainder[b]; });
-        for (size_t i = 0; given < n && i < K; ++i) {
-            const size_t k = byRemainder[i];
-            if (quota[k] < d.available[k]) {
-                ++quota[k];
-                ++given;
-            }
-        }
-    } else {
-        // Equal shares; a class short of its share gives all it has and the rest is shared
-        // again among the others, until n is placed (n < N, so it always is).
-        std::int64_t left = n;
-        while (left > 0) {
-            std::vector<size_t> open;
-            for (size_t k : classOrder)
-                if (quota[k] < d.available[k]) open.push_back(k);
-            if (open.empty()) break;  // unreachable for n < N
-            const auto share = left / static_cast<std::int64_t>(open.size());
-            if (share == 0) {
-                for (size_t i = 0; i < static_cast<size_t>(left); ++i) ++quota[open[i]];
-                break;
-            }
-            for (size_t k : open) {
-                const std::int64_t add = std::min(share, d.available[k] - quota[k]);
-                quota[k] += add;
-                left -= add;
-            }
-        }
-    }
+    const std::vector<std::int64_t> quota = mode == SubsetMode::Stratified
+                                                ? stratifiedQuota(d.available, n, N, classOrder)
+                                                : balancedQuota(d.available, n, classOrder);
     // Within each class: a partial Fisher-Yates shuffle picks quota[k] members uniformly.
     for (size_t k = 0; k < K; ++k) {
         auto& m = members[k];

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "dataset_catalog.h"
+#include "enum_names.h"
 #include "raw_images.h"
 
 namespace trainlab {
@@ -25,6 +26,8 @@ struct ImageTensors {
 /// rounding). Balanced: the same number from every class (a class with too few images gives
 /// all it has, the others make up the difference).
 enum class SubsetMode { Stratified, Balanced };
+inline constexpr EnumName<SubsetMode> kSubsetModeNames[] = {{SubsetMode::Stratified, "stratified"},
+                                                            {SubsetMode::Balanced, "balanced"}};
 std::string subsetModeName(SubsetMode mode);  ///< "stratified", "balanced"
 /// Throws ConfigError naming the text and the choices.
 SubsetMode subsetModeFromName(const std::string& name);

@@ -17,35 +17,42 @@ double secondsSince(std::chrono::steady_clock::time_point t) {
 
 }  // namespace
 
-std::string trainMetricName(TrainMetric m) {
-    return m == TrainMetric::Clean ? "clean" : "running";
-}
+std::string trainMetricName(TrainMetric m) { return nameOf(kTrainMetricNames, m); }
 
 TrainMetric trainMetricFromName(const std::string& name) {
-    if (name == "running") return TrainMetric::Running;
-    if (name == "clean") return TrainMetric::Clean;
-    throw ConfigError({"train metric '" + name + "' is not 'running' or 'clean'"});
+    return parseName(kTrainMetricNames, name, "train metric");
+}
+
+ClassifierNet classifierNet(CnnImpl& model) {
+    return {model, [&model](const torch::Tensor& x) { return model.forward(x); },
+            model.spec().classes};
 }
 
 Evaluation evaluateClassifier(CnnImpl& model, const ImageTensors& data,
                               const std::vector<float>& mean, const std::vector<float>& std,
                               std::int64_t batchSize) {
-    const bool wasTraining = model.is_training();
+    return evaluateClassifier(classifierNet(model), data, mean, std, batchSize);
+}
+
+Evaluation evaluateClassifier(const ClassifierNet& net, const ImageTensors& data,
+                              const std::vector<float>& mean, const std::vector<float>& std,
+                              std::int64_t batchSize) {
+    const bool wasTraining = net.module.is_training();
     struct RestoreMode {  // also when the forward pass throws
-        CnnImpl& m;
+        torch::nn::Module& m;
         bool training;
         ~RestoreMode() { m.train(training); }
-    } restore{model, wasTraining};
+    } restore{net.module, wasTraining};
     torch::NoGradGuard noGrad;
-    model.eval();
-    const std::int64_t k = model.spec().classes;
+    net.module.eval();
+    const std::int64_t k = net.classes;
     Evaluation ev;
     auto counts = torch::zeros({k * k}, torch::kLong);
     double lossSum = 0;
     BatchIterator it(data, mean, std, std::max<std::int64_t>(1, batchSize), false, 0);
     torch::Tensor x, y;
     while (it.next(x, y)) {
-        const auto out = model.forward(x);
+        const auto out = net.forward(x);
         lossSum += F::cross_entropy(out, y, F::CrossEntropyFuncOptions().reduction(torch::kSum))
                        .item<double>();
         const auto pred = out.argmax(1);
@@ -95,9 +102,15 @@ int ImageTrainResult::bestLossEpoch() const {
     return best;
 }
 
-ImageTrainResult trainImageClassifier(CnnImpl& model, const ImageDataset& data,
-                                      const ImageTrainOptions& o, RunControl& control,
-                                      const EpochCallback& onEpoch, const StepCallback& onStep) {
+namespace {
+
+std::string splitName(const ImageDataset& data, const ImageTensors* split) {
+    return split == &data.train ? "training" : "test";
+}
+
+/// One message per problem of the options or the data against the model; empty when fine.
+std::vector<std::string> trainingProblems(const CnnImpl& model, const ImageDataset& data,
+                                          const ImageTrainOptions& o) {
     std::vector<std::string> problems;
     if (o.epochs < 1) problems.push_back("epochs = " + std::to_string(o.epochs) + " must be >= 1");
     if (o.batchSize < 1)
@@ -111,9 +124,9 @@ ImageTrainResult trainImageClassifier(CnnImpl& model, const ImageDataset& data,
         const auto sizes = split->images.sizes();
         if (sizes.size() != 4 || sizes[1] != spec.inChannels || sizes[2] != spec.height ||
             sizes[3] != spec.width) {
-            problems.push_back(std::string(split == &data.train ? "training" : "test") +
-                               " images are " + std::to_string(sizes.size() == 4 ? sizes[1] : 0) +
-                               "x" + std::to_string(sizes.size() == 4 ? sizes[2] : 0) + "x" +
+            problems.push_back(splitName(data, split) + " images are " +
+                               std::to_string(sizes.size() == 4 ? sizes[1] : 0) + "x" +
+                               std::to_string(sizes.size() == 4 ? sizes[2] : 0) + "x" +
                                std::to_string(sizes.size() == 4 ? sizes[3] : 0) + " but " +
                                (spec.name.empty() ? "the model" : spec.name) + " expects " +
                                std::to_string(spec.inChannels) + "x" + std::to_string(spec.height) +
@@ -123,87 +136,125 @@ ImageTrainResult trainImageClassifier(CnnImpl& model, const ImageDataset& data,
         const auto lo = split->labels.min().item<std::int64_t>();
         const auto hi = split->labels.max().item<std::int64_t>();
         if (lo < 0 || hi >= spec.classes)
-            problems.push_back(std::string(split == &data.train ? "training" : "test") +
-                               " labels run from " + std::to_string(lo) + " to " +
-                               std::to_string(hi) + " but the model has " +
+            problems.push_back(splitName(data, split) + " labels run from " + std::to_string(lo) +
+                               " to " + std::to_string(hi) + " but the model has " +
                                std::to_string(spec.classes) + " classes");
     }
-    if (!problems.empty()) throw ConfigError(problems);
+    return problems;
+}
 
-    const auto t0 = std::chrono::steady_clock::now();
-    std::unique_ptr<torch::optim::Optimizer> opt;
+std::unique_ptr<torch::optim::Optimizer> makeOptimizer(torch::nn::Module& model,
+                                                       const ImageTrainOptions& o) {
     if (o.optimizer == OptimizerKind::Adam)
-        opt = std::make_unique<torch::optim::Adam>(model.parameters(),
-                                                   torch::optim::AdamOptions(o.lr));
-    else
-        opt = std::make_unique<torch::optim::SGD>(
-            model.parameters(), torch::optim::SGDOptions(o.lr).momentum(o.momentum));
+        return std::make_unique<torch::optim::Adam>(model.parameters(),
+                                                    torch::optim::AdamOptions(o.lr));
+    return std::make_unique<torch::optim::SGD>(
+        model.parameters(), torch::optim::SGDOptions(o.lr).momentum(o.momentum));
+}
 
+/// The running loss and accuracy of one epoch's batches.
+struct EpochPass {
+    double lossSum = 0;
+    std::int64_t correct = 0, seen = 0;
+    bool stepLimit = false;  ///< stopped at options.maxSteps
+};
+
+/// One epoch of optimizer steps (train mode); sets result.cancelled on a cancel.
+EpochPass trainOneEpoch(const ClassifierNet& net, torch::optim::Optimizer& opt, BatchIterator& it,
+                        const ImageTrainOptions& o, RunControl& control, ImageTrainResult& result,
+                        const std::function<void(std::int64_t)>& onStep) {
+    EpochPass pass;
+    torch::Tensor x, y;
+    while (it.next(x, y)) {
+        while (control.pause && !control.cancel)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        if (control.cancel) {
+            result.cancelled = true;
+            break;
+        }
+        opt.zero_grad();
+        const auto out = net.forward(x);
+        const auto loss = F::cross_entropy(out, y);
+        loss.backward();
+        const double v = loss.item<double>();
+        if (!std::isfinite(v)) throw DivergenceError(o.label, result.steps + 1, v, NAN);
+        opt.step();
+        ++result.steps;
+        pass.lossSum += v * static_cast<double>(y.size(0));
+        pass.correct += out.detach().argmax(1).eq(y).sum().item<std::int64_t>();
+        pass.seen += y.size(0);
+        if (onStep) onStep(result.steps);
+        if (o.maxSteps > 0 && result.steps >= o.maxSteps) {
+            pass.stepLimit = true;
+            break;
+        }
+    }
+    return pass;
+}
+
+/// The epoch's metrics: the running ones, the clean training pass when asked, the test set.
+EpochMetrics measureEpoch(const ClassifierNet& net, const ImageDataset& data, const ImageTrainOptions& o,
+                          const EpochPass& pass, int epoch, ImageTrainResult& result) {
+    EpochMetrics m;
+    m.epoch = epoch;
+    m.steps = result.steps;
+    const auto seen = static_cast<double>(std::max<std::int64_t>(1, pass.seen));
+    m.runningLoss = pass.lossSum / seen;
+    m.runningAccuracy = static_cast<double>(pass.correct) / seen;
+    m.trainLoss = m.runningLoss;
+    m.trainAccuracy = m.runningAccuracy;
+    if (o.trainMetric == TrainMetric::Clean) {
+        const Evaluation tr = evaluateClassifier(net, data.train, data.mean, data.std, o.evalBatch);
+        m.trainLoss = tr.loss;
+        m.trainAccuracy = tr.accuracy;
+    }
+    const Evaluation te = evaluateClassifier(net, data.test, data.mean, data.std, o.evalBatch);
+    m.testLoss = te.loss;
+    m.testAccuracy = te.accuracy;
+    result.confusion = te.confusion;
+    return m;
+}
+
+}  // namespace
+
+ImageTrainResult trainImageClassifier(CnnImpl& model, const ImageDataset& data,
+                                      const ImageTrainOptions& o, RunControl& control,
+                                      const EpochCallback& onEpoch, const StepCallback& onStep) {
+    const auto problems = trainingProblems(model, data, o);
+    if (!problems.empty()) throw ConfigError(problems);
+    return trainClassifier(
+        classifierNet(model), data, o, control,
+        onEpoch ? [&](const EpochMetrics& m) { onEpoch(m, model); } : ClassifierEpochCallback{},
+        onStep ? [&](std::int64_t step) { onStep(step, model); } : ClassifierStepCallback{});
+}
+
+ImageTrainResult trainClassifier(const ClassifierNet& net, const ImageDataset& data,
+                                 const ImageTrainOptions& o, RunControl& control,
+                                 const ClassifierEpochCallback& onEpoch,
+                                 const ClassifierStepCallback& onStep) {
+    torch::nn::Module& model = net.module;
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto opt = makeOptimizer(model, o);
     BatchIterator it(data.train, data.mean, data.std, o.batchSize, true, o.seed);
     ImageTrainResult result;
     for (int epoch = 1; epoch <= o.epochs; ++epoch) {
         const auto te = std::chrono::steady_clock::now();
         model.train();  // every epoch: the evaluation below leaves the model in eval mode
-        it.startEpoch(epoch - 1);
-        torch::Tensor x, y;
-        double lossSum = 0;
-        std::int64_t correct = 0, seen = 0;
-        bool stepLimit = false;
-        while (it.next(x, y)) {
-            while (control.pause && !control.cancel)
-                std::this_thread::sleep_for(std::chrono::milliseconds(10));
-            if (control.cancel) {
-                result.cancelled = true;
-                break;
-            }
-            opt->zero_grad();
-            const auto out = model.forward(x);
-            const auto loss = F::cross_entropy(out, y);
-            loss.backward();
-            const double v = loss.item<double>();
-            if (!std::isfinite(v)) throw DivergenceError(o.label, result.steps + 1, v, NAN);
-            opt->step();
-            ++result.steps;
-            lossSum += v * static_cast<double>(y.size(0));
-            correct += out.detach().argmax(1).eq(y).sum().item<std::int64_t>();
-            seen += y.size(0);
-            if (onStep) onStep(result.steps, model);
-            if (o.maxSteps > 0 && result.steps >= o.maxSteps) {
-                stepLimit = true;
-                break;
-            }
-        }
+        it.startEpoch(epoch - 1 + o.firstShuffleEpoch);
+        const EpochPass pass = trainOneEpoch(net, *opt, it, o, control, result, onStep);
         if (result.cancelled) break;
-        EpochMetrics m;
-        m.epoch = epoch;
-        m.steps = result.steps;
-        m.runningLoss = lossSum / static_cast<double>(std::max<std::int64_t>(1, seen));
-        m.runningAccuracy =
-            static_cast<double>(correct) / static_cast<double>(std::max<std::int64_t>(1, seen));
-        m.trainLoss = m.runningLoss;
-        m.trainAccuracy = m.runningAccuracy;
-        if (o.trainMetric == TrainMetric::Clean) {
-            const Evaluation tr =
-                evaluateClassifier(model, data.train, data.mean, data.std, o.evalBatch);
-            m.trainLoss = tr.loss;
-            m.trainAccuracy = tr.accuracy;
-        }
-        const Evaluation te2 =
-            evaluateClassifier(model, data.test, data.mean, data.std, o.evalBatch);
-        m.testLoss = te2.loss;
-        m.testAccuracy = te2.accuracy;
-        result.confusion = te2.confusion;
+        EpochMetrics m = measureEpoch(net, data, o, pass, epoch, result);
         m.seconds = secondsSince(te);
         result.epochs.push_back(m);
         if (onEpoch) {
             model.eval();
-            onEpoch(m, model);
+            onEpoch(m);
         }
         if (o.lossTarget > 0 && m.trainLoss <= o.lossTarget) {
             result.reachedLossTarget = true;
             break;
         }
-        if (stepLimit) break;
+        if (pass.stepLimit) break;
     }
     model.train();
     result.seconds = secondsSince(t0);

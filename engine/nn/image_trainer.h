@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "cnn.h"
+#include "enum_names.h"
 #include "run_control.h"
 #include "image_tensors.h"
 #include "trainer.h"
@@ -33,6 +34,20 @@ Evaluation evaluateClassifier(CnnImpl& model, const ImageTensors& data,
                               const std::vector<float>& mean, const std::vector<float>& std,
                               std::int64_t batchSize = 500);
 
+/// What the shared classification loop needs of a model: its module (parameters, train/eval
+/// mode), its forward pass (images [B, C, H, W] as BatchIterator gives them → logits
+/// [B, classes]) and its class count. A CNN passes itself; 2-1's MLP flattens the images.
+struct ClassifierNet {
+    torch::nn::Module& module;
+    std::function<torch::Tensor(const torch::Tensor&)> forward;
+    std::int64_t classes = 10;
+};
+
+/// The same for any classifier.
+Evaluation evaluateClassifier(const ClassifierNet& net, const ImageTensors& data,
+                              const std::vector<float>& mean, const std::vector<float>& std,
+                              std::int64_t batchSize = 500);
+
 /// Per-class accuracy (the confusion matrix's diagonal over its row sums; NaN for an empty
 /// class).
 std::vector<double> perClassAccuracy(const torch::Tensor& confusion);
@@ -43,6 +58,8 @@ enum class TrainMetric {
               ///< printout; free)
     Clean,    ///< one extra evaluation pass over the training set in eval mode after the epoch
 };
+inline constexpr EnumName<TrainMetric> kTrainMetricNames[] = {{TrainMetric::Running, "running"},
+                                                              {TrainMetric::Clean, "clean"}};
 std::string trainMetricName(TrainMetric m);                ///< "running", "clean"
 TrainMetric trainMetricFromName(const std::string& name);  ///< throws ConfigError
 
@@ -61,6 +78,9 @@ struct ImageTrainOptions {
     TrainMetric trainMetric = TrainMetric::Running;
     std::uint64_t seed = 0;       ///< shuffling of the training batches
     std::string label = "model";  ///< names the model in messages ("Model 1")
+    /// Epoch e (1-based) shuffles as BatchIterator epoch e − 1 + firstShuffleEpoch: 0 for the
+    /// CNN kinds; 1 for 2-1, whose own loop numbered its shuffles from 1 (kept: same numbers).
+    int firstShuffleEpoch = 0;
 };
 
 struct EpochMetrics {
@@ -97,5 +117,18 @@ ImageTrainResult trainImageClassifier(CnnImpl& model, const ImageDataset& data,
                                       const ImageTrainOptions& options, RunControl& control,
                                       const EpochCallback& onEpoch = {},
                                       const StepCallback& onStep = {});
+
+/// Called after each epoch's evaluation (the model is in eval mode during the call).
+using ClassifierEpochCallback = std::function<void(const EpochMetrics&)>;
+/// Called after each optimizer step with the global step.
+using ClassifierStepCallback = std::function<void(std::int64_t step)>;
+
+/// The loop of trainImageClassifier for any classifier, without its CNN-specific checks of
+/// the data against the model (the caller's part): the same pause, cancel, divergence
+/// (DivergenceError naming options.label and the step), step limit and loss target.
+ImageTrainResult trainClassifier(const ClassifierNet& net, const ImageDataset& data,
+                                 const ImageTrainOptions& options, RunControl& control,
+                                 const ClassifierEpochCallback& onEpoch = {},
+                                 const ClassifierStepCallback& onStep = {});
 
 }  // namespace trainlab

@@ -9,22 +9,11 @@
 namespace trainlab {
 
 std::string activationName(Activation a) {
-    switch (a) {
-        case Activation::LeakyReLU:
-            return "leaky_relu";
-        case Activation::ReLU:
-            return "relu";
-        case Activation::Tanh:
-            return "tanh";
-    }
-    return "?";
+    return nameOf(kActivationNames, a);
 }
 
 Activation activationFromName(const std::string& n) {
-    if (n == "leaky_relu") return Activation::LeakyReLU;
-    if (n == "relu") return Activation::ReLU;
-    if (n == "tanh") return Activation::Tanh;
-    throw ConfigError({"activation '" + n + "' is unknown (leaky_relu, relu or tanh)"});
+    return parseName(kActivationNames, n, "activation");
 }
 
 std::int64_t mlpParameterCount(const MlpSpec& s) {
@@ -32,6 +21,16 @@ std::int64_t mlpParameterCount(const MlpSpec& s) {
     for (size_t i = 0; i + 1 < s.widths.size(); ++i)
         n += s.widths[i] * s.widths[i + 1] + s.widths[i + 1];
     return n;
+}
+
+std::int64_t mlpUnitCount(const std::vector<std::int64_t>& widths) {
+    std::int64_t units = 0;
+    for (const auto w : widths) units += w;
+    return units;
+}
+
+double mlpActivationBytes(const std::vector<std::int64_t>& widths, std::int64_t points) {
+    return static_cast<double>(points) * mlpUnitCount(widths) * 4 * 3;
 }
 
 void validateMlpSpec(const MlpSpec& s, const std::string& where) {

@@ -8,9 +8,14 @@
 #include <string>
 #include <vector>
 
+#include "enum_names.h"
+
 namespace trainlab {
 
 enum class Activation { LeakyReLU, ReLU, Tanh };
+
+inline constexpr EnumName<Activation> kActivationNames[] = {
+    {Activation::LeakyReLU, "leaky_relu"}, {Activation::ReLU, "relu"}, {Activation::Tanh, "tanh"}};
 
 std::string activationName(Activation a);
 Activation activationFromName(const std::string& name);  ///< throws ConfigError
@@ -25,6 +30,13 @@ struct MlpSpec {
 
 /// Exact number of parameters: sum over layers of in*out + out.
 std::int64_t mlpParameterCount(const MlpSpec& spec);
+
+/// Units of all layers, input and output included: the sum of the widths.
+std::int64_t mlpUnitCount(const std::vector<std::int64_t>& widths);
+
+/// Bytes of float32 activations that one full-batch pass over `points` inputs keeps, forward
+/// and backward: points · units · 4 bytes · 3 (activation, its gradient, the pre-activation).
+double mlpActivationBytes(const std::vector<std::int64_t>& widths, std::int64_t points);
 
 /// Throws ConfigError naming each problem (fewer than 2 widths, a width < 1, too many weights).
 void validateMlpSpec(const MlpSpec& spec, const std::string& where);

@@ -347,29 +347,29 @@ void FusedMlpLossGrad::workerLoop(int index) {
     }
 }
 
-double FusedMlpLossGrad::operator()(const torch::Tensor& xbIn, const torch::Tensor& ybIn) {
+std::int64_t FusedMlpLossGrad::checkBatch(const torch::Tensor& xb, const torch::Tensor& yb) const {
     const std::int64_t inW = widths_.front(), outW = widths_.back();
-    if (!xbIn.defined() || !ybIn.defined() || xbIn.scalar_type() != torch::kFloat32 ||
-        ybIn.scalar_type() != torch::kFloat32 || !xbIn.device().is_cpu() || !ybIn.device().is_cpu())
+    if (!xb.defined() || !yb.defined() || xb.scalar_type() != torch::kFloat32 ||
+        yb.scalar_type() != torch::kFloat32 || !xb.device().is_cpu() || !yb.device().is_cpu())
         throw ConfigError({"the fused MLP gradient needs float32 CPU inputs and targets"});
-    const std::int64_t n = xbIn.dim() >= 1 ? xbIn.size(0) : 0;
+    const std::int64_t n = xb.dim() >= 1 ? xb.size(0) : 0;
     if (n < 1 || n > std::numeric_limits<int>::max() / std::max<std::int64_t>(1, inW) ||
-        xbIn.numel() != n * inW || ybIn.numel() != n * outW)
+        xb.numel() != n * inW || yb.numel() != n * outW)
         throw ConfigError({"fused MLP batch: inputs must be [N, " + std::to_string(inW) +
                            "] and targets hold N * " + std::to_string(outW) + " values (N >= 1)"});
-    const torch::Tensor xb = xbIn.contiguous(), yb = ybIn.contiguous();
+    return n;
+}
 
+void FusedMlpLossGrad::prepareGradients() {
     // Re-bind when the module's parameter tensors were replaced.
-    {
-        size_t k = 0;
-        bool same = true;
-        for (const auto& lin : model_->layers()) {
-            same = same && boundPtrs_[k++] == lin->weight.data_ptr();
-            same = same && boundPtrs_[k++] == lin->bias.data_ptr();
-        }
-        if (!same) bindParameters();
+    size_t k = 0;
+    bool same = true;
+    for (const auto& lin : model_->layers()) {
+        same = same && boundPtrs_[k++] == lin->weight.data_ptr();
+        same = same && boundPtrs_[k++] == lin->bias.data_ptr();
     }
-    // Gradients: defined, contiguous, same shape; written in place below.
+    if (!same) bindParameters();
+    // Gradients: defined, contiguous, same shape; written in place by reduceShards.
     const size_t layers = widths_.size() - 1;
     for (size_t i = 0; i < layers; ++i) {
         for (auto* p : {&weights_[i], &biases_[i]}) {
@@ -379,7 +379,9 @@ double FusedMlpLossGrad::operator()(const torch::Tensor& xbIn, const torch::Tens
                 g = torch::zeros_like(*p, torch::MemoryFormat::Contiguous);
         }
     }
+}
 
+void FusedMlpLossGrad::runShards(const float* x, const float* y, std::int64_t n) {
     // Split the rows: shard s gets base (+1 for the first `extra` shards) consecutive rows.
     const std::int64_t base = n / shards_, extra = n % shards_;
     std::int64_t row = 0;
@@ -391,9 +393,6 @@ double FusedMlpLossGrad::operator()(const torch::Tensor& xbIn, const torch::Tens
         ensureCapacity(st, st.rows);
         errors_[static_cast<size_t>(s)] = nullptr;
     }
-    const float* x = xb.data_ptr<float>();
-    const float* y = yb.data_ptr<float>();
-
     if (shards_ > 1) {
         {
             std::lock_guard<std::mutex> lock(mutex_);
@@ -416,10 +415,13 @@ double FusedMlpLossGrad::operator()(const torch::Tensor& xbIn, const torch::Tens
     }
     for (auto& e : errors_)
         if (e) std::rethrow_exception(e);
+}
 
+double FusedMlpLossGrad::reduceShards() {
     // Sum the shards in order; the squared norm comes along.
     double loss = 0, sq = 0;
     for (const auto& st : shardState_) loss += st.lossSum;
+    const size_t layers = widths_.size() - 1;
     for (size_t i = 0; i < layers; ++i) {
         const std::int64_t out = widths_[i + 1];
         float* gw = weights_[i].mutable_grad().data_ptr<float>();
@@ -448,7 +450,15 @@ double FusedMlpLossGrad::operator()(const torch::Tensor& xbIn, const torch::Tens
         }
     }
     lastGradNorm_ = std::sqrt(sq);
-    return loss / (static_cast<double>(n) * outW);
+    return loss;
+}
+
+double FusedMlpLossGrad::operator()(const torch::Tensor& xbIn, const torch::Tensor& ybIn) {
+    const std::int64_t n = checkBatch(xbIn, ybIn);
+    const torch::Tensor xb = xbIn.contiguous(), yb = ybIn.contiguous();
+    prepareGradients();
+    runShards(xb.data_ptr<float>(), yb.data_ptr<float>(), n);
+    return reduceShards() / (static_cast<double>(n) * widths_.back());
 }
 
 LossGradFn makeFusedMlpLossGrad(Mlp model, int shards, LossKind loss) {

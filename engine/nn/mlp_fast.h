@@ -71,6 +71,14 @@ class FusedMlpLossGrad {
 
     void bindParameters();
     void ensureCapacity(Shard& s, std::int64_t rows);
+    /// The batch size N of a valid batch; throws ConfigError otherwise.
+    std::int64_t checkBatch(const torch::Tensor& xb, const torch::Tensor& yb) const;
+    /// Re-binds replaced parameter tensors and makes every .grad() a contiguous float32 tensor.
+    void prepareGradients();
+    /// Splits the N rows over the shards and runs them (shard 0 on this thread).
+    void runShards(const float* x, const float* y, std::int64_t n);
+    /// Sums the shards' gradients into .grad() (in shard order) and returns the summed loss.
+    double reduceShards();
     void runShard(int index, const float* x, const float* y, std::int64_t totalRows);
     void gemm(bool transA, bool transB, std::int64_t m, std::int64_t n, std::int64_t k,
               const float* a, std::int64_t lda, const float* b, std::int64_t ldb, float* c,

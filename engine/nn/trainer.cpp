@@ -9,45 +9,31 @@
 
 #include "errors.h"
 #include "mlp.h"
+#include "text_format.h"
 
 namespace trainlab {
 
 std::string stopKindName(StopKind k) {
-    switch (k) {
-        case StopKind::None:
-            return "none";
-        case StopKind::Plateau:
-            return "plateau";
-        case StopKind::Patience:
-            return "patience";
-        case StopKind::Target:
-            return "target";
-    }
-    return "none";
+    return nameOf(kStopKindNames, k, "none");
 }
 
 StopKind stopKindFromName(const std::string& n) {
-    if (n == "none") return StopKind::None;
-    if (n == "plateau") return StopKind::Plateau;
-    if (n == "patience") return StopKind::Patience;
-    if (n == "target") return StopKind::Target;
-    throw ConfigError({"stop rule '" + n + "' is unknown (none, plateau, patience or target)"});
+    return parseName(kStopKindNames, n, "stop rule");
 }
 
 std::string optimizerName(OptimizerKind k) {
-    return k == OptimizerKind::SGD ? "sgd" : "adam";
+    return nameOf(kOptimizerNames, k);
 }
 
 OptimizerKind optimizerFromName(const std::string& n) {
-    if (n == "sgd") return OptimizerKind::SGD;
-    if (n == "adam") return OptimizerKind::Adam;
-    throw ConfigError({"optimizer '" + n + "' is unknown (sgd or adam)"});
+    return parseName(kOptimizerNames, n, "optimizer");
 }
 
 void validateTrainConfig(const TrainConfig& c) {
     std::vector<std::string> p;
-    if (!(c.lr > 0 && c.lr <= 100))
-        p.push_back("learning rate " + std::to_string(c.lr) + " must be in (0, 100]");
+    if (!(c.lr > 0 && c.lr <= kLearningRateMax))
+        p.push_back("learning rate " + std::to_string(c.lr) + " must be in (0, " +
+                    formatSignificant(kLearningRateMax, 6) + "]");
     if (!(c.momentum >= 0 && c.momentum < 1)) p.push_back("momentum must be in [0, 1)");
     if (c.maxSteps < 1 || c.maxSteps > 100'000'000)
         p.push_back("max steps " + std::to_string(c.maxSteps) + " must be in [1, 100,000,000]");
@@ -84,42 +70,85 @@ TrainResult trainModel(torch::nn::Module& module,
                      control, name);
 }
 
+namespace {
+
+std::unique_ptr<torch::optim::Optimizer> makeOptimizer(const std::vector<torch::Tensor>& params,
+                                                       const TrainConfig& c) {
+    if (c.optimizer == OptimizerKind::SGD)
+        return std::make_unique<torch::optim::SGD>(
+            params, torch::optim::SGDOptions(c.lr).momentum(c.momentum));
+    return std::make_unique<torch::optim::Adam>(
+        params, torch::optim::AdamOptions(c.lr).betas({c.beta1, c.beta2}).eps(c.eps));
+}
+
+/// Waits while paused; true when the run is cancelled.
+bool cancelledAfterPause(const RunControl* control) {
+    if (!control) return false;
+    while (control->pause.load(std::memory_order_relaxed) &&
+           !control->cancel.load(std::memory_order_relaxed))
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    return control->cancel.load(std::memory_order_relaxed);
+}
+
+/// The stop rule's memory across steps.
+class StopState {
+  public:
+    explicit StopState(const StopRule& rule) : rule_(rule) {}
+    /// After step `step` with loss `loss`: the stop reason, or "" to go on.
+    const char* check(std::int64_t step, double loss, bool targetReached) {
+        const char* reason = "";
+        switch (rule_.kind) {
+            case StopKind::None:
+                break;
+            case StopKind::Plateau:
+                if (std::isfinite(prevLoss_) && std::abs(loss - prevLoss_) < rule_.tolerance)
+                    reason = "plateau";
+                break;
+            case StopKind::Patience:
+                if (loss < patienceBest_ * (1.0 - rule_.minDelta)) {
+                    patienceBest_ = loss;
+                    bestStep_ = step;
+                } else if (step - bestStep_ >= rule_.patience) {
+                    reason = "patience";
+                }
+                break;
+            case StopKind::Target:
+                if (targetReached) reason = "target";
+                break;
+        }
+        prevLoss_ = loss;
+        return reason;
+    }
+
+  private:
+    const StopRule& rule_;
+    double prevLoss_ = NAN;
+    std::int64_t bestStep_ = 0;
+    double patienceBest_ = INFINITY;
+};
+
+}  // namespace
+
 TrainResult trainLoop(const std::vector<torch::Tensor>& params, const LossGradFn& lossGrad,
                       const torch::Tensor& x, const torch::Tensor& y, const TrainConfig& c,
                       TrainObserver* observer, const RunControl* control, const std::string& name) {
     validateTrainConfig(c);
     const auto t0 = std::chrono::steady_clock::now();
-    std::unique_ptr<torch::optim::Optimizer> opt;
-    if (c.optimizer == OptimizerKind::SGD) {
-        opt = std::make_unique<torch::optim::SGD>(
-            params, torch::optim::SGDOptions(c.lr).momentum(c.momentum));
-    } else {
-        opt = std::make_unique<torch::optim::Adam>(
-            params, torch::optim::AdamOptions(c.lr).betas({c.beta1, c.beta2}).eps(c.eps));
-    }
-
+    const auto opt = makeOptimizer(params, c);
     const std::int64_t n = x.size(0);
     const bool fullBatch = c.batchSize <= 0 || c.batchSize >= n;
     auto gen = at::make_generator<at::CPUGeneratorImpl>(c.seed);
     torch::Tensor order;
     std::int64_t cursor = n;
-
     TrainResult result;
     result.bestLoss = INFINITY;
-    double prevLoss = NAN;
-    std::int64_t bestStep = 0;
-    double patienceBest = INFINITY;
+    StopState stopState(c.stop);
 
     for (std::int64_t step = 1; step <= c.maxSteps; ++step) {
-        if (control) {
-            while (control->pause.load(std::memory_order_relaxed) &&
-                   !control->cancel.load(std::memory_order_relaxed))
-                std::this_thread::sleep_for(std::chrono::milliseconds(10));
-            if (control->cancel.load(std::memory_order_relaxed)) {
-                result.cancelled = true;
-                result.stopReason = "cancelled";
-                break;
-            }
+        if (cancelledAfterPause(control)) {
+            result.cancelled = true;
+            result.stopReason = "cancelled";
+            break;
         }
         torch::Tensor xb = x, yb = y;
         if (!fullBatch) {
@@ -145,32 +174,12 @@ TrainResult trainLoop(const std::vector<torch::Tensor>& params, const LossGradFn
         result.steps = step;
         result.finalLoss = lossValue;
         if (observer) observer->onStep({step, lossValue, gnorm});
-
-        bool stop = false;
-        switch (c.stop.kind) {
-            case StopKind::None:
-                break;
-            case StopKind::Plateau:
-                stop = std::isfinite(prevLoss) && std::abs(lossValue - prevLoss) < c.stop.tolerance;
-                if (stop) result.stopReason = "plateau";
-                break;
-            case StopKind::Patience:
-                if (lossValue < patienceBest * (1.0 - c.stop.minDelta)) {
-                    patienceBest = lossValue;
-                    bestStep = step;
-                } else if (step - bestStep >= c.stop.patience) {
-                    stop = true;
-                    result.stopReason = "patience";
-                }
-                break;
-            case StopKind::Target:
-                stop = targetReached;
-                if (stop) result.stopReason = "target";
-                break;
-        }
+        const char* stop = stopState.check(step, lossValue, targetReached);
         result.bestLoss = std::min(result.bestLoss, lossValue);
-        prevLoss = lossValue;
-        if (stop) break;
+        if (*stop) {
+            result.stopReason = stop;
+            break;
+        }
     }
     if (result.stopReason.empty()) result.stopReason = "max_steps";
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

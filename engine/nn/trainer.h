@@ -8,6 +8,8 @@
 #include <functional>
 #include <string>
 
+#include "enum_names.h"
+#include "param_spec.h"
 #include "run_control.h"
 
 namespace trainlab {
@@ -32,10 +34,17 @@ struct StopRule {
     double target = 0;
 };
 
+inline constexpr EnumName<StopKind> kStopKindNames[] = {{StopKind::None, "none"},
+                                                        {StopKind::Plateau, "plateau"},
+                                                        {StopKind::Patience, "patience"},
+                                                        {StopKind::Target, "target"}};
+inline constexpr EnumName<OptimizerKind> kOptimizerNames[] = {{OptimizerKind::SGD, "sgd"},
+                                                              {OptimizerKind::Adam, "adam"}};
+
 std::string stopKindName(StopKind k);           ///< "none", "plateau", "patience", "target"
 StopKind stopKindFromName(const std::string&);  ///< throws ConfigError
-std::string optimizerName(OptimizerKind k);
-OptimizerKind optimizerFromName(const std::string&);
+std::string optimizerName(OptimizerKind k);     ///< "sgd", "adam"
+OptimizerKind optimizerFromName(const std::string&);  ///< throws ConfigError
 
 struct TrainConfig {
     OptimizerKind optimizer = OptimizerKind::SGD;
@@ -97,7 +106,9 @@ TrainResult trainModel(torch::nn::Module& module,
                        TrainObserver* observer, const RunControl* control,
                        const std::string& name = {});
 
-/// Throws ConfigError naming every bad field of `c`.
+/// Throws ConfigError naming every bad field of `c`. The learning rate must be in
+/// (0, kLearningRateMax]: the schema's upper bound; the lower bound is looser than the schema's
+/// kLearningRateMin because callers that bypass the schema (tests, benchmarks) may go lower.
 void validateTrainConfig(const TrainConfig& c);
 
 }  // namespace trainlab

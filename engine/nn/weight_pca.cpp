@@ -6,6 +6,7 @@
 #include <cstring>
 #include <limits>
 #include <string>
+#include <utility>
 
 #include "errors.h"
 
@@ -98,6 +99,81 @@ Index significantCount(const Eigen::VectorXd& descending, Index wanted, Index ma
     return used;
 }
 
+/// What a decomposition gives fitImpl: directions (d x k), the first `used` filled;
+/// eigenvalues (descending); their sum; scores written into the result.
+struct Decomposition {
+    Eigen::MatrixXd directions;
+    Eigen::VectorXd lambda;
+    double trace = 0;
+    Index used = 0;
+};
+
+/// Few snapshots, many weights: G = X~ X~^T accumulated over column chunks (lower triangle
+/// only); scores = U sqrt(lambda), directions V = X~^T U / sqrt(lambda) (unit length).
+template <class M>
+Decomposition gramPath(const M& x, const Eigen::VectorXd& mean, Index k, Eigen::MatrixXd& scores) {
+    const Index n = x.rows(), d = x.cols();
+    Decomposition out;
+    out.directions = Eigen::MatrixXd::Zero(d, k);
+    Eigen::MatrixXd gram = Eigen::MatrixXd::Zero(n, n);
+    const Index step = chunkLength(n);
+    for (Index c = 0; c < d; c += step) {
+        const Index b = std::min(step, d - c);
+        const Eigen::MatrixXd chunk = centredColumns(x, mean, c, b);
+        gram.selfadjointView<Eigen::Lower>().rankUpdate(chunk);
+    }
+    out.trace = gram.diagonal().sum();
+    Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> solver(gram, Eigen::ComputeEigenvectors);
+    out.lambda = solver.eigenvalues().reverse();
+    out.used = significantCount(out.lambda, k, n);
+    const Index used = out.used;
+    if (used == 0) return out;
+    Eigen::MatrixXd u(n, used);
+    for (Index c = 0; c < used; ++c) u.col(c) = solver.eigenvectors().col(n - 1 - c);
+    const Eigen::ArrayXd root = out.lambda.head(used).array().sqrt();
+    scores.leftCols(used) = u * root.matrix().asDiagonal();
+    const Eigen::MatrixXd w = u * root.inverse().matrix().asDiagonal();
+    for (Index c = 0; c < d; c += step) {
+        const Index b = std::min(step, d - c);
+        out.directions.block(c, 0, b, used).noalias() =
+            centredColumns(x, mean, c, b).transpose() * w;
+    }
+    return out;
+}
+
+/// Few weights: C = X~^T X~ accumulated over row chunks (lower triangle only); scores = X~ V.
+template <class M>
+Decomposition covariancePath(const M& x, const Eigen::VectorXd& mean, Index k,
+                             Eigen::MatrixXd& scores) {
+    const Index n = x.rows(), d = x.cols();
+    Decomposition out;
+    out.directions = Eigen::MatrixXd::Zero(d, k);
+    Eigen::MatrixXd cov = Eigen::MatrixXd::Zero(d, d);
+    const Index step = chunkLength(d);
+    auto centredRows = [&](Index r, Index b) -> Eigen::MatrixXd {
+        return x.middleRows(r, b).template cast<double>().rowwise() - mean.transpose();
+    };
+    for (Index r = 0; r < n; r += step) {
+        const Index b = std::min(step, n - r);
+        const Eigen::MatrixXd chunk = centredRows(r, b);
+        cov.selfadjointView<Eigen::Lower>().rankUpdate(chunk.transpose());
+    }
+    out.trace = cov.diagonal().sum();
+    Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> solver(cov, Eigen::ComputeEigenvectors);
+    out.lambda = solver.eigenvalues().reverse();
+    out.used = significantCount(out.lambda, k, d);
+    for (Index c = 0; c < out.used; ++c)
+        out.directions.col(c) = solver.eigenvectors().col(d - 1 - c);
+    if (out.used > 0) {
+        for (Index r = 0; r < n; r += step) {
+            const Index b = std::min(step, n - r);
+            scores.block(r, 0, b, out.used).noalias() =
+                centredRows(r, b) * out.directions.leftCols(out.used);
+        }
+    }
+    return out;
+}
+
 template <class M>
 PcaResult fitImpl(const M& x, int components, bool keepComponents, PcaMethod method) {
     checkComponents(components);
@@ -118,71 +194,16 @@ PcaResult fitImpl(const M& x, int components, bool keepComponents, PcaMethod met
     checkFinite(x, mean);
 
     if (method == PcaMethod::Auto) method = d >= n ? PcaMethod::Gram : PcaMethod::Covariance;
-
-    Eigen::MatrixXd directions = Eigen::MatrixXd::Zero(d, k);
-    double trace = 0;
-    Eigen::VectorXd lambda;  // descending
-    Index used = 0;
-
-    if (method == PcaMethod::Gram) {
-        // G = X~ X~^T accumulated over column chunks (lower triangle only).
-        Eigen::MatrixXd gram = Eigen::MatrixXd::Zero(n, n);
-        const Index step = chunkLength(n);
-        for (Index c = 0; c < d; c += step) {
-            const Index b = std::min(step, d - c);
-            const Eigen::MatrixXd chunk = centredColumns(x, mean, c, b);
-            gram.selfadjointView<Eigen::Lower>().rankUpdate(chunk);
-        }
-        trace = gram.diagonal().sum();
-        Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> solver(gram, Eigen::ComputeEigenvectors);
-        lambda = solver.eigenvalues().reverse();
-        used = significantCount(lambda, k, n);
-        if (used > 0) {
-            // scores = U sqrt(lambda); directions V = X~^T U / sqrt(lambda) (unit length).
-            Eigen::MatrixXd u(n, used);
-            for (Index c = 0; c < used; ++c) u.col(c) = solver.eigenvectors().col(n - 1 - c);
-            const Eigen::ArrayXd root = lambda.head(used).array().sqrt();
-            result.scores.leftCols(used) = u * root.matrix().asDiagonal();
-            const Eigen::MatrixXd w = u * root.inverse().matrix().asDiagonal();
-            for (Index c = 0; c < d; c += step) {
-                const Index b = std::min(step, d - c);
-                directions.block(c, 0, b, used).noalias() =
-                    centredColumns(x, mean, c, b).transpose() * w;
-            }
-        }
-    } else {
-        // C = X~^T X~ accumulated over row chunks (lower triangle only).
-        Eigen::MatrixXd cov = Eigen::MatrixXd::Zero(d, d);
-        const Index step = chunkLength(d);
-        auto centredRows = [&](Index r, Index b) -> Eigen::MatrixXd {
-            return x.middleRows(r, b).template cast<double>().rowwise() - mean.transpose();
-        };
-        for (Index r = 0; r < n; r += step) {
-            const Index b = std::min(step, n - r);
-            const Eigen::MatrixXd chunk = centredRows(r, b);
-            cov.selfadjointView<Eigen::Lower>().rankUpdate(chunk.transpose());
-        }
-        trace = cov.diagonal().sum();
-        Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> solver(cov, Eigen::ComputeEigenvectors);
-        lambda = solver.eigenvalues().reverse();
-        used = significantCount(lambda, k, d);
-        for (Index c = 0; c < used; ++c) directions.col(c) = solver.eigenvectors().col(d - 1 - c);
-        if (used > 0) {
-            for (Index r = 0; r < n; r += step) {
-                const Index b = std::min(step, n - r);
-                result.scores.block(r, 0, b, used).noalias() =
-                    centredRows(r, b) * directions.leftCols(used);
-            }
-        }
-    }
-
-    if (trace > 0)
-        for (Index c = 0; c < used; ++c) result.explainedVarianceRatio(c) = lambda(c) / trace;
-    applySignConvention(directions, result.scores, used);
+    Decomposition dec = method == PcaMethod::Gram ? gramPath(x, mean, k, result.scores)
+                                                  : covariancePath(x, mean, k, result.scores);
+    if (dec.trace > 0)
+        for (Index c = 0; c < dec.used; ++c)
+            result.explainedVarianceRatio(c) = dec.lambda(c) / dec.trace;
+    applySignConvention(dec.directions, result.scores, dec.used);
 
     if (keepComponents) {
         result.mean = mean;
-        result.components = std::move(directions);
+        result.components = std::move(dec.directions);
     }
     return result;
 }
@@ -251,26 +272,60 @@ std::vector<SnapshotStore::Meta> SnapshotStore::metaCopy() const {
     return meta_;
 }
 
+SnapshotSet SnapshotStore::snapshots(SnapshotOrder order) const {
+    std::vector<Meta> meta;
+    std::vector<std::shared_ptr<const std::vector<float>>> rows;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        meta = meta_;
+        rows = rows_;  // rows are immutable once added: copying the pointers is a consistent copy
+    }
+    if (order == SnapshotOrder::RunAndIndex) {
+        std::vector<std::size_t> perm(meta.size());
+        for (std::size_t i = 0; i < perm.size(); ++i) perm[i] = i;
+        std::stable_sort(perm.begin(), perm.end(), [&](std::size_t a, std::size_t b) {
+            return std::make_pair(meta[a].run, meta[a].index) <
+                   std::make_pair(meta[b].run, meta[b].index);
+        });
+        std::vector<Meta> sortedMeta;
+        std::vector<std::shared_ptr<const std::vector<float>>> sortedRows;
+        for (const std::size_t i : perm) {
+            sortedMeta.push_back(meta[i]);
+            sortedRows.push_back(rows[i]);
+        }
+        meta.swap(sortedMeta);
+        rows.swap(sortedRows);
+    }
+    return SnapshotSet(dims_, std::move(meta), std::move(rows));
+}
+
 PcaResult SnapshotStore::fit(int components) const {
-    return fitColumns(0, dims_, components);
+    return snapshots().fit(components);
 }
 
 PcaResult SnapshotStore::fitColumns(std::int64_t begin, std::int64_t end, int components) const {
+    return snapshots().fitColumns(begin, end, components);
+}
+
+SnapshotSet::SnapshotSet(std::int64_t dims, std::vector<SnapshotMeta> meta,
+                         std::vector<std::shared_ptr<const std::vector<float>>> rows)
+    : dims_(dims), meta_(std::move(meta)), rows_(std::move(rows)) {}
+
+PcaResult SnapshotSet::fit(int components) const {
+    return fitColumns(0, dims_, components);
+}
+
+PcaResult SnapshotSet::fitColumns(std::int64_t begin, std::int64_t end, int components) const {
     checkComponents(components);
     if (begin < 0 || end > dims_ || begin >= end)
         throw ConfigError({"SnapshotStore: column range [" + std::to_string(begin) + ", " +
                            std::to_string(end) + ") is empty or outside [0, " +
                            std::to_string(dims_) + ")"});
-    std::vector<std::shared_ptr<const std::vector<float>>> rows;
-    {
-        std::lock_guard<std::mutex> lock(mutex_);
-        rows = rows_;  // rows are immutable once added: copying the pointers is a consistent copy
-    }
-    const Index n = static_cast<Index>(rows.size());
+    const Index n = static_cast<Index>(rows_.size());
     const Index width = static_cast<Index>(end - begin);
     RowMatrixXf x(n, width);
     for (Index i = 0; i < n; ++i)
-        std::memcpy(x.row(i).data(), rows[i]->data() + begin, sizeof(float) * width);
+        std::memcpy(x.row(i).data(), rows_[i]->data() + begin, sizeof(float) * width);
     return fitImpl(x, components, false, PcaMethod::Auto);
 }
 

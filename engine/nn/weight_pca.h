@@ -79,19 +79,50 @@ Eigen::MatrixXd pcaTransform(const PcaResult& fit, const Eigen::MatrixXf& rows);
 /// keeps the previous orientation. Components are matched by index.
 void alignSigns(PcaResult& result, const PcaResult& reference);
 
+/// Which order a copy of a SnapshotStore lists its snapshots in.
+enum class SnapshotOrder {
+    Insertion,    ///< as added: an earlier copy's rows are a prefix of a later one's (live
+                  ///< refits, aligned with alignSigns)
+    RunAndIndex,  ///< sorted by (run, index): the same rows whatever order threads added
+                  ///< them (the final fit)
+};
+
+/// Metadata of one snapshot: its run, its index in the run (e.g. the epoch), the loss and
+/// accuracy at that point.
+struct SnapshotMeta {
+    int run;
+    int index;
+    double loss;
+    double accuracy;
+};
+
+/// An immutable, consistent copy of a SnapshotStore (rows and metadata taken under one lock):
+/// row i of a fit belongs to meta[i].
+class SnapshotSet {
+  public:
+    SnapshotSet(std::int64_t dims, std::vector<SnapshotMeta> meta,
+                std::vector<std::shared_ptr<const std::vector<float>>> rows);
+    std::size_t size() const { return meta_.size(); }
+    const std::vector<SnapshotMeta>& meta() const { return meta_; }
+    /// PCA of all weights.
+    PcaResult fit(int components) const;
+    /// PCA of the columns [begin, end) only. Throws ConfigError for an empty or out-of-range
+    /// interval.
+    PcaResult fitColumns(std::int64_t begin, std::int64_t end, int components) const;
+
+  private:
+    std::int64_t dims_;
+    std::vector<SnapshotMeta> meta_;
+    std::vector<std::shared_ptr<const std::vector<float>>> rows_;
+};
+
 /// Thread-safe collection of weight snapshots for live PCA. add() may be called from several
-/// training threads; fit() works on a consistent copy (the snapshots present when it starts)
-/// and does not block add() while it computes. Rows are kept in insertion order, so row i of
-/// a fit belongs to meta()[i]. Memory: 4 d bytes per snapshot, plus one copy of the fitted
-/// columns during a fit.
+/// training threads; snapshots() takes a consistent copy (pointers to the immutable rows) and
+/// fits on it do not block add(). Memory: 4 d bytes per snapshot, plus one copy of the
+/// fitted columns during a fit.
 class SnapshotStore {
   public:
-    struct Meta {
-        int run;
-        int index;
-        double loss;
-        double accuracy;
-    };
+    using Meta = SnapshotMeta;
 
     explicit SnapshotStore(std::int64_t dims);  ///< throws ConfigError for dims < 1
 
@@ -100,7 +131,10 @@ class SnapshotStore {
     std::size_t size() const;
     std::int64_t dims() const { return dims_; }
 
-    /// PCA of all weights of every snapshot stored so far.
+    /// Every snapshot stored so far, rows and metadata from the same moment, in `order`.
+    SnapshotSet snapshots(SnapshotOrder order = SnapshotOrder::Insertion) const;
+
+    /// PCA of all weights of every snapshot stored so far (insertion order).
     PcaResult fit(int components) const;
     /// PCA of the columns [begin, end) only (first-layer PCA = columns [0, 100352)). Throws
     /// ConfigError for an empty or out-of-range interval.

@@ -13,6 +13,8 @@
 #include "errors.h"
 #include "run_directory.h"
 #include "test_locale.h"
+#include "csv.h"
+#include "run_listing.h"
 
 using namespace trainlab;
 

@@ -8,6 +8,8 @@
 #include "bridge/engine_worker.h"
 #include "preset.h"
 #include "test_timing.h"
+#include "atomic_file.h"
+#include "csv.h"
 
 using namespace trainlab;
 
@@ -38,6 +40,7 @@ class GridExperiment : public Experiment {
         if (bad_) z.pop_back();
         sink.gridReplaced("landscape_s1", finalGrid().xs, finalGrid().ys, z);
         sink.pointsAppended("solution", {0}, {0});
+        sink.pointRunsReplaced("solution", {3});
         return {{"headline", "landscape done"}};
     }
     static Grid finalGrid() {
@@ -104,10 +107,12 @@ class TstEngineWorker : public QObject {
         EngineWorker* w = controller.worker();
         std::atomic<bool> wrongThread{false};
         std::map<std::string, Grid> grids;
+        std::map<std::string, std::vector<int>> pointRuns;
         auto drain = [&] {
             if (QThread::currentThread() != qApp->thread()) wrongThread = true;
             PendingData d = w->takePending();
             for (auto& [id, g] : d.grids) grids[id] = g;  // the latest per id
+            for (auto& [id, r] : d.pointRuns) pointRuns[id] = r;
         };
         connect(w, &EngineWorker::dataAvailable, this, drain);
         QSignalSpy finished(w, &EngineWorker::runFinished);
@@ -127,6 +132,9 @@ class TstEngineWorker : public QObject {
         QVERIFY(readFile(dir.path() / "panels.json").find("\"style\": \"heatmap\"") !=
                 std::string::npos);
         QCOMPARE(readSeriesCsv(dir.seriesPath("solution")).x.size(), size_t(1));
+        // the run of each point: streamed to the GUI thread and recorded
+        QCOMPARE(pointRuns["solution"], std::vector<int>{3});
+        QCOMPARE(dir.readPointRuns("solution"), std::vector<int>{3});
     }
 
     void anInconsistentGridFailsTheRunWithItsFault() {

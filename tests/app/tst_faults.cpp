@@ -22,6 +22,8 @@
 #include "preset.h"
 #include "run_history.h"
 #include "test_support.h"
+#include "csv.h"
+#include "run_listing.h"
 
 using namespace trainlab;
 using nlohmann::json;

@@ -26,6 +26,7 @@
 #include "preset.h"
 #include "test_support.h"
 #include "test_timing.h"
+#include "csv.h"
 
 using namespace trainlab;
 

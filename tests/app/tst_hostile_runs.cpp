@@ -11,6 +11,8 @@
 #include "run_directory.h"
 #include "experiment_view.h"
 #include "test_locale.h"
+#include "atomic_file.h"
+#include "csv.h"
 
 using namespace trainlab;
 

@@ -12,6 +12,7 @@
 #include "preset.h"
 #include "test_support.h"
 #include "test_timing.h"
+#include "csv.h"
 
 using namespace trainlab;
 
@@ -164,14 +165,27 @@ class TstMainWindow : public QObject {
         QVERIFY(spectrum && ratio);
         QCOMPARE(ratio->pointCount("ratio"), size_t(3));
         QCOMPARE(ratio->pointLabels("ratio").size(), size_t(3));
-        // Choose run 2: the per-run panels show exactly run 2's recorded curves.
-        w.showRunDetail("run 2 · loss 0.1");
+        // A click on the second ratio point: the per-run panels show exactly the recorded
+        // curves of that point's run. The run comes from the experiment (its point runs,
+        // recorded as metrics/ratio.runs.txt), not from the label's text.
         RunDirectory dir(w.currentRunDir().toStdString());
-        const Series trace = readSeriesCsv(dir.seriesPath("grad_norm_latest_run2"));
+        const std::vector<int> runs = dir.readPointRuns("ratio");
+        QCOMPARE(runs.size(), size_t(3));
+        w.showRunDetail("ratio", 1);
+        const Series trace = readSeriesCsv(dir.perRunSeriesPath("grad_norm_latest", runs[1]));
         QVERIFY(trace.x.size() >= 50);
         QCOMPARE(w.view()->panelFor("grad_norm")->pointCount("grad_norm_latest"), trace.x.size());
-        const Series pos = readSeriesCsv(dir.seriesPath("spectrum_latest_run2"));
+        const Series pos = readSeriesCsv(dir.perRunSeriesPath("spectrum_latest", runs[1]));
         QCOMPARE(spectrum->pointCount("spectrum_latest"), pos.x.size());
+
+        // Reopened from its folder, a click finds the run from the recorded file; a point
+        // without a run (out of range) changes nothing.
+        w.openRun(w.currentRunDir());
+        w.showRunDetail("ratio", 2);
+        const Series trace3 = readSeriesCsv(dir.perRunSeriesPath("grad_norm_latest", runs[2]));
+        QCOMPARE(w.view()->panelFor("grad_norm")->pointCount("grad_norm_latest"), trace3.x.size());
+        w.showRunDetail("ratio", 7);
+        QCOMPARE(w.view()->panelFor("grad_norm")->pointCount("grad_norm_latest"), trace3.x.size());
     }
 
     void theDatasetsWindowOpensFromTheDataMenu() {

@@ -16,6 +16,8 @@
 #include <cstring>
 
 #include "run_directory.h"
+#include "atomic_file.h"
+#include "host.h"
 
 using namespace trainlab;
 using nlohmann::json;

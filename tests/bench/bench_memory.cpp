@@ -53,6 +53,7 @@
 #include "main_window.h"
 #include "preset.h"
 #include "test_support.h"
+#include "run_listing.h"
 
 using namespace trainlab;
 namespace fs = std::filesystem;

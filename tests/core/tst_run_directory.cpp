@@ -16,6 +16,11 @@
 #include "errors.h"
 #include "run_directory.h"
 #include "test_locale.h"
+#include "atomic_file.h"
+#include "csv.h"
+#include "host.h"
+#include "run_file_reader.h"
+#include "run_listing.h"
 
 using namespace trainlab;
 

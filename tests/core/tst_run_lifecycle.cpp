@@ -18,6 +18,9 @@
 
 #include "errors.h"
 #include "run_directory.h"
+#include "atomic_file.h"
+#include "host.h"
+#include "run_listing.h"
 
 using namespace trainlab;
 using nlohmann::json;

@@ -95,6 +95,25 @@ class TstMlp : public QObject {
         QVERIFY_THROWS_EXCEPTION(ConfigError, activationFromName("swish"));
     }
 
+    void activationMemoryIsPointsTimesUnits() {
+        QCOMPARE(mlpUnitCount({1, 50, 20, 1}), std::int64_t(72));
+        // 1,000 points x 72 units x 4 bytes x (activation, gradient, pre-activation).
+        QCOMPARE(mlpActivationBytes({1, 50, 20, 1}, 1000), 864000.0);
+        // No integer overflow at absurd sizes: 5e7 points x 4e5 units.
+        QCOMPARE(mlpActivationBytes({1, 100000, 100000, 100000, 100000, 1}, 50'000'000),
+                 50e6 * 400002.0 * 12);
+        QCOMPARE(activationName(Activation::Tanh), std::string("tanh"));
+        try {
+            activationFromName("swish");
+            QFAIL("expected ConfigError");
+        } catch (const ConfigError& e) {
+            QCOMPARE(QString::fromStdString(e.problems().at(0)),
+                     QString("activation 'swish' is unknown (leaky_relu, relu or tanh)"));
+        }
+        QCOMPARE(targetFunctionFromName("two_cosh"), TargetFunction::TwoCosh);
+        QCOMPARE(targetFunctionName(TargetFunction::SinPlusCos), std::string("sin_cos"));
+    }
+
     void datasetsHaveTheirRangesAndCounts() {
         auto f1 = makeFunctionDataset(TargetFunction::SinPlusCos, {-2, 2, 5000, 0},
                                       {-2, 2, 1000, 0}, false);

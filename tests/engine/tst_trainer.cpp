@@ -100,7 +100,7 @@ class TstTrainer : public QObject {
             makeFunctionDataset(TargetFunction::TwoCosh, {-5, 5, 200, 0}, {-5, 5, 20, 0}, false);
         Mlp model(MlpSpec{{1, 16, 16, 1}, Activation::LeakyReLU, 0.2}, 1);
         TrainConfig c;
-        c.lr = 50;  // absurd
+        c.lr = kLearningRateMax;  // the largest allowed, absurd for raw 2·cosh targets
         c.maxSteps = 1000;
         bool threw = false;
         try {
@@ -181,6 +181,38 @@ class TstTrainer : public QObject {
         } catch (const ConfigError& e) {
             QCOMPARE(e.problems().size(), size_t(2));
         }
+    }
+
+    void learningRateBoundIsTheSchemas() {
+        // The schema allows [kLearningRateMin, kLearningRateMax]; the trainer the same upper
+        // bound (its lower bound, > 0, is looser for callers that bypass the schema).
+        TrainConfig c;
+        c.lr = kLearningRateMax;
+        validateTrainConfig(c);
+        c.lr = 1e-12;
+        validateTrainConfig(c);
+        c.lr = kLearningRateMax * 1.01;
+        try {
+            validateTrainConfig(c);
+            QFAIL("expected ConfigError");
+        } catch (const ConfigError& e) {
+            QCOMPARE(e.problems().size(), size_t(1));
+            QVERIFY2(e.problems()[0].find("must be in (0, 10]") != std::string::npos,
+                     e.problems()[0].c_str());
+        }
+    }
+
+    void namesRoundTripThroughTheTables() {
+        for (const auto& e : kStopKindNames) QCOMPARE(stopKindFromName(stopKindName(e.value)), e.value);
+        for (const auto& e : kOptimizerNames) QCOMPARE(optimizerFromName(e.name), e.value);
+        try {
+            stopKindFromName("never");
+            QFAIL("expected ConfigError");
+        } catch (const ConfigError& e) {
+            QCOMPARE(QString::fromStdString(e.problems().at(0)),
+                     QString("stop rule 'never' is unknown (none, plateau, patience or target)"));
+        }
+        QVERIFY_THROWS_EXCEPTION(ConfigError, optimizerFromName("lbfgs"));
     }
 };
 

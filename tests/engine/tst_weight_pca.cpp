@@ -301,6 +301,53 @@ class TstWeightPca : public QObject {
         QCOMPARE(store.fit(2).scores.rows(), Eigen::Index(threads * perThread));
     }
 
+    // Regression (issue 13): with parallel runs the threads add snapshots in any order; the
+    // final fit takes them in (run, index) order from one copy, so its scores (and the meta of
+    // each row) are the same bytes whatever the insertion order.
+    void runAndIndexOrderIgnoresInsertionOrder() {
+        const int runs = 3, perRun = 4;
+        const Eigen::Index d = 300;
+        const Eigen::MatrixXf x = gaussian(runs * perRun, d, 11);
+        auto rowOf = [&](int run, int index) { return rowVector(x, run * perRun + index); };
+        SnapshotStore sequential(d), interleaved(d);
+        for (int r = 0; r < runs; ++r)
+            for (int i = 0; i < perRun; ++i) sequential.add(r, i, rowOf(r, i), r + 0.1 * i, 0.5);
+        // Another order: epochs interleaved across runs, runs from last to first.
+        for (int i = 0; i < perRun; ++i)
+            for (int r = runs - 1; r >= 0; --r)
+                interleaved.add(r, i, rowOf(r, i), r + 0.1 * i, 0.5);
+
+        const SnapshotSet a = sequential.snapshots(SnapshotOrder::RunAndIndex);
+        const SnapshotSet b = interleaved.snapshots(SnapshotOrder::RunAndIndex);
+        QCOMPARE(a.size(), size_t(runs * perRun));
+        QCOMPARE(b.size(), a.size());
+        for (size_t i = 0; i < a.size(); ++i) {
+            QCOMPARE(b.meta()[i].run, a.meta()[i].run);
+            QCOMPARE(b.meta()[i].index, a.meta()[i].index);
+            QCOMPARE(a.meta()[i].run, int(i) / perRun);
+            QCOMPARE(a.meta()[i].index, int(i) % perRun);
+        }
+        const PcaResult fa = a.fit(3), fb = b.fit(3);
+        QVERIFY(fa.scores == fb.scores);  // bit for bit, not just close
+        QVERIFY(fa.explainedVarianceRatio == fb.explainedVarianceRatio);
+        const PcaResult ca = a.fitColumns(10, 60, 3), cb = b.fitColumns(10, 60, 3);
+        QVERIFY(ca.scores == cb.scores);
+        QVERIFY(fa.scores.cwiseAbs().maxCoeff() > 0);
+
+        // Insertion order keeps the order of add() (live refits rely on it being a prefix).
+        const SnapshotSet live = interleaved.snapshots(SnapshotOrder::Insertion);
+        QCOMPARE(live.meta()[0].run, runs - 1);
+        QCOMPARE(live.meta()[0].index, 0);
+        // The interleaved store's insertion-order fit has the same rows, permuted.
+        const PcaResult fl = live.fit(3);
+        for (size_t i = 0; i < live.size(); ++i) {
+            const int row = live.meta()[i].run * perRun + live.meta()[i].index;
+            for (int c = 0; c < 3; ++c)
+                QVERIFY(std::abs(fl.scores(Eigen::Index(i), c) - fa.scores(row, c)) <
+                        1e-9 * (1 + std::abs(fa.scores(row, c))));
+        }
+    }
+
     void realSize() {
         // 8 runs x 8 snapshots of the 784-128-64-10 MLP (109,386 weights, first layer 100,352).
         const Eigen::Index n = 64, d = 109386, firstLayer = 100352;

@@ -10,7 +10,9 @@
 #include <limits>
 #include <sstream>
 
+#include "config_fields.h"
 #include "errors.h"
+#include "function_fit_experiment.h"
 #include "param_spec.h"
 #include "experiment_runner.h"
 #include "preset.h"
@@ -130,6 +132,42 @@ std::string refusal(const std::string& text, const std::string& source) {
     }
 }
 
+// A config of every field type, read through one field table.
+enum class Colour { Red, Green };
+inline constexpr EnumName<Colour> kColourNames[] = {{Colour::Red, "red"}, {Colour::Green, "green"}};
+struct Item {
+    std::string name;
+    std::vector<int> sizes;
+};
+struct Sample {
+    double lr = 0;
+    std::int64_t count = 0;
+    bool on = false;
+    Colour colour = Colour::Red;
+    std::string mode;
+    struct {
+        double from = 0;
+    } grid;
+    std::vector<Item> items;
+};
+
+ConfigFields<Sample> sampleFields() {
+    ConfigFields<Sample> t;
+    t.field(learningRateParam(), &Sample::lr);
+    t.field(integerParam("count", "Count", "Data", 0, 100, "points", "How many"), &Sample::count);
+    t.field(boolParam("on", "On", "Run", "Switch"), &Sample::on);
+    t.choice(choiceParam("colour", "Colour", "Run", "Which"), kColourNames, &Sample::colour);
+    t.field(choiceParam("mode", "Mode", "Run", "Text choice", {"a", "b"}), &Sample::mode);
+    t.field(numberParam("grid.from", "From", "Data", -1, 1, "", "Nested"),
+            [](Sample& s) -> double& { return s.grid.from; });
+    ConfigFields<Item> item;
+    item.field(textParam("name", "name", "Items", "Legend"), &Item::name);
+    item.field(intListParam("sizes", "sizes", "Items", 1, 9, 1, 3, "Sizes"), &Item::sizes);
+    t.repeated("items", "Item", 2, item, &Sample::items,
+               std::function<Item(int)>([](int i) { return Item{"item " + std::to_string(i), {}}; }));
+    return t;
+}
+
 json presetFile(const Preset& p, const json& config) {
     return {{"id", p.id},     {"title", p.title},   {"group", p.group},
             {"kind", p.kind}, {"description", "x"}, {"config", config}};
@@ -140,6 +178,120 @@ json presetFile(const Preset& p, const json& config) {
 class TstConfigFaults : public QObject {
     Q_OBJECT
   private slots:
+    void oneFieldTableGivesTheSchemaAndTheReader() {
+        const auto fields = sampleFields();
+        const json config = {{"lr", 0.5},
+                             {"count", 7},
+                             {"on", true},
+                             {"colour", "green"},
+                             {"mode", "b"},
+                             {"grid", {{"from", -0.25}}},
+                             {"items", {{{"name", "x"}, {"sizes", {1, 2}}}, {{"sizes", {3}}}, {}}}};
+        const auto schema = fields.schema(config);
+        std::vector<std::string> keys;
+        for (const auto& s : schema) keys.push_back(s.key);
+        // Repeated entries: one per element, at most 2 (the third is not addressed).
+        const std::vector<std::string> expected = {
+            "lr", "count", "on", "colour", "mode", "grid.from", "items.0.name", "items.0.sizes",
+            "items.1.name", "items.1.sizes"};
+        QCOMPARE(keys, expected);
+        QCOMPARE(QString::fromStdString(schema[3].choices.at(1)), QString("green"));
+        QCOMPARE(QString::fromStdString(schema[8].label), QString("Item 2 name"));
+        QCOMPARE(schema[0].min, kLearningRateMin);
+        QCOMPARE(schema[0].max, kLearningRateMax);
+        QVERIFY(schema[0].logScale);
+
+        json valid = config;
+        valid["items"][1]["name"] = "y";
+        valid["items"].erase(2);
+        const Sample s = fields.read(valid);
+        QCOMPARE(s.lr, 0.5);
+        QCOMPARE(s.count, std::int64_t(7));
+        QVERIFY(s.on);
+        QCOMPARE(s.colour, Colour::Green);
+        QCOMPARE(QString::fromStdString(s.mode), QString("b"));
+        QCOMPARE(s.grid.from, -0.25);
+        QCOMPARE(s.items.size(), size_t(2));
+        QCOMPARE(QString::fromStdString(s.items[1].name), QString("y"));
+        QCOMPARE(s.items[0].sizes, (std::vector<int>{1, 2}));
+        QCOMPARE(s.items[1].sizes, (std::vector<int>{3}));
+
+        // The reader validates first: every problem, by key.
+        json bad = valid;
+        bad["lr"] = 11;
+        bad["colour"] = "blue";
+        bad["items"][1].erase("name");
+        try {
+            fields.read(bad);
+            QFAIL("expected ConfigError");
+        } catch (const ConfigError& e) {
+            QCOMPARE(e.problems().size(), size_t(3));
+            QVERIFY2(e.problems()[0].find("'lr'") == 0, e.problems()[0].c_str());
+            QVERIFY(e.problems()[1].find("'colour'") == 0);
+            QVERIFY(e.problems()[2].find("'items.1.name': missing") == 0);
+        }
+        // Unvalidated reading keeps each element's defaults for absent fields.
+        Sample partial;
+        fields.readInto(json{{"items", {{{"sizes", {4}}}}}}, partial);
+        QCOMPARE(QString::fromStdString(partial.items.at(0).name), QString("item 0"));
+    }
+
+    void aMemberOfTheWrongTypeIsAProgrammingError() {
+        struct Wrong {
+            std::string lr;
+        };
+        ConfigFields<Wrong> t;
+        QVERIFY_THROWS_EXCEPTION(std::logic_error, t.field(learningRateParam(), &Wrong::lr));
+    }
+
+    void functionFitReadsItsConfigOnce() {
+        const Preset p = resolvePreset("1-1-sinc");
+        const FunctionFitConfig c = readFunctionFitConfig(p.config);
+        QCOMPARE(c.function, TargetFunction::Sinc);
+        QCOMPARE(c.trainGrid.count, std::int64_t(301));
+        QCOMPARE(c.train.optimizer, OptimizerKind::Adam);
+        QCOMPARE(c.train.lr, 0.01);
+        QCOMPARE(c.train.stop.kind, StopKind::Plateau);
+        QCOMPARE(c.train.stop.tolerance, 1e-5);
+        QCOMPARE(c.engine, GradientEngine::Fused);
+        QCOMPARE(c.models.size(), size_t(3));
+        QCOMPARE(c.models[2].widths, (std::vector<std::int64_t>{1, 182, 1}));
+        QCOMPARE(mlpParameterCount(c.mlpSpec(0)), std::int64_t(571));
+        // The schema the editor shows is the field table's.
+        const auto schema = findExperimentKind("function_fit")->schema(p.config);
+        QCOMPARE(schema.size(), functionFitFields().schema(p.config).size());
+        QCOMPARE(QString::fromStdString(schema.back().key), QString("models.2.widths"));
+        // The engine's own checks run when the config is read.
+        json bad = p.config;
+        bad["models"][0]["widths"] = json::array({1, 0, 1});
+        QVERIFY_THROWS_EXCEPTION(ConfigError, readFunctionFitConfig(bad));
+    }
+
+    void functionFitHeadlineNamesTheBestModel() {
+        FunctionFitResults r;
+        r.models.resize(3);
+        QVERIFY(r.headline().empty());  // the first model never ran
+        QVERIFY(!r.toJson().contains("headline"));
+        auto model = [](std::string name, double loss, std::int64_t steps) {
+            FunctionFitModelResult m;
+            m.name = std::move(name);
+            m.train.finalLoss = loss;
+            m.train.steps = steps;
+            m.train.stopReason = "plateau";
+            return m;
+        };
+        r.models[0] = model("A", 0.25, 10);
+        r.models[2] = model("C", 0.004712345, 101);
+        QCOMPARE(r.best().value(), size_t(2));
+        QCOMPARE(QString::fromStdString(r.headline()),
+                 QString("best: C, MSE 0.004712 after 101 steps (plateau)"));
+        const json j = r.toJson();
+        QVERIFY(j["models"][1].is_null());
+        QCOMPARE(j["models"][2]["steps"].get<std::int64_t>(), std::int64_t(101));
+        QCOMPARE(QString::fromStdString(j["headline"].get<std::string>()),
+                 QString::fromStdString(r.headline()));
+    }
+
     void everyFieldOfEveryPresetRefusesBadValuesByName() {
         int cases = 0;
         for (const Preset& p : builtinPresets()) {

@@ -9,6 +9,7 @@
 #include "errors.h"
 #include "experiment_runner.h"
 #include "preset.h"
+#include "csv.h"
 
 using namespace trainlab;
 using nlohmann::json;

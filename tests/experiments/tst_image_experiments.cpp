@@ -9,6 +9,8 @@
 #include "dataset_catalog.h"
 #include "experiment_runner.h"
 #include "preset.h"
+#include "atomic_file.h"
+#include "csv.h"
 
 using namespace trainlab;
 using nlohmann::json;

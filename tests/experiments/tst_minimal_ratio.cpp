@@ -3,10 +3,46 @@
 
 #include <QtTest>
 
+#include <algorithm>
+#include <map>
+#include <mutex>
+
+#include "experiment.h"
 #include "experiment_runner.h"
 #include "preset.h"
+#include "atomic_file.h"
+#include "csv.h"
 
 using namespace trainlab;
+using nlohmann::json;
+
+namespace {
+/// Keeps the scatter's labels and point runs as the experiment last replaced them.
+struct ScatterSink : ExperimentSink {
+    std::mutex mutex;
+    std::map<std::string, std::vector<std::string>> labels;
+    std::map<std::string, std::vector<int>> runs;
+    std::map<std::string, size_t> points;
+    void layoutDeclared(const PlotLayout&) override {}
+    void pointsAppended(const std::string& id, const std::vector<double>& x,
+                        const std::vector<double>&) override {
+        std::lock_guard<std::mutex> lock(mutex);
+        points[id] += x.size();
+    }
+    void seriesReplaced(const std::string&, const std::vector<double>&,
+                        const std::vector<double>&) override {}
+    void progressed(double, const std::string&) override {}
+    void logged(const std::string&) override {}
+    void labelsReplaced(const std::string& id, const std::vector<std::string>& l) override {
+        std::lock_guard<std::mutex> lock(mutex);
+        labels[id] = l;
+    }
+    void pointRunsReplaced(const std::string& id, const std::vector<int>& r) override {
+        std::lock_guard<std::mutex> lock(mutex);
+        runs[id] = r;
+    }
+};
+}  // namespace
 
 class TstMinimalRatio : public QObject {
     Q_OBJECT
@@ -58,6 +94,38 @@ class TstMinimalRatio : public QObject {
                  size_t(27));  // every nonzero eigenvalue, by sign
         // Phase 1 and phase 2 both appear in the gradient-norm trace of the latest run.
         QVERIFY(readSeriesCsv(dir.seriesPath("grad_norm_latest")).x.size() > 200);
+    }
+
+    // Issue 13: the window finds a point's run from the sink's point runs, not by parsing
+    // its label; with parallel runs the points arrive in completion order.
+    void eachScatterPointNamesItsRun() {
+        json config = resolvePreset("2-3-minimal-ratio").config;
+        config["runs"] = 4;
+        config["parallel"] = true;
+        config["train_grid"]["step"] = 0.1;
+        config["widths"] = {1, 4, 1};
+        config["phase1"]["max_steps"] = 30;
+        config["phase2"]["max_steps"] = 5;
+        const ExperimentKind* kind = findExperimentKind("minimal_ratio");
+        QVERIFY(kind);
+        auto experiment = kind->create(config, ExperimentContext{});
+        ScatterSink sink;
+        RunControl control;
+        const json results = experiment->run(sink, control);
+        QCOMPARE(results["runs_completed"].get<int>(), 4);
+        for (const char* id : {"ratio", "ratio_tol"}) {
+            const auto& runs = sink.runs[id];
+            const auto& labels = sink.labels[id];
+            QCOMPARE(runs.size(), size_t(4));
+            QCOMPARE(sink.points[id], size_t(4));
+            QCOMPARE(labels.size(), runs.size());
+            std::vector<int> sorted = runs;
+            std::sort(sorted.begin(), sorted.end());
+            QCOMPARE(sorted, (std::vector<int>{1, 2, 3, 4}));
+            for (size_t i = 0; i < runs.size(); ++i)
+                QVERIFY2(labels[i].rfind("run " + std::to_string(runs[i]) + " ", 0) == 0,
+                         labels[i].c_str());
+        }
     }
 
     void lanczosGivesTheDenseExtremes() {

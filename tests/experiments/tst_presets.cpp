@@ -2,6 +2,8 @@
 #include "mlp.h"  // torch before Qt
 
 #include <QtTest>
+#include <algorithm>
+#include <set>
 
 #include "errors.h"
 #include "experiment_runner.h"
@@ -35,6 +37,38 @@ class TstPresets : public QObject {
             QVERIFY(!p.expected.empty());
         }
         QCOMPARE(QString::fromStdString(presets.front().group), QString("Deep vs shallow"));
+    }
+
+    void everyPresetFileIsBuiltInSortedById() {
+        // The presets are picked up from the folder (a glob), in id order.
+        const QDir dir(TRAINLAB_TEST_DATA "/../../experiments/presets");
+        const auto files = dir.entryList({"*.json"}, QDir::Files, QDir::Name);
+        const auto& presets = builtinPresets();
+        QCOMPARE(presets.size(), size_t(files.size()));
+        std::set<std::string> ids;
+        for (const auto& f : files) ids.insert(QFileInfo(f).completeBaseName().toStdString());
+        for (size_t i = 0; i < presets.size(); ++i) {
+            QVERIFY2(ids.count(presets[i].id), presets[i].id.c_str());
+            if (i > 0) QVERIFY(presets[i - 1].id < presets[i].id);
+        }
+        QCOMPARE(QString::fromStdString(presets.front().id), QString("1-1-sin-cos"));
+    }
+
+    void everyPresetsKindRegisteredItself() {
+        // Kinds register from static objects in their own .cpp, which a plain static link
+        // would drop: each preset's kind must be found, built and laid out.
+        const auto ids = experimentKindIds();
+        QVERIFY(std::is_sorted(ids.begin(), ids.end()));
+        for (const auto& p : builtinPresets()) {
+            const ExperimentKind* kind = findExperimentKind(p.kind);
+            QVERIFY2(kind, p.kind.c_str());
+            QVERIFY2(std::find(ids.begin(), ids.end(), p.kind) != ids.end(), p.kind.c_str());
+            QVERIFY(!kind->schema(p.config).empty());
+            QVERIFY(kind->create);
+        }
+        for (const char* id : {"function_fit", "weight_pca", "minimal_ratio", "cnn_train",
+                               "random_labels", "param_sweep", "interpolation", "sensitivity"})
+            QVERIFY2(findExperimentKind(id), id);
     }
 
     void presetsMatchScienceMd() {

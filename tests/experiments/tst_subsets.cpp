@@ -15,6 +15,7 @@
 #include "experiment_runner.h"
 #include "image_tensors.h"
 #include "preset.h"
+#include "atomic_file.h"
 
 using namespace trainlab;
 using nlohmann::json;

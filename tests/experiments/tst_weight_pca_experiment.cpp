@@ -6,6 +6,8 @@
 #include "dataset_catalog.h"
 #include "experiment_runner.h"
 #include "preset.h"
+#include "atomic_file.h"
+#include "csv.h"
 
 using namespace trainlab;
 
@@ -95,6 +97,50 @@ class TstWeightPcaExperiment : public QObject {
                      size_t(4));
         }
         QCOMPARE(readSeriesCsv(dir.seriesPath("variance_first")).x.size(), size_t(5));
+    }
+
+    // Regression (issue 13): with parallel runs the snapshots arrive in any order and live
+    // refits happen whenever the timing allows; the final PCA (trajectories, labels, explained
+    // variance) must still be the sequential run's, byte for byte.
+    void parallelRunsGiveTheSequentialPca() {
+        QTemporaryDir data, runs;
+        writeTinyMnist(data.path() + "/mnist");
+        auto once = [&](bool parallel) {
+            RunRequest r;
+            r.preset = resolvePreset("2-1-weight-pca");
+            r.config = r.preset.config;
+            r.config["hidden"] = {12};
+            r.config["runs"] = 4;
+            r.config["epochs"] = 3;
+            r.config["snapshot_every"] = 1;
+            r.config["include_initial"] = true;
+            r.config["batch_size"] = 50;
+            r.config["parallel"] = parallel;
+            r.runsRoot = runs.path().toStdString();
+            r.dataDir = data.path().toStdString();
+            RunControl control;
+            const RunOutcome out = runExperiment(r, nullptr, control);
+            if (out.state != RunState::Finished) qFatal("%s", out.message.c_str());
+            return out;
+        };
+        const RunOutcome seq = once(false), par = once(true);
+        QCOMPARE(QString::fromStdString(par.results["explained_variance_whole"].dump()),
+                 QString::fromStdString(seq.results["explained_variance_whole"].dump()));
+        QCOMPARE(QString::fromStdString(par.results["runs"].dump()),
+                 QString::fromStdString(seq.results["runs"].dump()));
+        RunDirectory a(seq.runDir), b(par.runDir);
+        std::vector<std::string> ids{"variance_all", "variance_first"};
+        for (int run = 1; run <= 4; ++run)
+            for (const char* s : {"traj_all_r", "traj_first_r"})
+                ids.push_back(s + std::to_string(run));
+        for (const auto& id : ids) {
+            QCOMPARE(QString::fromStdString(readFile(b.seriesPath(id))),
+                     QString::fromStdString(readFile(a.seriesPath(id))));
+            if (id.rfind("traj", 0) == 0) {
+                QVERIFY(readSeriesLabels(a.labelsPath(id)) == readSeriesLabels(b.labelsPath(id)));
+                QCOMPARE(readSeriesCsv(a.seriesPath(id)).x.size(), size_t(4));
+            }
+        }
     }
 
     void anAbsentDatasetOffersTheSubstitute() {

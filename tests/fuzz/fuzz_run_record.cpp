@@ -7,6 +7,8 @@
 #include "errors.h"
 #include "run_directory.h"
 #include "fuzz_common.h"
+#include "csv.h"
+#include "run_listing.h"
 
 namespace fs = std::filesystem;
 

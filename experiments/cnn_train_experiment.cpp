@@ -1,0 +1,205 @@
+#include "cnn_train_experiment.h"
+
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <mutex>
+
+#include "errors.h"
+#include "image_experiment_common.h"
+
+namespace trainlab {
+
+using nlohmann::json;
+using namespace image_exp;
+
+namespace {
+
+struct CnnTrainConfig {
+    Common common;
+    std::vector<int> models;  ///< which of the three CNNs (1..3)
+};
+
+const ConfigFields<CnnTrainConfig>& cnnTrainFields() {
+    static const ConfigFields<CnnTrainConfig> fields = [] {
+        ConfigFields<CnnTrainConfig> t;
+        addDataFields(t);
+        t.field(intListParam("models", "Models", "Model", 1, 3, 1, 3,
+                             "Which of the three CNNs to train (1: 148,018 parameters on "
+                             "CIFAR-10, 2: 620,810, 3: 1,099,018)"),
+                &CnnTrainConfig::models);
+        addTrainingFields(t);
+        return t;
+    }();
+    return fields;
+}
+
+/// The per-class series of a model: "per_class_<key>".
+std::string perClassSeries(const Job& j) {
+    return "per_class_" + j.key;
+}
+
+struct CnnTrainResults {
+    json base;
+    json models = json::array();
+    std::vector<std::string> summaries;  ///< one headline part per trained model
+    double seconds = 0;
+
+    std::string headline() const {
+        std::string h;
+        for (const auto& s : summaries) h += (h.empty() ? "" : "; ") + s;
+        return h.empty() ? "no epoch finished" : h;
+    }
+    json toJson() const {
+        json out = base;
+        out["models"] = models;
+        out["seconds"] = seconds;
+        out["headline"] = headline();
+        return out;
+    }
+};
+
+class CnnTrainExperiment : public Experiment {
+  public:
+    CnnTrainExperiment(const json& c, const ExperimentContext& ctx)
+        : cfg_(cnnTrainFields().read(c)), ctx_(ctx) {
+        const DatasetSpec& spec = knownDataset(cfg_.common.dataset);
+        for (const int which : cfg_.models) {
+            Job j("m" + std::to_string(which), "Model " + std::to_string(which));
+            j.spec = cnnModel(which, spec.channels, spec.height, spec.width);
+            j.seed = runSeed(cfg_.common.seed, static_cast<std::uint64_t>(which));
+            j.color = which - 1;
+            jobs_.push_back(j);
+        }
+        classNames_ = spec.classNames;
+    }
+
+    PlotLayout layout() const override {
+        PlotLayout l;
+        addEpochPanels(l);
+        PanelSpec perClass{"per_class", "Per-class test accuracy at the end",
+                           "class",     "accuracy (%)",
+                           "",          false,
+                           false,       false};
+        perClass.xTickLabels = classNames_;
+        l.panels.push_back(perClass);
+        for (const auto& j : jobs_) {
+            addCurves(l, j, cfg_.common.metric);
+            SeriesSpec pc;
+            pc.id = perClassSeries(j);
+            pc.panel = "per_class";
+            pc.name = j.name;
+            pc.xName = "class";
+            pc.yName = "test_accuracy_percent";
+            pc.color = j.color;
+            pc.mode = SeriesMode::Replace;
+            pc.style = SeriesStyle::Scatter;
+            l.series.push_back(pc);
+        }
+        return l;
+    }
+
+    json run(ExperimentSink& sink, RunControl& control) override {
+        const auto t0 = std::chrono::steady_clock::now();
+        LoadedData d = loadData(cfg_.common, ctx_.dataDir, sink);
+        for (auto& j : jobs_) j.data = &d.data;
+        sink.logged(std::to_string(jobs_.size()) + " models × " +
+                    std::to_string(cfg_.common.epochs) + " epochs on " +
+                    withCommas(d.data.train.size()) + " images");
+        const auto trained = trainModels(sink, control);
+        CnnTrainResults res = summarise(trained);
+        res.base = baseResults(d);
+        res.seconds = secondsSince(t0);
+        return res.toJson();
+    }
+
+  private:
+    std::vector<ImageTrainResult> trainModels(ExperimentSink& sink, RunControl& control) const;
+    void reportPerClass(size_t k, const std::vector<double>& acc, ExperimentSink& sink) const;
+    void writePerClassTable(const std::vector<std::vector<double>>& perClass,
+                            ExperimentSink& sink) const;
+    CnnTrainResults summarise(const std::vector<ImageTrainResult>& trained) const;
+
+    CnnTrainConfig cfg_;
+    ExperimentContext ctx_;
+    std::vector<Job> jobs_;
+    std::vector<std::string> classNames_;
+};
+
+std::vector<ImageTrainResult> CnnTrainExperiment::trainModels(ExperimentSink& sink,
+                                                              RunControl& control) const {
+    std::mutex tableMutex;
+    std::vector<std::vector<double>> perClass(jobs_.size());
+    auto onDone = [&](size_t k, const ImageTrainResult& r) {
+        const auto acc = perClassAccuracy(r.confusion);
+        reportPerClass(k, acc, sink);
+        writeConfusion(sink, "confusion_" + jobs_[k].key, r.confusion);
+        std::lock_guard<std::mutex> lock(tableMutex);
+        perClass[k] = acc;
+        writePerClassTable(perClass, sink);
+    };
+    return runAll(jobs_, cfg_.common, ctx_.threads, control, sink, {}, onDone);
+}
+
+void CnnTrainExperiment::reportPerClass(size_t k, const std::vector<double>& acc,
+                                        ExperimentSink& sink) const {
+    std::vector<double> x, y;
+    std::vector<std::string> labels;
+    for (size_t i = 0; i < acc.size(); ++i) {
+        x.push_back(static_cast<double>(i));
+        y.push_back(100 * acc[i]);
+        labels.push_back(jobs_[k].name + " · " +
+                         (i < classNames_.size() ? classNames_[i] : std::to_string(i)) + " · " +
+                         pct(acc[i]));
+    }
+    sink.seriesReplaced(perClassSeries(jobs_[k]), x, y);
+    sink.labelsReplaced(perClassSeries(jobs_[k]), labels);
+}
+
+// metrics/per_class_accuracy.csv: one row per class, one column per model.
+void CnnTrainExperiment::writePerClassTable(const std::vector<std::vector<double>>& perClass,
+                                            ExperimentSink& sink) const {
+    std::vector<std::string> cols{"class"};
+    for (const auto& j : jobs_) cols.push_back(j.key + "_test_accuracy");
+    std::vector<std::vector<double>> rows;
+    for (size_t i = 0; i < classNames_.size(); ++i) {
+        std::vector<double> row{static_cast<double>(i)};
+        for (const auto& pcs : perClass) row.push_back(i < pcs.size() ? pcs[i] : NAN);
+        rows.push_back(row);
+    }
+    sink.tableWritten("per_class_accuracy", cols, rows);
+}
+
+CnnTrainResults CnnTrainExperiment::summarise(const std::vector<ImageTrainResult>& trained) const {
+    CnnTrainResults res;
+    for (size_t k = 0; k < jobs_.size(); ++k) {
+        const auto& r = trained[k];
+        if (r.epochs.empty()) continue;
+        json m = jobJson(jobs_[k], r, cfg_.common.metric);
+        m["per_class_test_accuracy"] = perClassAccuracy(r.confusion);
+        res.models.push_back(m);
+        const auto& best = r.epochs[static_cast<size_t>(r.bestEpoch() - 1)];
+        res.summaries.push_back(jobs_[k].name + " test " + pct(r.epochs.back().testAccuracy) +
+                                " (best " + pct(best.testAccuracy) + " at epoch " +
+                                std::to_string(best.epoch) + "), train " +
+                                pct(r.epochs.back().trainAccuracy));
+    }
+    return res;
+}
+
+}  // namespace
+
+ExperimentKind cnnTrainKind() {
+    return imageKind<CnnTrainExperiment>(
+        "cnn_train", [](const json& c) { return cnnTrainFields().schema(c); },
+        [](const json& c) {
+            auto p = commonCheck(c);
+            for (auto& m : listedTwice(c, "models", "Model ")) p.push_back(std::move(m));
+            return p;
+        });
+}
+
+TRAINLAB_REGISTER_EXPERIMENT_KIND(cnnTrainKind);
+
+}  // namespace trainlab
