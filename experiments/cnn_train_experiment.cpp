@@ -40,11 +40,9 @@ std::string perClassSeries(const Job& j) {
     return "per_class_" + j.key;
 }
 
-struct CnnTrainResults {
-    json base;
+struct CnnTrainResults : ImageResults {
     json models = json::array();
     std::vector<std::string> summaries;  ///< one headline part per trained model
-    double seconds = 0;
 
     std::string headline() const {
         std::string h;
@@ -52,27 +50,24 @@ struct CnnTrainResults {
         return h.empty() ? "no epoch finished" : h;
     }
     json toJson() const {
-        json out = base;
+        json out = baseJson(headline());
         out["models"] = models;
-        out["seconds"] = seconds;
-        out["headline"] = headline();
         return out;
     }
 };
 
-class CnnTrainExperiment : public Experiment {
+class CnnTrainExperiment : public ImageExperiment<CnnTrainConfig> {
   public:
     CnnTrainExperiment(const json& c, const ExperimentContext& ctx)
-        : cfg_(cnnTrainFields().read(c)), ctx_(ctx) {
-        const DatasetSpec& spec = knownDataset(cfg_.common.dataset);
+        : ImageExperiment(cnnTrainFields(), c, ctx) {
         for (const int which : cfg_.models) {
             Job j("m" + std::to_string(which), "Model " + std::to_string(which));
-            j.spec = cnnModel(which, spec.channels, spec.height, spec.width);
-            j.seed = runSeed(cfg_.common.seed, static_cast<std::uint64_t>(which));
+            j.spec = imageModel(which);
+            j.seed = jobSeed(which);
             j.color = which - 1;
             jobs_.push_back(j);
         }
-        classNames_ = spec.classNames;
+        classNames_ = spec_.classNames;
     }
 
     PlotLayout layout() const override {
@@ -101,16 +96,15 @@ class CnnTrainExperiment : public Experiment {
     }
 
     json run(ExperimentSink& sink, RunControl& control) override {
-        const auto t0 = std::chrono::steady_clock::now();
-        LoadedData d = loadData(cfg_.common, ctx_.dataDir, sink);
-        for (auto& j : jobs_) j.data = &d.data;
+        LoadedData d = startRun(sink);
+        trainOn(d.data);
         sink.logged(std::to_string(jobs_.size()) + " models × " +
                     std::to_string(cfg_.common.epochs) + " epochs on " +
                     withCommas(d.data.train.size()) + " images");
         const auto trained = trainModels(sink, control);
         CnnTrainResults res = summarise(trained);
         res.base = baseResults(d);
-        res.seconds = secondsSince(t0);
+        res.seconds = elapsed();
         return res.toJson();
     }
 
@@ -121,9 +115,6 @@ class CnnTrainExperiment : public Experiment {
                             ExperimentSink& sink) const;
     CnnTrainResults summarise(const std::vector<ImageTrainResult>& trained) const;
 
-    CnnTrainConfig cfg_;
-    ExperimentContext ctx_;
-    std::vector<Job> jobs_;
     std::vector<std::string> classNames_;
 };
 
@@ -190,16 +181,7 @@ CnnTrainResults CnnTrainExperiment::summarise(const std::vector<ImageTrainResult
 
 }  // namespace
 
-ExperimentKind cnnTrainKind() {
-    return imageKind<CnnTrainExperiment>(
-        "cnn_train", [](const json& c) { return cnnTrainFields().schema(c); },
-        [](const json& c) {
-            auto p = commonCheck(c);
-            for (auto& m : listedTwice(c, "models", "Model ")) p.push_back(std::move(m));
-            return p;
-        });
-}
-
-TRAINLAB_REGISTER_EXPERIMENT_KIND(cnnTrainKind);
+TRAINLAB_REGISTER_IMAGE_KIND(cnnTrainKind, CnnTrainExperiment, "cnn_train", cnnTrainFields,
+                             commonCheckListedOnce("models", "Model "));
 
 }  // namespace trainlab

@@ -231,4 +231,13 @@ class ConfigFields {
     std::vector<Entry> entries_;
 };
 
+/// A table built by the adders in order, each a callable ConfigFields<C>& → void:
+///   static const auto fields = buildFields<FooConfig>(addDataFields, addRunFields);
+template <class C, class... Adders>
+ConfigFields<C> buildFields(Adders&&... adders) {
+    ConfigFields<C> t;
+    (std::forward<Adders>(adders)(t), ...);
+    return t;
+}
+
 }  // namespace trainlab

@@ -158,14 +158,8 @@ std::vector<std::string> check(const json& config) {
 }  // namespace
 
 const ConfigFields<Config>& functionFitFields() {
-    static const ConfigFields<Config> fields = [] {
-        ConfigFields<Config> t;
-        addDataFields(t);
-        addTrainingFields(t);
-        addStopFields(t);
-        addRunFields(t);
-        return t;
-    }();
+    static const auto fields =
+        buildFields<Config>(addDataFields, addTrainingFields, addStopFields, addRunFields);
     return fields;
 }
 
@@ -498,16 +492,13 @@ FunctionFitModelResult FunctionFitExperiment::trainModel(size_t m, int workers,
 }  // namespace
 
 ExperimentKind functionFitKind() {
-    ExperimentKind k;
-    k.id = "function_fit";
-    k.schema = [](const json& config) { return functionFitFields().schema(config); };
-    k.check = check;
-    k.create = [](const json& config,
-                  const ExperimentContext& context) -> std::unique_ptr<Experiment> {
-        return std::make_unique<FunctionFitExperiment>(readFunctionFitConfig(config),
-                                                       context.threads);
-    };
-    return k;
+    return ExperimentKind{
+        "function_fit", [](const json& config) { return functionFitFields().schema(config); },
+        check, {},  // synthetic data: no datasets
+        [](const json& config, const ExperimentContext& context) -> std::unique_ptr<Experiment> {
+            return std::make_unique<FunctionFitExperiment>(readFunctionFitConfig(config),
+                                                           context.threads);
+        }};
 }
 
 TRAINLAB_REGISTER_EXPERIMENT_KIND(functionFitKind);

@@ -68,6 +68,14 @@ std::vector<std::string> listedTwice(const json& c, const std::string& key,
     return p;
 }
 
+ImageCheck commonCheckListedOnce(std::string key, std::string prefix) {
+    return [key = std::move(key), prefix = std::move(prefix)](const json& c) {
+        auto p = commonCheck(c);
+        for (auto& m : listedTwice(c, key, prefix)) p.push_back(std::move(m));
+        return p;
+    };
+}
+
 std::string pct(double fraction) {
     std::ostringstream o;
     o << std::fixed << std::setprecision(1) << 100 * fraction << "%";

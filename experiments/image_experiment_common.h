@@ -243,14 +243,69 @@ void replaceSeries(ExperimentSink& sink, const std::vector<double>& x,
 /// Seconds since `t0` on the steady clock.
 double secondsSince(std::chrono::steady_clock::time_point t0);
 
-/// An image experiment kind: `id`, its schema and cross-field check, the datasets named by
-/// its 'dataset' setting, created as X(config, context).
-template <class X>
-ExperimentKind imageKind(std::string id, std::function<std::vector<ParamSpec>(const json&)> schema,
-                         std::function<std::vector<std::string>(const json&)> check) {
+/// What every image kind's results hold: baseResults' record and the run's seconds.
+struct ImageResults {
+    json base;
+    double seconds = 0;
+    /// `base` with "seconds" and "headline": where a kind's results.json starts.
+    json baseJson(const std::string& headline) const {
+        json out = base;
+        out["seconds"] = seconds;
+        out["headline"] = headline;
+        return out;
+    }
+};
+
+/// A kind's cross-field check of a config.
+using ImageCheck = std::function<std::vector<std::string>(const json&)>;
+/// commonCheck plus listedTwice(c, key, prefix): for kinds with an integer list ('models', 'nets').
+ImageCheck commonCheckListedOnce(std::string key, std::string prefix);
+
+/// The base of the image experiments: the config `Config` read by its field table (with a
+/// `common` member), the context, the jobs, the run's clock and the dataset's spec.
+template <class Config>
+class ImageExperiment : public Experiment {
+  protected:
+    /// Reads `c` through `fields`; ConfigError when its dataset is unknown.
+    ImageExperiment(const ConfigFields<Config>& fields, const json& c, const ExperimentContext& ctx)
+        : cfg_(fields.read(c)), ctx_(ctx), spec_(knownDataset(cfg_.common.dataset)) {}
+
+    /// Starts the run's clock and loads the dataset (logged; see loadData).
+    LoadedData startRun(ExperimentSink& sink) {
+        t0_ = std::chrono::steady_clock::now();
+        return loadData(cfg_.common, ctx_.dataDir, sink);
+    }
+    /// Points every job at `data`.
+    void trainOn(const ImageDataset& data) {
+        for (auto& j : jobs_) j.data = &data;
+    }
+    /// Seconds since startRun.
+    double elapsed() const { return secondsSince(t0_); }
+    /// CNN `which` (1..3, of 1-2) shaped for the dataset's images.
+    CnnSpec imageModel(int which) const {
+        return cnnModel(which, spec_.channels, spec_.height, spec_.width);
+    }
+    /// runSeed of the config's seed and run `r`.
+    std::uint64_t jobSeed(std::int64_t r) const {
+        return runSeed(cfg_.common.seed, static_cast<std::uint64_t>(r));
+    }
+
+    Config cfg_;
+    ExperimentContext ctx_;
+    const DatasetSpec& spec_;
+    std::vector<Job> jobs_;
+
+  private:
+    std::chrono::steady_clock::time_point t0_{};
+};
+
+/// An image experiment kind: `id`, its schema from the field table `fields`, its cross-field
+/// `check`, the datasets named by its 'dataset' setting, created as X(config, context).
+template <class X, class C>
+ExperimentKind imageKind(std::string id, const ConfigFields<C>& (*fields)(), ImageCheck check) {
     ExperimentKind k;
     k.id = std::move(id);
-    k.schema = std::move(schema);
+    k.schema = [fields](const json& c) { return fields().schema(c); };
     k.check = std::move(check);
     k.datasets = datasetsOf;
     k.create = [](const json& c, const ExperimentContext& ctx) -> std::unique_ptr<Experiment> {
@@ -263,3 +318,11 @@ ExperimentKind imageKind(std::string id, std::function<std::vector<ParamSpec>(co
 void writeConfusion(ExperimentSink& sink, const std::string& name, const torch::Tensor& conf);
 
 }  // namespace trainlab::image_exp
+
+/// Defines `ExperimentKind makeKind()` (declared in namespace trainlab by the kind's header) as
+/// the image kind X with `id`, field table `fields` and `check`, and registers it.
+#define TRAINLAB_REGISTER_IMAGE_KIND(makeKind, X, id, fields, check)   \
+    ::trainlab::ExperimentKind makeKind() {                            \
+        return ::trainlab::image_exp::imageKind<X>(id, fields, check); \
+    }                                                                  \
+    TRAINLAB_REGISTER_EXPERIMENT_KIND(makeKind)

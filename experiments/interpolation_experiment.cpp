@@ -160,8 +160,7 @@ std::vector<double> AlphaCurve::doneTrainLoss() const {
     return ys;
 }
 
-struct InterpolationResults {
-    json base;  ///< baseResults with the evaluation subsets
+struct InterpolationResults : ImageResults {
     json solutions = json::array();
     bool cancelled = false;      ///< before both solutions were trained
     json curve = json::array();  ///< one object per evaluated α
@@ -171,7 +170,6 @@ struct InterpolationResults {
     InterpolationSummary summary;
     bool sharpness = false;
     double sharp1 = 0, sharp2 = 0;  ///< ε-sharpness of the solutions (percent)
-    double seconds = 0;
 
     std::string headline() const;
     json toJson() const;
@@ -217,20 +215,19 @@ json InterpolationResults::toJson() const {
     return out;
 }
 
-class InterpolationExperiment : public Experiment {
+class InterpolationExperiment : public ImageExperiment<InterpolationConfig> {
   public:
     InterpolationExperiment(const json& c, const ExperimentContext& ctx)
-        : cfg_(interpolationFields().read(c)), ctx_(ctx) {
-        const DatasetSpec& spec = knownDataset(cfg_.common.dataset);
+        : ImageExperiment(interpolationFields(), c, ctx) {
         for (int s = 0; s < 2; ++s) {
             Job j("s" + std::to_string(s + 1), "");
             j.batch = s == 0 ? cfg_.common.batch : cfg_.batch2;
             j.lr = s == 0 ? cfg_.common.lr : cfg_.lr2;
             j.name = "solution " + std::to_string(s + 1) + " (batch " + std::to_string(j.batch) +
                      ", lr " + sig3(j.lr) + ")";
-            j.spec = cnnModel(cfg_.model, spec.channels, spec.height, spec.width);
+            j.spec = imageModel(cfg_.model);
             // Different seeds: two independent solutions, as two trainings in the original.
-            j.seed = runSeed(cfg_.common.seed, static_cast<std::uint64_t>(s + 1));
+            j.seed = jobSeed(s + 1);
             j.color = s == 0 ? 0 : 3;
             jobs_.push_back(j);
         }
@@ -239,9 +236,8 @@ class InterpolationExperiment : public Experiment {
     PlotLayout layout() const override;
 
     json run(ExperimentSink& sink, RunControl& control) override {
-        const auto t0 = std::chrono::steady_clock::now();
-        LoadedData d = loadData(cfg_.common, ctx_.dataDir, sink);
-        for (auto& j : jobs_) j.data = &d.data;
+        LoadedData d = startRun(sink);
+        trainOn(d.data);
         InterpolationResults res;
         const EvalSubsets subsets = drawEvalSubsets(d, sink);
         res.base = baseResults(d);
@@ -254,7 +250,7 @@ class InterpolationExperiment : public Experiment {
         const AlphaCurve curve = evaluateAlphaGrid(d, subsets.bn, probes, sink, control);
         markSolutions(curve, sink);
         summarise(curve, probes, res);
-        res.seconds = secondsSince(t0);
+        res.seconds = elapsed();
         return res.toJson();
     }
 
@@ -279,10 +275,6 @@ class InterpolationExperiment : public Experiment {
     void markSolutions(const AlphaCurve& curve, ExperimentSink& sink) const;
     void summarise(const AlphaCurve& curve, const std::array<SolutionProbe, 2>& probes,
                    InterpolationResults& res) const;
-
-    InterpolationConfig cfg_;
-    ExperimentContext ctx_;
-    std::vector<Job> jobs_;
 };
 
 PlotLayout InterpolationExperiment::layout() const {
@@ -560,12 +552,7 @@ std::vector<std::string> interpolationCheck(const json& c) {
 
 }  // namespace
 
-ExperimentKind interpolationKind() {
-    return imageKind<InterpolationExperiment>(
-        "interpolation", [](const json& c) { return interpolationFields().schema(c); },
-        interpolationCheck);
-}
-
-TRAINLAB_REGISTER_EXPERIMENT_KIND(interpolationKind);
+TRAINLAB_REGISTER_IMAGE_KIND(interpolationKind, InterpolationExperiment, "interpolation",
+                             interpolationFields, interpolationCheck);
 
 }  // namespace trainlab

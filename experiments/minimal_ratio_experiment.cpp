@@ -124,24 +124,13 @@ std::vector<std::string> check(const json& config) {
 }  // namespace
 
 const ConfigFields<Config>& minimalRatioFields() {
-    static const ConfigFields<Config> fields = [] {
-        ConfigFields<Config> t;
-        addDataFields(t);
-        addModelFields(t);
-        addRunFields(t);
-        addPhaseFields(t);
-        addAnalysisFields(t);
-        return t;
-    }();
+    static const auto fields = buildFields<Config>(addDataFields, addModelFields, addRunFields,
+                                                   addPhaseFields, addAnalysisFields);
     return fields;
 }
 
 MlpSpec MinimalRatioConfig::mlpSpec() const {
-    MlpSpec spec;
-    spec.widths = widths;
-    spec.activation = activation;
-    spec.negativeSlope = negativeSlope;
-    return spec;
+    return MlpSpec{widths, activation, negativeSlope};
 }
 
 bool MinimalRatioConfig::dense() const {
@@ -168,17 +157,8 @@ namespace {
 SeriesSpec series(std::string id, std::string panel, std::string name, std::string xName,
                   std::string yName, int color, SeriesMode mode, SeriesStyle style,
                   bool perRun = false) {
-    SeriesSpec s;
-    s.id = std::move(id);
-    s.panel = std::move(panel);
-    s.name = std::move(name);
-    s.xName = std::move(xName);
-    s.yName = std::move(yName);
-    s.color = color;
-    s.mode = mode;
-    s.style = style;
-    s.perRun = perRun;
-    return s;
+    return SeriesSpec{std::move(id), std::move(panel), std::move(name), std::move(xName),
+                      std::move(yName), color, false, false, mode, style, perRun};
 }
 
 /// Numbers in log lines, labels and the headline: 3 significant digits.
@@ -565,14 +545,13 @@ class MinimalRatioExperiment : public Experiment {
 }  // namespace
 
 ExperimentKind minimalRatioKind() {
-    ExperimentKind k;
-    k.id = "minimal_ratio";
-    k.schema = [](const json& config) { return minimalRatioFields().schema(config); };
-    k.check = check;
-    k.create = [](const json& c, const ExperimentContext& context) -> std::unique_ptr<Experiment> {
-        return std::make_unique<MinimalRatioExperiment>(readMinimalRatioConfig(c), context.threads);
-    };
-    return k;
+    return ExperimentKind{
+        "minimal_ratio", [](const json& config) { return minimalRatioFields().schema(config); },
+        check, {},  // synthetic data: no datasets
+        [](const json& c, const ExperimentContext& context) -> std::unique_ptr<Experiment> {
+            return std::make_unique<MinimalRatioExperiment>(readMinimalRatioConfig(c),
+                                                            context.threads);
+        }};
 }
 
 TRAINLAB_REGISTER_EXPERIMENT_KIND(minimalRatioKind);

@@ -69,13 +69,11 @@ NetPoint netPoint(double parameters, const std::vector<EpochMetrics>& history) {
     return p;
 }
 
-struct ParamSweepResults {
-    json base;
+struct ParamSweepResults : ImageResults {
     json nets = json::array();
     size_t jobs = 0;
     std::vector<std::string> finishedEnds;  ///< the smallest and largest finished nets, described
     size_t finished = 0;
-    double seconds = 0;
 
     std::string headline() const {
         std::string h = std::to_string(finished) + " of " + std::to_string(jobs) + " nets trained";
@@ -84,23 +82,20 @@ struct ParamSweepResults {
         return h;
     }
     json toJson() const {
-        json out = base;
+        json out = baseJson(headline());
         out["nets"] = nets;
-        out["seconds"] = seconds;
-        out["headline"] = headline();
         return out;
     }
 };
 
-class ParamSweepExperiment : public Experiment {
+class ParamSweepExperiment : public ImageExperiment<ParamSweepConfig> {
   public:
     ParamSweepExperiment(const json& c, const ExperimentContext& ctx)
-        : cfg_(paramSweepFields().read(c)), ctx_(ctx) {
-        const DatasetSpec& spec = knownDataset(cfg_.common.dataset);
+        : ImageExperiment(paramSweepFields(), c, ctx) {
         for (const int i : cfg_.nets) {
             Job j("net" + std::to_string(i), "Net_" + std::to_string(i));
-            j.spec = cnnNetFamily(i, spec.channels, spec.height, spec.width);
-            j.seed = runSeed(cfg_.common.seed, static_cast<std::uint64_t>(i));
+            j.spec = cnnNetFamily(i, spec_.channels, spec_.height, spec_.width);
+            j.seed = jobSeed(i);
             j.color = (i - 1) % 8;
             j.streamCurves = false;  // its epochs go to the selected-net panels
             jobs_.push_back(j);
@@ -110,9 +105,8 @@ class ParamSweepExperiment : public Experiment {
     PlotLayout layout() const override;
 
     json run(ExperimentSink& sink, RunControl& control) override {
-        const auto t0 = std::chrono::steady_clock::now();
-        LoadedData d = loadData(cfg_.common, ctx_.dataDir, sink);
-        for (auto& j : jobs_) j.data = &d.data;
+        LoadedData d = startRun(sink);
+        trainOn(d.data);
         std::string sizes;
         for (const auto& j : jobs_)
             sizes += (sizes.empty() ? "" : ", ") + j.name + " " + withCommas(parameters(j));
@@ -120,7 +114,7 @@ class ParamSweepExperiment : public Experiment {
         const auto trained = trainNets(sink, control);
         ParamSweepResults res = summarise(trained);
         res.base = baseResults(d);
-        res.seconds = secondsSince(t0);
+        res.seconds = elapsed();
         return res.toJson();
     }
 
@@ -133,10 +127,6 @@ class ParamSweepExperiment : public Experiment {
                 const std::vector<bool>& done, ExperimentSink& sink) const;
     std::vector<size_t> byParameters(std::vector<size_t> jobs) const;
     ParamSweepResults summarise(const std::vector<ImageTrainResult>& trained) const;
-
-    ParamSweepConfig cfg_;
-    ExperimentContext ctx_;
-    std::vector<Job> jobs_;
 };
 
 PlotLayout ParamSweepExperiment::layout() const {
@@ -290,16 +280,7 @@ ParamSweepResults ParamSweepExperiment::summarise(
 
 }  // namespace
 
-ExperimentKind paramSweepKind() {
-    return imageKind<ParamSweepExperiment>(
-        "param_sweep", [](const json& c) { return paramSweepFields().schema(c); },
-        [](const json& c) {
-            auto p = commonCheck(c);
-            for (auto& m : listedTwice(c, "nets", "Net_")) p.push_back(std::move(m));
-            return p;
-        });
-}
-
-TRAINLAB_REGISTER_EXPERIMENT_KIND(paramSweepKind);
+TRAINLAB_REGISTER_IMAGE_KIND(paramSweepKind, ParamSweepExperiment, "param_sweep", paramSweepFields,
+                             commonCheckListedOnce("nets", "Net_"));
 
 }  // namespace trainlab

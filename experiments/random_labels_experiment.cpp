@@ -64,15 +64,13 @@ json epochOrNull(int epoch) {
     return epoch > 0 ? json(epoch) : json(nullptr);
 }
 
-struct RandomLabelsResults {
-    json base;
+struct RandomLabelsResults : ImageResults {
     const RandomLabelsConfig* config = nullptr;
     CorruptedLabels labels;
     std::vector<std::string> names;  ///< per job
     std::vector<ImageTrainResult> trained;
     std::vector<FitMilestones> fits;
     json runs = json::array();  ///< runJson of each trained job
-    double seconds = 0;
 
     std::string headline() const;
     json toJson() const;
@@ -128,15 +126,13 @@ std::string RandomLabelsResults::headline() const {
 }
 
 json RandomLabelsResults::toJson() const {
-    json out = base;
+    json out = baseJson(headline());
     out["corruption"] = config->corruption;
     out["label_seed"] = labels.seed;
     out["labels_redrawn"] = labels.replaced;
     out["labels_changed"] = labels.changed;
     out["fit_threshold"] = config->threshold;
     out["runs"] = runs;
-    out["seconds"] = seconds;
-    out["headline"] = headline();
     if (!companionTrained()) return out;
     out["fit_ratio"] = fitRatio();
     out["epoch_ratio_at_train_accuracy"] = levelRatios();
@@ -155,16 +151,15 @@ json RandomLabelsResults::runJson(size_t k, const Job& j) const {
     return r;
 }
 
-class RandomLabelsExperiment : public Experiment {
+class RandomLabelsExperiment : public ImageExperiment<RandomLabelsConfig> {
   public:
     RandomLabelsExperiment(const json& c, const ExperimentContext& ctx)
-        : cfg_(randomLabelsFields().read(c)), ctx_(ctx) {
-        const DatasetSpec& spec = knownDataset(cfg_.common.dataset);
-        classes_ = static_cast<std::int64_t>(spec.classNames.size());
+        : ImageExperiment(randomLabelsFields(), c, ctx) {
+        classes_ = static_cast<std::int64_t>(spec_.classNames.size());
         Job r("random", cfg_.corruption >= 1 ? "random labels"
                                              : "p = " + sig3(cfg_.corruption) + " corrupted");
-        r.spec = cnnModel(cfg_.model, spec.channels, spec.height, spec.width);
-        r.seed = runSeed(cfg_.common.seed, static_cast<std::uint64_t>(cfg_.model));
+        r.spec = imageModel(cfg_.model);
+        r.seed = jobSeed(cfg_.model);
         r.color = 3;
         jobs_.push_back(r);
         if (cfg_.companion) {
@@ -195,8 +190,7 @@ class RandomLabelsExperiment : public Experiment {
     }
 
     json run(ExperimentSink& sink, RunControl& control) override {
-        const auto t0 = std::chrono::steady_clock::now();
-        LoadedData d = loadData(cfg_.common, ctx_.dataDir, sink);
+        LoadedData d = startRun(sink);
         RandomLabelsResults res;
         res.config = &cfg_;
         res.labels = corruptTrainingLabels(d, sink);
@@ -209,7 +203,7 @@ class RandomLabelsExperiment : public Experiment {
         res.base = baseResults(d);
         for (size_t k = 0; k < jobs_.size(); ++k)
             if (!res.trained[k].epochs.empty()) res.runs.push_back(res.runJson(k, jobs_[k]));
-        res.seconds = secondsSince(t0);
+        res.seconds = elapsed();
         return res.toJson();
     }
 
@@ -220,10 +214,7 @@ class RandomLabelsExperiment : public Experiment {
     void trainAndTrackFit(ExperimentSink& sink, RunControl& control,
                           RandomLabelsResults& res) const;
 
-    RandomLabelsConfig cfg_;
-    ExperimentContext ctx_;
     std::int64_t classes_ = 10;
-    std::vector<Job> jobs_;
 };
 
 CorruptedLabels RandomLabelsExperiment::corruptTrainingLabels(const LoadedData& d,
@@ -261,11 +252,7 @@ void RandomLabelsExperiment::trainAndTrackFit(ExperimentSink& sink, RunControl& 
 
 }  // namespace
 
-ExperimentKind randomLabelsKind() {
-    return imageKind<RandomLabelsExperiment>(
-        "random_labels", [](const json& c) { return randomLabelsFields().schema(c); }, commonCheck);
-}
-
-TRAINLAB_REGISTER_EXPERIMENT_KIND(randomLabelsKind);
+TRAINLAB_REGISTER_IMAGE_KIND(randomLabelsKind, RandomLabelsExperiment, "random_labels",
+                             randomLabelsFields, commonCheck);
 
 }  // namespace trainlab

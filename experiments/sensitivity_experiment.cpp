@@ -87,15 +87,13 @@ struct BatchPoint {
     bool reachedTarget = false;
 };
 
-struct SensitivityResults {
-    json base;
+struct SensitivityResults : ImageResults {
     std::string budget;
     const SensitivityConfig* config = nullptr;
     std::int64_t images = 0;
     json batches = json::array();
     size_t jobs = 0;
     std::vector<std::pair<double, double>> bySize;  ///< (batch, sensitivity), sorted
-    double seconds = 0;
 
     std::string headline() const;
     json toJson() const;
@@ -116,7 +114,7 @@ std::string SensitivityResults::headline() const {
 }
 
 json SensitivityResults::toJson() const {
-    json out = base;
+    json out = baseJson(headline());
     out["budget"] = budget;
     if (config->budget == Budget::Steps) out["steps_budget"] = config->steps;
     if (config->budget == Budget::LossTarget) out["loss_target"] = config->lossTarget;
@@ -129,23 +127,20 @@ json SensitivityResults::toJson() const {
         for (const auto& b : bySize) values.push_back(b.second);
         out["sensitivity_rises"] = countRises(values);
     }
-    out["seconds"] = seconds;
-    out["headline"] = headline();
     return out;
 }
 
-class SensitivityExperiment : public Experiment {
+class SensitivityExperiment : public ImageExperiment<SensitivityConfig> {
   public:
     SensitivityExperiment(const json& c, const ExperimentContext& ctx)
-        : cfg_(sensitivityFields().read(c)), ctx_(ctx) {
-        const DatasetSpec& spec = knownDataset(cfg_.common.dataset);
+        : ImageExperiment(sensitivityFields(), c, ctx) {
         int color = 0;
         for (const std::int64_t b : cfg_.batchSizes) {
             Job j("b" + std::to_string(b), "batch " + std::to_string(b));
             j.batch = b;
-            j.spec = cnnModel(cfg_.model, spec.channels, spec.height, spec.width);
+            j.spec = imageModel(cfg_.model);
             // One initialisation for every batch size: only the batch size differs.
-            j.seed = runSeed(cfg_.common.seed, static_cast<std::uint64_t>(cfg_.model));
+            j.seed = jobSeed(cfg_.model);
             j.color = color++ % 8;
             if (cfg_.budget == Budget::Steps) {
                 j.maxSteps = cfg_.steps;
@@ -159,9 +154,8 @@ class SensitivityExperiment : public Experiment {
     PlotLayout layout() const override;
 
     json run(ExperimentSink& sink, RunControl& control) override {
-        const auto t0 = std::chrono::steady_clock::now();
-        LoadedData d = loadData(cfg_.common, ctx_.dataDir, sink);
-        for (auto& j : jobs_) j.data = &d.data;
+        LoadedData d = startRun(sink);
+        trainOn(d.data);
         SensitivityResults res;
         res.base = baseResults(d);
         const ImageTensors sensData = drawSensitivityImages(d, sink, res.base["subsets"]);
@@ -170,7 +164,7 @@ class SensitivityExperiment : public Experiment {
         std::vector<ImageTrainResult> trained;
         const auto points = trainBatchSizes(d, sensData, sink, control, trained);
         summarise(points, trained, res);
-        res.seconds = secondsSince(t0);
+        res.seconds = elapsed();
         return res.toJson();
     }
 
@@ -186,10 +180,6 @@ class SensitivityExperiment : public Experiment {
     void redraw(const std::vector<BatchPoint>& points, ExperimentSink& sink) const;
     void summarise(const std::vector<BatchPoint>& points,
                    const std::vector<ImageTrainResult>& trained, SensitivityResults& res) const;
-
-    SensitivityConfig cfg_;
-    ExperimentContext ctx_;
-    std::vector<Job> jobs_;
 };
 
 PlotLayout SensitivityExperiment::layout() const {
@@ -351,12 +341,7 @@ std::vector<std::string> sensitivityCheck(const json& c) {
 
 }  // namespace
 
-ExperimentKind sensitivityKind() {
-    return imageKind<SensitivityExperiment>(
-        "sensitivity", [](const json& c) { return sensitivityFields().schema(c); },
-        sensitivityCheck);
-}
-
-TRAINLAB_REGISTER_EXPERIMENT_KIND(sensitivityKind);
+TRAINLAB_REGISTER_IMAGE_KIND(sensitivityKind, SensitivityExperiment, "sensitivity",
+                             sensitivityFields, sensitivityCheck);
 
 }  // namespace trainlab

@@ -86,13 +86,8 @@ std::vector<std::string> check(const json& config) {
 }  // namespace
 
 const ConfigFields<Config>& weightPcaFields() {
-    static const ConfigFields<Config> fields = [] {
-        ConfigFields<Config> t;
-        addDataFields(t);
-        addTrainingFields(t);
-        addRunFields(t);
-        return t;
-    }();
+    static const auto fields =
+        buildFields<Config>(addDataFields, addTrainingFields, addRunFields);
     return fields;
 }
 
@@ -308,16 +303,10 @@ class WeightPcaExperiment : public Experiment {
                             false, true, false});
         for (int r = 0; r < c_.runs; ++r) addRunSeries(l, r);
         for (int k = 0; k < 2; ++k) {
-            SeriesSpec v;
-            v.id = k == 0 ? "variance_all" : "variance_first";
-            v.panel = "variance";
-            v.name = k == 0 ? "whole model" : "first layer";
-            v.xName = "component";
-            v.yName = "explained_variance_ratio";
-            v.color = k == 0 ? 0 : 1;
-            v.mode = SeriesMode::Replace;
-            v.style = SeriesStyle::Scatter;
-            l.series.push_back(v);
+            l.series.push_back(SeriesSpec{k == 0 ? "variance_all" : "variance_first", "variance",
+                                          k == 0 ? "whole model" : "first layer", "component",
+                                          "explained_variance_ratio", k == 0 ? 0 : 1, false,
+                                          false, SeriesMode::Replace, SeriesStyle::Scatter});
         }
         return l;
     }
@@ -466,18 +455,13 @@ class WeightPcaExperiment : public Experiment {
 }  // namespace
 
 ExperimentKind weightPcaKind() {
-    ExperimentKind k;
-    k.id = "weight_pca";
-    k.schema = [](const json& config) { return weightPcaFields().schema(config); };
-    k.check = check;
-    k.datasets = [](const json& c) {
-        return std::vector<std::string>{c.at("dataset").get<std::string>()};
-    };
-    k.create = [](const json& c, const ExperimentContext& context) -> std::unique_ptr<Experiment> {
-        return std::make_unique<WeightPcaExperiment>(readWeightPcaConfig(c), context.threads,
-                                                     context.dataDir);
-    };
-    return k;
+    return ExperimentKind{
+        "weight_pca", [](const json& config) { return weightPcaFields().schema(config); }, check,
+        [](const json& c) { return std::vector<std::string>{c.at("dataset").get<std::string>()}; },
+        [](const json& c, const ExperimentContext& context) -> std::unique_ptr<Experiment> {
+            return std::make_unique<WeightPcaExperiment>(readWeightPcaConfig(c), context.threads,
+                                                         context.dataDir);
+        }};
 }
 
 TRAINLAB_REGISTER_EXPERIMENT_KIND(weightPcaKind);

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "csv.h"
+#include "enum_names.h"
 #include "errors.h"
 #include "json_text.h"
 
@@ -55,22 +56,17 @@ json::json_pointer keyToPointer(const std::string& key) {
     return json::json_pointer(ptr);
 }
 
+namespace {
+
+constexpr EnumName<ParamType> kParamTypeNames[] = {
+    {ParamType::Int, "integer"},   {ParamType::Double, "number"},
+    {ParamType::Bool, "true/false"}, {ParamType::Choice, "choice"},
+    {ParamType::IntList, "list of integers"}, {ParamType::String, "text"}};
+
+}  // namespace
+
 std::string paramTypeName(ParamType t) {
-    switch (t) {
-        case ParamType::Int:
-            return "integer";
-        case ParamType::Double:
-            return "number";
-        case ParamType::Bool:
-            return "true/false";
-        case ParamType::Choice:
-            return "choice";
-        case ParamType::IntList:
-            return "list of integers";
-        case ParamType::String:
-            return "text";
-    }
-    return "?";
+    return nameOf(kParamTypeNames, t);
 }
 
 namespace {

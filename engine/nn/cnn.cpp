@@ -5,6 +5,7 @@
 #include <cmath>
 #include <set>
 
+#include "enum_names.h"
 #include "errors.h"
 
 namespace trainlab {
@@ -13,18 +14,13 @@ using nlohmann::json;
 
 namespace {
 
+constexpr EnumName<BlockLayer> kLayerNames[] = {{BlockLayer::Conv, "conv"},
+                                                 {BlockLayer::Pool, "pool"},
+                                                 {BlockLayer::Relu, "relu"},
+                                                 {BlockLayer::BatchNorm, "bn"}};
+
 std::string layerName(BlockLayer l) {
-    switch (l) {
-        case BlockLayer::Conv:
-            return "conv";
-        case BlockLayer::Pool:
-            return "pool";
-        case BlockLayer::Relu:
-            return "relu";
-        case BlockLayer::BatchNorm:
-            return "bn";
-    }
-    return "?";
+    return nameOf(kLayerNames, l);
 }
 
 std::vector<BlockLayer> orderConvPoolReluBn() {

@@ -14,16 +14,17 @@ TargetFunction targetFunctionFromName(const std::string& n) {
     return parseName(kTargetFunctionNames, n, "function");
 }
 
+namespace {
+
+constexpr EnumName<TargetFunction> kTargetFunctionFormulas[] = {
+    {TargetFunction::SinPlusCos, "sin(x) + cos(x)"},
+    {TargetFunction::Sinc, "sin(5πx) / (5πx)"},
+    {TargetFunction::TwoCosh, "exp(x) + exp(−x)"}};
+
+}  // namespace
+
 std::string targetFunctionFormula(TargetFunction f) {
-    switch (f) {
-        case TargetFunction::SinPlusCos:
-            return "sin(x) + cos(x)";
-        case TargetFunction::Sinc:
-            return "sin(5πx) / (5πx)";
-        case TargetFunction::TwoCosh:
-            return "exp(x) + exp(−x)";
-    }
-    return "?";
+    return nameOf(kTargetFunctionFormulas, f);
 }
 
 std::int64_t gridPointCount(const GridSpec& g) {

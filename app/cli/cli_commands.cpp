@@ -11,7 +11,7 @@
 #include "dataset_catalog.h"
 #include "experiment.h"
 #include "preset.h"
-#include "render/render_run.h"
+#include "render_run.h"
 #include "run_directory.h"
 #include "text_format.h"
 #include "run_listing.h"

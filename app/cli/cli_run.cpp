@@ -12,7 +12,7 @@
 #include "errors.h"
 #include "experiment_runner.h"
 #include "preset.h"
-#include "render/render_run.h"
+#include "render_run.h"
 #include "text_format.h"
 #include "run_listing.h"
 
