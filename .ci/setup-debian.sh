@@ -4,6 +4,7 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 packages=(
   build-essential cmake ccache pkg-config
+  python3  # .ci/size-check.py, the file and function length limits of issue 13
   qt6-base-dev qt6-charts-dev qt6-svg-dev qt6-base-dev-tools
   libqt6opengl6-dev  # qt6-charts-dev needs the Qt6OpenGL CMake files but does not depend on this package
   libqcustomplot-dev libqcustomplot2.1-qt6
