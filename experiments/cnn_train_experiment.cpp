@@ -49,24 +49,16 @@ struct CnnTrainResults : ImageResults {
         for (const auto& s : summaries) h += (h.empty() ? "" : "; ") + s;
         return h.empty() ? "no epoch finished" : h;
     }
-    json toJson() const {
-        json out = baseJson(headline());
-        out["models"] = models;
-        return out;
-    }
+    json toJson() const { return baseJson(headline(), {{"models", models}}); }
 };
 
 class CnnTrainExperiment : public ImageExperiment<CnnTrainConfig> {
   public:
     CnnTrainExperiment(const json& c, const ExperimentContext& ctx)
         : ImageExperiment(cnnTrainFields(), c, ctx) {
-        for (const int which : cfg_.models) {
-            Job j("m" + std::to_string(which), "Model " + std::to_string(which));
-            j.spec = imageModel(which);
-            j.seed = jobSeed(which);
-            j.color = which - 1;
-            jobs_.push_back(j);
-        }
+        for (const int which : cfg_.models)
+            addJob("m" + std::to_string(which), "Model " + std::to_string(which), imageModel(which),
+                   which, which - 1);
         classNames_ = spec_.classNames;
     }
 
@@ -81,13 +73,8 @@ class CnnTrainExperiment : public ImageExperiment<CnnTrainConfig> {
         l.panels.push_back(perClass);
         for (const auto& j : jobs_) {
             addCurves(l, j, cfg_.common.metric);
-            SeriesSpec pc;
-            pc.id = perClassSeries(j);
-            pc.panel = "per_class";
-            pc.name = j.name;
-            pc.xName = "class";
-            pc.yName = "test_accuracy_percent";
-            pc.color = j.color;
+            SeriesSpec pc = makeSeries(perClassSeries(j), "per_class", j.name, "class",
+                                       "test_accuracy_percent", j.color);
             pc.mode = SeriesMode::Replace;
             pc.style = SeriesStyle::Scatter;
             l.series.push_back(pc);
@@ -103,9 +90,7 @@ class CnnTrainExperiment : public ImageExperiment<CnnTrainConfig> {
                     withCommas(d.data.train.size()) + " images");
         const auto trained = trainModels(sink, control);
         CnnTrainResults res = summarise(trained);
-        res.base = baseResults(d);
-        res.seconds = elapsed();
-        return res.toJson();
+        return finish(res, d);
     }
 
   private:

@@ -2,8 +2,8 @@
 
 namespace trainlab {
 
-ParamSpec numberParam(std::string key, std::string label, std::string group, double min,
-                      double max, std::string unit, std::string help, bool logScale) {
+ParamSpec numberParam(std::string key, std::string label, std::string group, double min, double max,
+                      std::string unit, std::string help, bool logScale) {
     ParamSpec s = makeParam(std::move(key), std::move(label), std::move(group), ParamType::Double,
                             min, max, std::move(help), logScale);
     s.unit = std::move(unit);
@@ -12,8 +12,8 @@ ParamSpec numberParam(std::string key, std::string label, std::string group, dou
 
 ParamSpec integerParam(std::string key, std::string label, std::string group, double min,
                        double max, std::string unit, std::string help) {
-    ParamSpec s = makeParam(std::move(key), std::move(label), std::move(group), ParamType::Int,
-                            min, max, std::move(help));
+    ParamSpec s = makeParam(std::move(key), std::move(label), std::move(group), ParamType::Int, min,
+                            max, std::move(help));
     s.unit = std::move(unit);
     return s;
 }
@@ -46,8 +46,7 @@ ParamSpec choiceParam(std::string key, std::string label, std::string group, std
 ParamSpec learningRateParam(std::string help, std::string key, std::string label,
                             std::string group) {
     return numberParam(std::move(key), std::move(label), std::move(group), kLearningRateMin,
-                       kLearningRateMax, "",
-                       std::move(help), true);
+                       kLearningRateMax, "", std::move(help), true);
 }
 
 ParamSpec momentumParam(std::string help) {

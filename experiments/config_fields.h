@@ -51,8 +51,8 @@ namespace trainlab {
 // ---- ParamSpec builders (short names for field tables) -------------------------------------
 
 /// A floating-point setting in [min, max].
-ParamSpec numberParam(std::string key, std::string label, std::string group, double min,
-                      double max, std::string unit, std::string help, bool logScale = false);
+ParamSpec numberParam(std::string key, std::string label, std::string group, double min, double max,
+                      std::string unit, std::string help, bool logScale = false);
 /// An integer setting in [min, max].
 ParamSpec integerParam(std::string key, std::string label, std::string group, double min,
                        double max, std::string unit, std::string help);
@@ -138,12 +138,11 @@ class ConfigFields {
         if (!config_fields_detail::fitsType<T>(spec.type))
             config_fields_detail::throwTypeMismatch(spec);
         const auto ptr = keyToPointer(spec.key);
-        entries_.push_back({[spec](const nlohmann::json&, std::vector<ParamSpec>& out) {
-                                out.push_back(spec);
-                            },
-                            [ptr, member](const nlohmann::json& j, C& c) {
-                                if (j.contains(ptr)) std::invoke(member, c) = j.at(ptr).get<T>();
-                            }});
+        entries_.push_back(
+            {[spec](const nlohmann::json&, std::vector<ParamSpec>& out) { out.push_back(spec); },
+             [ptr, member](const nlohmann::json& j, C& c) {
+                 if (j.contains(ptr)) std::invoke(member, c) = j.at(ptr).get<T>();
+             }});
         return *this;
     }
 
@@ -156,14 +155,13 @@ class ConfigFields {
         if (spec.type != ParamType::Choice) config_fields_detail::throwTypeMismatch(spec);
         if (spec.choices.empty()) spec.choices = namesOf(table);
         const auto ptr = keyToPointer(spec.key);
-        entries_.push_back({[spec](const nlohmann::json&, std::vector<ParamSpec>& out) {
-                                out.push_back(spec);
-                            },
-                            [ptr, member, &table, spec](const nlohmann::json& j, C& c) {
-                                if (j.contains(ptr))
-                                    std::invoke(member, c) = parseName(
-                                        table, j.at(ptr).get<std::string>(), "'" + spec.key + "'");
-                            }});
+        entries_.push_back(
+            {[spec](const nlohmann::json&, std::vector<ParamSpec>& out) { out.push_back(spec); },
+             [ptr, member, &table, spec](const nlohmann::json& j, C& c) {
+                 if (j.contains(ptr))
+                     std::invoke(member, c) =
+                         parseName(table, j.at(ptr).get<std::string>(), "'" + spec.key + "'");
+             }});
         return *this;
     }
 

@@ -83,8 +83,8 @@ void checkRequest(const RunRequest& request) {
 std::unique_ptr<RunDirectory> createRunDirectory(const RunRequest& request,
                                                  const PlotLayout& layout,
                                                  const RunStatus& status) {
-    auto created = std::make_unique<RunDirectory>(
-        RunDirectory::create(request.runsRoot, request.preset.id));
+    auto created =
+        std::make_unique<RunDirectory>(RunDirectory::create(request.runsRoot, request.preset.id));
     try {
         created->writeConfig(resolvedConfig(request));
         created->writeLayout(layout);

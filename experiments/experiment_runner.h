@@ -7,10 +7,10 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "run_control.h"
-#include "run_directory.h"
 #include "experiment.h"
 #include "preset.h"
+#include "run_control.h"
+#include "run_directory.h"
 
 namespace trainlab {
 

@@ -14,6 +14,7 @@
 #include "seeds.h"
 #include "text_format.h"
 #include "throttle.h"
+#include "typed_kind.h"
 
 namespace trainlab {
 
@@ -43,9 +44,9 @@ void addDataFields(ConfigFields<Config>& t) {
     t.field(numberParam("val_grid.from", "Validation x from", "Data", -1000, 1000, "",
                         "Held-out grid start"),
             [](Config& c) -> double& { return c.valGrid.from; });
-    t.field(numberParam("val_grid.to", "Validation x to", "Data", -1000, 1000, "",
-                        "Held-out grid end"),
-            [](Config& c) -> double& { return c.valGrid.to; });
+    t.field(
+        numberParam("val_grid.to", "Validation x to", "Data", -1000, 1000, "", "Held-out grid end"),
+        [](Config& c) -> double& { return c.valGrid.to; });
     t.field(integerParam("val_grid.count", "Validation points", "Data", 2, 1'000'000, "points",
                          "Held-out grid, linspace(from, to, count)"),
             [](Config& c) -> std::int64_t& { return c.valGrid.count; });
@@ -70,9 +71,9 @@ void addTrainingFields(ConfigFields<Config>& t) {
     t.field(pointBatchSizeParam(
                 "0 = full batch: one step is one pass over every point (the original's 'epoch')"),
             [](Config& c) -> std::int64_t& { return c.train.batchSize; });
-    t.field(integerParam("max_steps", "Max steps", "Training", 1, 10'000'000, "steps",
-                         "Step limit"),
-            [](Config& c) -> std::int64_t& { return c.train.maxSteps; });
+    t.field(
+        integerParam("max_steps", "Max steps", "Training", 1, 10'000'000, "steps", "Step limit"),
+        [](Config& c) -> std::int64_t& { return c.train.maxSteps; });
 }
 
 void addStopFields(ConfigFields<Config>& t) {
@@ -149,9 +150,8 @@ std::vector<std::string> check(const json& config) {
                         "batch size");
     }
     if (points > 0 && c.train.batchSize > points)
-        p.push_back("'batch_size': " + std::to_string(c.train.batchSize) +
-                    " is larger than the " + std::to_string(points) +
-                    " training points (0 = full batch)");
+        p.push_back("'batch_size': " + std::to_string(c.train.batchSize) + " is larger than the " +
+                    std::to_string(points) + " training points (0 = full batch)");
     return p;
 }
 
@@ -273,9 +273,9 @@ class ProgressBoard {
         double done = 0;
         for (const auto& s : steps_) done += static_cast<double>(s);
         const double total = static_cast<double>(maxSteps_) * static_cast<double>(steps_.size());
-        sink.progressed(std::min(1.0, done / total),
-                        models_[m].name + ": step " + std::to_string(steps_[m].load()) + " / " +
-                            std::to_string(maxSteps_));
+        sink.progressed(std::min(1.0, done / total), models_[m].name + ": step " +
+                                                         std::to_string(steps_[m].load()) + " / " +
+                                                         std::to_string(maxSteps_));
     }
 
   private:
@@ -297,15 +297,13 @@ std::string modelSuffix(size_t m) {
 
 class FunctionFitExperiment : public Experiment {
   public:
-    FunctionFitExperiment(Config config, int threads) : c_(std::move(config)), threads_(threads) {}
+    FunctionFitExperiment(Config config, const ExperimentContext& ctx)
+        : c_(std::move(config)), threads_(ctx.threads) {}
 
     PlotLayout layout() const override {
         PlotLayout l = panels();
-        SeriesSpec target;
-        target.id = "target";
-        target.panel = "fit";
-        target.name = "target " + targetFunctionFormula(c_.function);
-        target.color = -1;
+        SeriesSpec target = makeSeries(
+            "target", "fit", "target " + targetFunctionFormula(c_.function), "x", "y", -1);
         target.mode = SeriesMode::Replace;
         l.series.push_back(target);
         for (size_t m = 0; m < c_.models.size(); ++m) addModelSeries(l, m);
@@ -359,43 +357,25 @@ void FunctionFitExperiment::addModelSeries(PlotLayout& l, size_t m) const {
     const bool g = c_.showGradientNorm;
     const std::string& name = c_.models[m].name;
     const int colour = static_cast<int>(m);
-    SeriesSpec pred;
-    pred.id = "pred" + modelSuffix(m);
-    pred.panel = "fit";
-    pred.name = name + " (" + std::to_string(mlpParameterCount(c_.mlpSpec(m))) + " params)";
-    pred.color = colour;
+    const std::string params = std::to_string(mlpParameterCount(c_.mlpSpec(m)));
+    SeriesSpec pred = makeSeries("pred" + modelSuffix(m), "fit", name + " (" + params + " params)",
+                                 "x", "y", colour);
     pred.mode = SeriesMode::Replace;
     l.series.push_back(pred);
 
-    SeriesSpec loss;
-    loss.id = "loss" + modelSuffix(m);
-    loss.panel = g ? "grad_norm" : "loss";
-    loss.name = name + (g ? " loss" : " train");
-    loss.xName = "step";
-    loss.yName = "loss";
     // One model: loss and gradient norm share a panel, so give the loss its own colour.
-    loss.color = g && c_.models.size() == 1 ? 1 : colour;
+    SeriesSpec loss = makeSeries("loss" + modelSuffix(m), g ? "grad_norm" : "loss",
+                                 name + (g ? " loss" : " train"), "step", "loss",
+                                 g && c_.models.size() == 1 ? 1 : colour);
     loss.rightAxis = g;
     loss.dashed = g;
     l.series.push_back(loss);
-
-    SeriesSpec grad;
-    grad.id = "grad_norm" + modelSuffix(m);
-    grad.panel = "grad_norm";
-    grad.name = name + " ‖∇L‖";
-    grad.xName = "step";
-    grad.yName = "grad_norm";
-    grad.color = colour;
-    l.series.push_back(grad);
+    l.series.push_back(makeSeries("grad_norm" + modelSuffix(m), "grad_norm", name + " ‖∇L‖", "step",
+                                  "grad_norm", colour));
 
     if (g) return;  // the validation loss has no panel of its own then
-    SeriesSpec val;
-    val.id = "val_loss" + modelSuffix(m);
-    val.panel = "loss";
-    val.name = name + " validation";
-    val.xName = "step";
-    val.yName = "val_loss";
-    val.color = colour;
+    SeriesSpec val = makeSeries("val_loss" + modelSuffix(m), "loss", name + " validation", "step",
+                                "val_loss", colour);
     val.dashed = true;
     l.series.push_back(val);
 }
@@ -439,9 +419,10 @@ LossGradFn FunctionFitExperiment::lossGradFor(Mlp& model, size_t m, int workers,
     // A model training alone may split its batch across the cores; models trained side by
     // side each keep to one core.
     const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-    const int shards = workers > 1 ? 1
-                                   : suggestedShards(c_.mlpSpec(m), data_.x.size(0),
-                                                     std::max(1, static_cast<int>(cores) / threads_));
+    const int shards = workers > 1
+                           ? 1
+                           : suggestedShards(c_.mlpSpec(m), data_.x.size(0),
+                                             std::max(1, static_cast<int>(cores) / threads_));
     if (c_.engine == GradientEngine::Fused) {
         shardsUsed = shards;
         return makeFusedMlpLossGrad(model, shards);
@@ -492,13 +473,8 @@ FunctionFitModelResult FunctionFitExperiment::trainModel(size_t m, int workers,
 }  // namespace
 
 ExperimentKind functionFitKind() {
-    return ExperimentKind{
-        "function_fit", [](const json& config) { return functionFitFields().schema(config); },
-        check, {},  // synthetic data: no datasets
-        [](const json& config, const ExperimentContext& context) -> std::unique_ptr<Experiment> {
-            return std::make_unique<FunctionFitExperiment>(readFunctionFitConfig(config),
-                                                           context.threads);
-        }};
+    return typedKind<FunctionFitExperiment>("function_fit", functionFitFields,
+                                            readFunctionFitConfig, check);
 }
 
 TRAINLAB_REGISTER_EXPERIMENT_KIND(functionFitKind);

@@ -161,13 +161,10 @@ JobCurves jobCurves(const std::string& key) {
 
 void addCurves(PlotLayout& l, const Job& j, TrainMetric metric) {
     for (const bool loss : {true, false}) {
-        SeriesSpec tr;
-        tr.id = loss ? j.curves.lossTrain : j.curves.accTrain;
-        tr.panel = loss ? "loss" : "accuracy";
-        tr.name = j.name + trainSuffix(metric);
-        tr.xName = "epoch";
-        tr.yName = loss ? "train_loss" : "train_accuracy_percent";
-        tr.color = j.color;
+        const SeriesSpec tr =
+            makeSeries(loss ? j.curves.lossTrain : j.curves.accTrain, loss ? "loss" : "accuracy",
+                       j.name + trainSuffix(metric), "epoch",
+                       loss ? "train_loss" : "train_accuracy_percent", j.color);
         l.series.push_back(tr);
         SeriesSpec te = tr;
         te.id = loss ? j.curves.lossTest : j.curves.accTest;
@@ -338,10 +335,6 @@ void replaceSeries(ExperimentSink& sink, const std::vector<double>& x,
         sink.seriesReplaced(id, x, *ys);
         if (labels) sink.labelsReplaced(id, *labels);
     }
-}
-
-double secondsSince(std::chrono::steady_clock::time_point t0) {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
 void writeConfusion(ExperimentSink& sink, const std::string& name, const torch::Tensor& conf) {

@@ -23,6 +23,8 @@
 #include "read_util.h"
 #include "seeds.h"
 #include "text_format.h"
+#include "throttle.h"
+#include "typed_kind.h"
 
 namespace trainlab::image_exp {
 
@@ -240,18 +242,17 @@ void replaceSeries(ExperimentSink& sink, const std::vector<double>& x,
                    const std::vector<std::pair<std::string, const std::vector<double>*>>& series,
                    const std::vector<std::string>* labels = nullptr);
 
-/// Seconds since `t0` on the steady clock.
-double secondsSince(std::chrono::steady_clock::time_point t0);
-
 /// What every image kind's results hold: baseResults' record and the run's seconds.
 struct ImageResults {
     json base;
     double seconds = 0;
     /// `base` with "seconds" and "headline": where a kind's results.json starts.
-    json baseJson(const std::string& headline) const {
+    /// With `entries` (an object: the kind's own results) merged in.
+    json baseJson(const std::string& headline, const json& entries = json::object()) const {
         json out = base;
         out["seconds"] = seconds;
         out["headline"] = headline;
+        out.update(entries);
         return out;
     }
 };
@@ -279,11 +280,30 @@ class ImageExperiment : public Experiment {
     void trainOn(const ImageDataset& data) {
         for (auto& j : jobs_) j.data = &data;
     }
+    /// The run's results.json from `res`: its base record (baseResults(d), unless the kind set
+    /// it already) and the seconds since startRun.
+    template <class Results>
+    json finish(Results& res, const LoadedData& d) const {
+        if (res.base.is_null()) res.base = baseResults(d);
+        res.seconds = elapsed();
+        return res.toJson();
+    }
     /// Seconds since startRun.
     double elapsed() const { return secondsSince(t0_); }
     /// CNN `which` (1..3, of 1-2) shaped for the dataset's images.
     CnnSpec imageModel(int which) const {
         return cnnModel(which, spec_.channels, spec_.height, spec_.width);
+    }
+    /// Adds the job `key` ("Model 1" as `name`) training `spec` from jobSeed(seedRun), drawn in
+    /// palette colour `color`; the caller may adjust the returned job before the next add.
+    Job& addJob(const std::string& key, std::string name, CnnSpec spec, std::int64_t seedRun,
+                int color) {
+        Job j(key, std::move(name));
+        j.spec = std::move(spec);
+        j.seed = jobSeed(seedRun);
+        j.color = color;
+        jobs_.push_back(std::move(j));
+        return jobs_.back();
     }
     /// runSeed of the config's seed and run `r`.
     std::uint64_t jobSeed(std::int64_t r) const {
@@ -303,15 +323,11 @@ class ImageExperiment : public Experiment {
 /// `check`, the datasets named by its 'dataset' setting, created as X(config, context).
 template <class X, class C>
 ExperimentKind imageKind(std::string id, const ConfigFields<C>& (*fields)(), ImageCheck check) {
-    ExperimentKind k;
-    k.id = std::move(id);
-    k.schema = [fields](const json& c) { return fields().schema(c); };
-    k.check = std::move(check);
-    k.datasets = datasetsOf;
-    k.create = [](const json& c, const ExperimentContext& ctx) -> std::unique_ptr<Experiment> {
-        return std::make_unique<X>(c, ctx);
-    };
-    return k;
+    return kindFromFields(
+        std::move(id), fields, std::move(check), datasetsOf,
+        [](const json& c, const ExperimentContext& ctx) -> std::unique_ptr<Experiment> {
+            return std::make_unique<X>(c, ctx);
+        });
 }
 
 /// A confusion matrix as metrics/<name>.csv (row = true label).

@@ -220,16 +220,15 @@ class InterpolationExperiment : public ImageExperiment<InterpolationConfig> {
     InterpolationExperiment(const json& c, const ExperimentContext& ctx)
         : ImageExperiment(interpolationFields(), c, ctx) {
         for (int s = 0; s < 2; ++s) {
-            Job j("s" + std::to_string(s + 1), "");
-            j.batch = s == 0 ? cfg_.common.batch : cfg_.batch2;
-            j.lr = s == 0 ? cfg_.common.lr : cfg_.lr2;
-            j.name = "solution " + std::to_string(s + 1) + " (batch " + std::to_string(j.batch) +
-                     ", lr " + sig3(j.lr) + ")";
-            j.spec = imageModel(cfg_.model);
+            const std::int64_t batch = s == 0 ? cfg_.common.batch : cfg_.batch2;
+            const double lr = s == 0 ? cfg_.common.lr : cfg_.lr2;
             // Different seeds: two independent solutions, as two trainings in the original.
-            j.seed = jobSeed(s + 1);
-            j.color = s == 0 ? 0 : 3;
-            jobs_.push_back(j);
+            Job& j = addJob("s" + std::to_string(s + 1),
+                            "solution " + std::to_string(s + 1) + " (batch " +
+                                std::to_string(batch) + ", lr " + sig3(lr) + ")",
+                            imageModel(cfg_.model), s + 1, s == 0 ? 0 : 3);
+            j.batch = batch;
+            j.lr = lr;
         }
     }
 
@@ -250,8 +249,7 @@ class InterpolationExperiment : public ImageExperiment<InterpolationConfig> {
         const AlphaCurve curve = evaluateAlphaGrid(d, subsets.bn, probes, sink, control);
         markSolutions(curve, sink);
         summarise(curve, probes, res);
-        res.seconds = elapsed();
-        return res.toJson();
+        return finish(res, d);
     }
 
   private:
@@ -302,13 +300,7 @@ PlotLayout InterpolationExperiment::layout() const {
 void InterpolationExperiment::addSeries(PlotLayout& l) const {
     auto add = [&](const std::string& id, const std::string& panel, const std::string& name,
                    const std::string& y, int color, bool dashed, bool right, SeriesStyle style) {
-        SeriesSpec s;
-        s.id = id;
-        s.panel = panel;
-        s.name = name;
-        s.xName = panel == "directions" ? "t" : "alpha";
-        s.yName = y;
-        s.color = color;
+        SeriesSpec s = makeSeries(id, panel, name, panel == "directions" ? "t" : "alpha", y, color);
         s.dashed = dashed;
         s.rightAxis = right;
         s.mode = SeriesMode::Replace;
@@ -330,12 +322,8 @@ void InterpolationExperiment::addSeries(PlotLayout& l) const {
                 false, false, line);
     if (cfg_.landscapePoints > 0)
         for (size_t k = 0; k < 2; ++k) {
-            SeriesSpec h;
-            h.id = kSeries.landscape[k];
-            h.panel = kSeries.landscape[k];
-            h.name = jobs_[k].name;
-            h.xName = "t1";
-            h.yName = "t2";
+            SeriesSpec h = makeSeries(kSeries.landscape[k], kSeries.landscape[k], jobs_[k].name,
+                                      "t1", "t2", 0);
             h.mode = SeriesMode::Replace;
             h.style = SeriesStyle::Heatmap;
             l.series.push_back(h);

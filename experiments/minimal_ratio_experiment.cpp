@@ -22,6 +22,7 @@
 #include "spectrum_stats.h"
 #include "text_format.h"
 #include "trainer.h"
+#include "typed_kind.h"
 
 namespace trainlab {
 
@@ -157,8 +158,12 @@ namespace {
 SeriesSpec series(std::string id, std::string panel, std::string name, std::string xName,
                   std::string yName, int color, SeriesMode mode, SeriesStyle style,
                   bool perRun = false) {
-    return SeriesSpec{std::move(id), std::move(panel), std::move(name), std::move(xName),
-                      std::move(yName), color, false, false, mode, style, perRun};
+    SeriesSpec s = makeSeries(std::move(id), std::move(panel), std::move(name), std::move(xName),
+                              std::move(yName), color);
+    s.mode = mode;
+    s.style = style;
+    s.perRun = perRun;
+    return s;
 }
 
 /// Numbers in log lines, labels and the headline: 3 significant digits.
@@ -396,14 +401,14 @@ class ProgressTicker {
 
 class MinimalRatioExperiment : public Experiment {
   public:
-    MinimalRatioExperiment(Config config, int threads)
-        : c_(std::move(config)), threads_(threads), spec_(c_.mlpSpec()), dense_(c_.dense()) {}
+    MinimalRatioExperiment(Config config, const ExperimentContext& ctx)
+        : c_(std::move(config)), threads_(ctx.threads), spec_(c_.mlpSpec()), dense_(c_.dense()) {}
 
     PlotLayout layout() const override {
         PlotLayout l;
-        l.panels.push_back({"ratio", "Final loss vs minimal ratio (one point per run)",
-                            "final loss (MSE, log)", "minimal ratio (fraction of eigenvalues > 0)",
-                            "", true, false, false});
+        l.panels.push_back(logXPanel("ratio", "Final loss vs minimal ratio (one point per run)",
+                                     "final loss (MSE, log)",
+                                     "minimal ratio (fraction of eigenvalues > 0)"));
         l.panels.push_back(
             {"spectrum", "Hessian spectrum (latest run; click a point on the left to choose one)",
              "eigenvalue index (ascending)", "|λ| (log)", "", false, true, false});
@@ -545,13 +550,8 @@ class MinimalRatioExperiment : public Experiment {
 }  // namespace
 
 ExperimentKind minimalRatioKind() {
-    return ExperimentKind{
-        "minimal_ratio", [](const json& config) { return minimalRatioFields().schema(config); },
-        check, {},  // synthetic data: no datasets
-        [](const json& c, const ExperimentContext& context) -> std::unique_ptr<Experiment> {
-            return std::make_unique<MinimalRatioExperiment>(readMinimalRatioConfig(c),
-                                                            context.threads);
-        }};
+    return typedKind<MinimalRatioExperiment>("minimal_ratio", minimalRatioFields,
+                                             readMinimalRatioConfig, check);
 }
 
 TRAINLAB_REGISTER_EXPERIMENT_KIND(minimalRatioKind);

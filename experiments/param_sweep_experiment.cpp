@@ -81,11 +81,7 @@ struct ParamSweepResults : ImageResults {
         if (finishedEnds.size() > 1) h += " → " + finishedEnds.back();
         return h;
     }
-    json toJson() const {
-        json out = baseJson(headline());
-        out["nets"] = nets;
-        return out;
-    }
+    json toJson() const { return baseJson(headline(), {{"nets", nets}}); }
 };
 
 class ParamSweepExperiment : public ImageExperiment<ParamSweepConfig> {
@@ -93,12 +89,10 @@ class ParamSweepExperiment : public ImageExperiment<ParamSweepConfig> {
     ParamSweepExperiment(const json& c, const ExperimentContext& ctx)
         : ImageExperiment(paramSweepFields(), c, ctx) {
         for (const int i : cfg_.nets) {
-            Job j("net" + std::to_string(i), "Net_" + std::to_string(i));
-            j.spec = cnnNetFamily(i, spec_.channels, spec_.height, spec_.width);
-            j.seed = jobSeed(i);
-            j.color = (i - 1) % 8;
+            const CnnSpec net = cnnNetFamily(i, spec_.channels, spec_.height, spec_.width);
+            Job& j =
+                addJob("net" + std::to_string(i), "Net_" + std::to_string(i), net, i, (i - 1) % 8);
             j.streamCurves = false;  // its epochs go to the selected-net panels
-            jobs_.push_back(j);
         }
     }
 
@@ -113,9 +107,7 @@ class ParamSweepExperiment : public ImageExperiment<ParamSweepConfig> {
         sink.logged("Parameters: " + sizes);
         const auto trained = trainNets(sink, control);
         ParamSweepResults res = summarise(trained);
-        res.base = baseResults(d);
-        res.seconds = elapsed();
-        return res.toJson();
+        return finish(res, d);
     }
 
   private:
@@ -131,23 +123,18 @@ class ParamSweepExperiment : public ImageExperiment<ParamSweepConfig> {
 
 PlotLayout ParamSweepExperiment::layout() const {
     PlotLayout l;
-    l.panels.push_back({"params_acc", "Accuracy vs number of parameters", "parameters (log)",
-                        "accuracy (%)", "", true, false, false});
-    l.panels.push_back({"params_loss", "Loss vs number of parameters", "parameters (log)",
-                        "cross-entropy", "", true, false, false});
+    const std::string x = "parameters (log)";
+    l.panels.push_back(
+        logXPanel("params_acc", "Accuracy vs number of parameters", x, "accuracy (%)"));
+    l.panels.push_back(
+        logXPanel("params_loss", "Loss vs number of parameters", x, "cross-entropy"));
     l.panels.push_back(epochPanel("selected_acc", "Accuracy per epoch of one net (click a point)",
                                   "accuracy (%)"));
     l.panels.push_back(
         epochPanel("selected_loss", "Loss per epoch of one net (click a point)", "cross-entropy"));
     auto add = [&](const std::string& id, const std::string& panel, const std::string& name,
                    const std::string& y, int color, bool dashed, SeriesStyle style, bool perRun) {
-        SeriesSpec s;
-        s.id = id;
-        s.panel = panel;
-        s.name = name;
-        s.xName = perRun ? "epoch" : "parameters";
-        s.yName = y;
-        s.color = color;
+        SeriesSpec s = makeSeries(id, panel, name, perRun ? "epoch" : "parameters", y, color);
         s.dashed = dashed;
         s.mode = SeriesMode::Replace;
         s.style = style;

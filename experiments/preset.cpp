@@ -3,12 +3,12 @@
 #include <algorithm>
 #include <system_error>
 
+#include "atomic_file.h"
 #include "errors.h"
+#include "experiment.h"
 #include "json_text.h"
 #include "plot_layout.h"
 #include "run_directory.h"
-#include "experiment.h"
-#include "atomic_file.h"
 
 namespace trainlab {
 
@@ -61,8 +61,8 @@ Preset parsePreset(const std::string& text, const std::string& source) {
     if (!p.kind.empty() && !kind) {
         std::string known;
         for (const auto& k : experimentKindIds()) known += (known.empty() ? "" : ", ") + k;
-        problems.push_back(source + ": 'kind' \"" + briefText(p.kind) + "\" is unknown (known: " + known +
-                           ")");
+        problems.push_back(source + ": 'kind' \"" + briefText(p.kind) +
+                           "\" is unknown (known: " + known + ")");
     }
     if (!j.contains("config") || !j.at("config").is_object()) {
         problems.push_back(source + ": 'config' must be an object");
@@ -103,8 +103,8 @@ Preset resolvePreset(const std::string& idOrPath) {
     if (std::filesystem::is_regular_file(idOrPath, ec)) return loadPresetFile(idOrPath);
     std::string known;
     for (const auto& p : builtinPresets()) known += (known.empty() ? "" : ", ") + p.id;
-    throw ConfigError(
-        {"'" + briefText(idOrPath) + "' is neither a preset id nor a preset file (presets: " + known + ")"});
+    throw ConfigError({"'" + briefText(idOrPath) +
+                       "' is neither a preset id nor a preset file (presets: " + known + ")"});
 }
 
 }  // namespace trainlab

@@ -156,12 +156,9 @@ class RandomLabelsExperiment : public ImageExperiment<RandomLabelsConfig> {
     RandomLabelsExperiment(const json& c, const ExperimentContext& ctx)
         : ImageExperiment(randomLabelsFields(), c, ctx) {
         classes_ = static_cast<std::int64_t>(spec_.classNames.size());
-        Job r("random", cfg_.corruption >= 1 ? "random labels"
-                                             : "p = " + sig3(cfg_.corruption) + " corrupted");
-        r.spec = imageModel(cfg_.model);
-        r.seed = jobSeed(cfg_.model);
-        r.color = 3;
-        jobs_.push_back(r);
+        const std::string name =
+            cfg_.corruption >= 1 ? "random labels" : "p = " + sig3(cfg_.corruption) + " corrupted";
+        const Job r = addJob("random", name, imageModel(cfg_.model), cfg_.model, 3);
         if (cfg_.companion) {
             Job t = r;  // same model, initialisation and batch order: only the labels differ
             t.key = "true";
@@ -176,13 +173,9 @@ class RandomLabelsExperiment : public ImageExperiment<RandomLabelsConfig> {
         PlotLayout l;
         addEpochPanels(l);
         for (const auto& j : jobs_) addCurves(l, j, cfg_.common.metric);
-        SeriesSpec chance;
-        chance.id = kChance;
-        chance.panel = "accuracy";
-        chance.name = "chance (" + sig3(100.0 / static_cast<double>(classes_)) + "%)";
-        chance.xName = "epoch";
-        chance.yName = "accuracy_percent";
-        chance.color = -1;
+        SeriesSpec chance = makeSeries(
+            kChance, "accuracy", "chance (" + sig3(100.0 / static_cast<double>(classes_)) + "%)",
+            "epoch", "accuracy_percent", -1);
         chance.dashed = true;
         chance.mode = SeriesMode::Replace;
         l.series.push_back(chance);
@@ -203,8 +196,7 @@ class RandomLabelsExperiment : public ImageExperiment<RandomLabelsConfig> {
         res.base = baseResults(d);
         for (size_t k = 0; k < jobs_.size(); ++k)
             if (!res.trained[k].epochs.empty()) res.runs.push_back(res.runJson(k, jobs_[k]));
-        res.seconds = elapsed();
-        return res.toJson();
+        return finish(res, d);
     }
 
   private:

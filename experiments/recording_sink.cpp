@@ -1,12 +1,10 @@
 #include "recording_sink.h"
 
 #include <cstdlib>
-#include <iomanip>
-#include <sstream>
 
-#include "errors.h"
 #include "atomic_file.h"
 #include "csv.h"
+#include "errors.h"
 
 namespace trainlab {
 
@@ -53,9 +51,9 @@ RecordingSink::RecordingSink(const RunDirectory& dir, const PlotLayout& layout, 
 
 bool RecordingSink::declared(const std::string& id, const char* what) {
     if (layout_.findSeries(id)) return true;
-    const std::string message = "series '" + id + "' (" + what +
-                                ") is not declared in the experiment's layout (declared: " +
-                                declaredIds(layout_) + ")";
+    const std::string message =
+        "series '" + id + "' (" + what +
+        ") is not declared in the experiment's layout (declared: " + declaredIds(layout_) + ")";
     {
         std::lock_guard<std::mutex> lock(mutex_);
         if (strict_) {
@@ -113,16 +111,18 @@ void RecordingSink::logged(const std::string& line) {
 
 void RecordingSink::tableWritten(const std::string& name, const std::vector<std::string>& columns,
                                  const std::vector<std::vector<double>>& rows) {
-    std::ostringstream o;
-    o << std::setprecision(9);
-    for (size_t i = 0; i < columns.size(); ++i) o << (i ? "," : "") << columns[i];
-    o << '\n';
+    std::string text;
+    for (size_t i = 0; i < columns.size(); ++i) text += (i ? "," : "") + columns[i];
+    text += '\n';
     for (const auto& row : rows) {
-        for (size_t i = 0; i < row.size(); ++i) o << (i ? "," : "") << row[i];
-        o << '\n';
+        for (size_t i = 0; i < row.size(); ++i) {
+            if (i) text += ',';
+            appendCsvNumber(text, row[i]);
+        }
+        text += '\n';
     }
     std::lock_guard<std::mutex> lock(mutex_);
-    recordWrite(writeFailed_, [&] { writeFileAtomic(dir_.seriesPath(name), o.str()); });
+    recordWrite(writeFailed_, [&] { writeFileAtomic(dir_.seriesPath(name), text); });
     if (next_) next_->tableWritten(name, columns, rows);
 }
 

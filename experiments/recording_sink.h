@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "csv.h"
 #include "experiment_runner.h"
 #include "run_directory.h"
-#include "csv.h"
 
 namespace trainlab {
 

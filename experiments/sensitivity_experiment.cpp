@@ -136,18 +136,15 @@ class SensitivityExperiment : public ImageExperiment<SensitivityConfig> {
         : ImageExperiment(sensitivityFields(), c, ctx) {
         int color = 0;
         for (const std::int64_t b : cfg_.batchSizes) {
-            Job j("b" + std::to_string(b), "batch " + std::to_string(b));
-            j.batch = b;
-            j.spec = imageModel(cfg_.model);
             // One initialisation for every batch size: only the batch size differs.
-            j.seed = jobSeed(cfg_.model);
-            j.color = color++ % 8;
+            Job& j = addJob("b" + std::to_string(b), "batch " + std::to_string(b),
+                            imageModel(cfg_.model), cfg_.model, color++ % 8);
+            j.batch = b;
             if (cfg_.budget == Budget::Steps) {
                 j.maxSteps = cfg_.steps;
                 j.epochs = 1000000;  // the step budget ends it
             }
             if (cfg_.budget == Budget::LossTarget) j.lossTarget = cfg_.lossTarget;
-            jobs_.push_back(j);
         }
     }
 
@@ -164,8 +161,7 @@ class SensitivityExperiment : public ImageExperiment<SensitivityConfig> {
         std::vector<ImageTrainResult> trained;
         const auto points = trainBatchSizes(d, sensData, sink, control, trained);
         summarise(points, trained, res);
-        res.seconds = elapsed();
-        return res.toJson();
+        return finish(res, d);
     }
 
   private:
@@ -184,20 +180,15 @@ class SensitivityExperiment : public ImageExperiment<SensitivityConfig> {
 
 PlotLayout SensitivityExperiment::layout() const {
     PlotLayout l;
-    l.panels.push_back({"batch_acc", "Accuracy and sensitivity vs batch size", "batch size (log)",
-                        "accuracy (%)", "sensitivity ‖∂softmax/∂x‖_F", true, false, false});
-    l.panels.push_back({"batch_loss", "Loss and sensitivity vs batch size", "batch size (log)",
-                        "cross-entropy", "sensitivity ‖∂softmax/∂x‖_F", true, false, false});
+    const std::string x = "batch size (log)", sensitivity = "sensitivity ‖∂softmax/∂x‖_F";
+    l.panels.push_back(logXPanel("batch_acc", "Accuracy and sensitivity vs batch size", x,
+                                 "accuracy (%)", sensitivity));
+    l.panels.push_back(logXPanel("batch_loss", "Loss and sensitivity vs batch size", x,
+                                 "cross-entropy", sensitivity));
     addEpochPanels(l);
     auto add = [&](const std::string& id, const std::string& panel, const std::string& name,
                    const std::string& y, int color, bool dashed, bool right) {
-        SeriesSpec s;
-        s.id = id;
-        s.panel = panel;
-        s.name = name;
-        s.xName = "batch_size";
-        s.yName = y;
-        s.color = color;
+        SeriesSpec s = makeSeries(id, panel, name, "batch_size", y, color);
         s.dashed = dashed;
         s.rightAxis = right;
         s.mode = SeriesMode::Replace;

@@ -19,6 +19,7 @@
 #include "parallel_runs.h"
 #include "seeds.h"
 #include "trainer.h"
+#include "typed_kind.h"
 #include "weight_pca.h"
 
 namespace trainlab {
@@ -86,8 +87,7 @@ std::vector<std::string> check(const json& config) {
 }  // namespace
 
 const ConfigFields<Config>& weightPcaFields() {
-    static const auto fields =
-        buildFields<Config>(addDataFields, addTrainingFields, addRunFields);
+    static const auto fields = buildFields<Config>(addDataFields, addTrainingFields, addRunFields);
     return fields;
 }
 
@@ -285,10 +285,10 @@ class LivePca {
 
 class WeightPcaExperiment : public Experiment {
   public:
-    WeightPcaExperiment(Config config, int threads, std::string dataDir)
+    WeightPcaExperiment(Config config, const ExperimentContext& ctx)
         : c_(std::move(config)),
-          threads_(threads),
-          dataDir_(std::move(dataDir)),
+          threads_(ctx.threads),
+          dataDir_(ctx.dataDir),
           spec_(c_.mlpSpec()) {}
 
     PlotLayout layout() const override {
@@ -305,8 +305,8 @@ class WeightPcaExperiment : public Experiment {
         for (int k = 0; k < 2; ++k) {
             l.series.push_back(SeriesSpec{k == 0 ? "variance_all" : "variance_first", "variance",
                                           k == 0 ? "whole model" : "first layer", "component",
-                                          "explained_variance_ratio", k == 0 ? 0 : 1, false,
-                                          false, SeriesMode::Replace, SeriesStyle::Scatter});
+                                          "explained_variance_ratio", k == 0 ? 0 : 1, false, false,
+                                          SeriesMode::Replace, SeriesStyle::Scatter});
         }
         return l;
     }
@@ -331,8 +331,7 @@ class WeightPcaExperiment : public Experiment {
         for (const auto& o : outcomes)
             if (o) results.runs.push_back(*o);
         results.snapshots = store.size();
-        results.seconds =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        results.seconds = secondsSince(t0);
         return results.toJson();
     }
 
@@ -342,24 +341,13 @@ class WeightPcaExperiment : public Experiment {
         const std::string name = "run " + std::to_string(r + 1);
         for (const auto& [id, panel] :
              {std::pair{ids.trajAll, "pca_all"}, std::pair{ids.trajFirst, "pca_first"}}) {
-            SeriesSpec s;
-            s.id = id;
-            s.panel = panel;
-            s.name = name;
-            s.xName = "pc1";
-            s.yName = "pc2";
-            s.color = r;
+            SeriesSpec s = makeSeries(id, panel, name, "pc1", "pc2", r);
             s.mode = SeriesMode::Replace;
             s.style = SeriesStyle::Trajectory;
             l.series.push_back(s);
         }
-        SeriesSpec loss;
-        loss.id = ids.loss;
-        loss.panel = "loss";
-        loss.name = name + " train";
-        loss.xName = "epoch";
-        loss.yName = "train_loss";
-        loss.color = r;
+        const SeriesSpec loss =
+            makeSeries(ids.loss, "loss", name + " train", "epoch", "train_loss", r);
         l.series.push_back(loss);
         SeriesSpec test = loss;
         test.id = ids.testLoss;
@@ -455,13 +443,9 @@ class WeightPcaExperiment : public Experiment {
 }  // namespace
 
 ExperimentKind weightPcaKind() {
-    return ExperimentKind{
-        "weight_pca", [](const json& config) { return weightPcaFields().schema(config); }, check,
-        [](const json& c) { return std::vector<std::string>{c.at("dataset").get<std::string>()}; },
-        [](const json& c, const ExperimentContext& context) -> std::unique_ptr<Experiment> {
-            return std::make_unique<WeightPcaExperiment>(readWeightPcaConfig(c), context.threads,
-                                                         context.dataDir);
-        }};
+    return typedKind<WeightPcaExperiment>(
+        "weight_pca", weightPcaFields, readWeightPcaConfig, check,
+        [](const json& c) { return std::vector<std::string>{c.at("dataset").get<std::string>()}; });
 }
 
 TRAINLAB_REGISTER_EXPERIMENT_KIND(weightPcaKind);

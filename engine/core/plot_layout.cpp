@@ -58,6 +58,24 @@ void from_json(const json& j, PanelSpec& p) {
     p.xTickLabels = j.value("x_tick_labels", std::vector<std::string>{});
 }
 
+PanelSpec logXPanel(std::string id, std::string title, std::string xLabel, std::string yLabel,
+                    std::string y2Label) {
+    return PanelSpec(std::move(id), std::move(title), std::move(xLabel), std::move(yLabel),
+                     std::move(y2Label), /*logX_=*/true);
+}
+
+SeriesSpec makeSeries(std::string id, std::string panel, std::string name, std::string xName,
+                      std::string yName, int color) {
+    SeriesSpec s;
+    s.id = std::move(id);
+    s.panel = std::move(panel);
+    s.name = std::move(name);
+    s.xName = std::move(xName);
+    s.yName = std::move(yName);
+    s.color = color;
+    return s;
+}
+
 void to_json(json& j, const SeriesSpec& s) {
     j = json{{"id", s.id},
              {"panel", s.panel},

@@ -73,6 +73,15 @@ struct SeriesSpec {
     bool perRun = false;
 };
 
+/// A panel whose x axis is logarithmic (batch sizes, parameter counts); linear y axes.
+PanelSpec logXPanel(std::string id, std::string title, std::string xLabel, std::string yLabel,
+                    std::string y2Label = {});
+
+/// A series from its essentials: id, panel, legend name, the CSV's column names and colour
+/// (the rest at their defaults: an appended line on the left axis).
+SeriesSpec makeSeries(std::string id, std::string panel, std::string name, std::string xName,
+                      std::string yName, int color);
+
 struct PlotLayout {
     std::vector<PanelSpec> panels;
     std::vector<SeriesSpec> series;

@@ -4,16 +4,13 @@
 #include <thread>
 
 #include "errors.h"
+#include "throttle.h"
 
 namespace trainlab {
 
 namespace {
 
 namespace F = torch::nn::functional;
-
-double secondsSince(std::chrono::steady_clock::time_point t) {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
-}
 
 }  // namespace
 

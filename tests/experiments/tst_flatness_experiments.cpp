@@ -16,6 +16,7 @@
 #include "experiment_runner.h"
 #include "plot_layout.h"
 #include "preset.h"
+#include "test_runs.h"
 #include "run_directory.h"
 #include "series_data.h"
 #include "test_datasets.h"
@@ -53,19 +54,17 @@ class TstFlatnessExperiments : public QObject {
     fs::path data_, runs_;
 
     RunOutcome run(const std::string& preset, const std::function<void(json&)>& edit) {
-        RunRequest r;
-        r.preset = resolvePreset(preset);
-        r.config = r.preset.config;
-        r.config["dataset"] = "mnist";
-        r.config["train_limit"] = 0;
-        r.config["test_limit"] = 0;
-        r.config["epochs"] = 1;
-        r.config["parallel"] = false;
-        edit(r.config);
-        r.runsRoot = runs_;
-        r.dataDir = data_;
-        RunControl control;
-        return runExperiment(r, nullptr, control);
+        return testing::runPresetEdited(
+            preset,
+            [&](json& c) {
+                c["dataset"] = "mnist";
+                c["train_limit"] = 0;
+                c["test_limit"] = 0;
+                c["epochs"] = 1;
+                c["parallel"] = false;
+                edit(c);
+            },
+            runs_, data_);
     }
 
   private slots:

@@ -9,6 +9,7 @@
 #include "dataset_catalog.h"
 #include "experiment_runner.h"
 #include "preset.h"
+#include "test_runs.h"
 #include "atomic_file.h"
 #include "csv.h"
 
@@ -23,18 +24,17 @@ bool haveFashion() {
 
 RunOutcome runTiny(const std::string& preset, const QTemporaryDir& tmp,
                    const std::function<void(json&)>& edit) {
-    RunRequest r;
-    r.preset = resolvePreset(preset);
-    r.config = r.preset.config;
-    r.config["dataset"] = "fashion-mnist";
-    r.config["train_limit"] = 300;
-    r.config["test_limit"] = 200;
-    r.config["epochs"] = 2;
-    r.config["batch_size"] = 50;
-    edit(r.config);
-    r.runsRoot = tmp.path().toStdString();
-    RunControl control;
-    return runExperiment(r, nullptr, control);
+    return testing::runPresetEdited(
+        preset,
+        [&](json& c) {
+            c["dataset"] = "fashion-mnist";
+            c["train_limit"] = 300;
+            c["test_limit"] = 200;
+            c["epochs"] = 2;
+            c["batch_size"] = 50;
+            edit(c);
+        },
+        tmp.path().toStdString());
 }
 
 std::int64_t csvRows(const fs::path& p) {

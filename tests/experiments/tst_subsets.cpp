@@ -15,6 +15,7 @@
 #include "experiment_runner.h"
 #include "image_tensors.h"
 #include "preset.h"
+#include "test_runs.h"
 #include "atomic_file.h"
 
 using namespace trainlab;
@@ -39,14 +40,7 @@ class TstSubsets : public QObject {
     fs::path data_, runs_;
 
     RunOutcome run(const std::string& preset, const std::function<void(json&)>& edit) {
-        RunRequest r;
-        r.preset = resolvePreset(preset);
-        r.config = r.preset.config;
-        edit(r.config);
-        r.runsRoot = runs_;
-        r.dataDir = data_;
-        RunControl control;
-        return runExperiment(r, nullptr, control);
+        return testing::runPresetEdited(preset, edit, runs_, data_);
     }
 
     // The recorded subset, read back from the run folder's results.json.
