@@ -8,138 +8,12 @@
 #include <limits>
 
 #include "errors.h"
-
-// Row-major layout throughout: an activation of layer i is [rows, width]. BLAS is
-// column-major, so a row-major [r, c] matrix is passed as a column-major [c, r] one.
+#include "mlp_kernels.h"
 
 namespace trainlab {
 
-// The element-wise passes below are plain loops over raw pointers, written branch-free so that
-// they vectorise. The build is -O2, where GCC 12 vectorises almost nothing; they need -O3's
-// vectoriser (SSE2 baseline; measured: without it they cost as much as the GEMMs).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC push_options
-#pragma GCC optimize("O3")
-#endif
-
-namespace {
-
-constexpr std::int64_t kTorchGrain = 32768;  // at::internal::GRAIN_SIZE: smaller runs stay serial
-
-// z[r, j] += b[j]; then LeakyReLU/ReLU (slope 0) in place.
-void biasLeaky(float* __restrict z, const float* __restrict b, std::int64_t rows, std::int64_t w,
-               float slope) {
-    for (std::int64_t r = 0; r < rows; ++r) {
-        float* zr = z + r * w;
-        for (std::int64_t j = 0; j < w; ++j) {
-            const float v = zr[j] + b[j];
-            zr[j] = std::max(v, v * slope);  // = leaky(v) for slope in [0, 1]
-        }
-    }
-}
-
-void biasOnly(float* __restrict z, const float* __restrict b, std::int64_t rows, std::int64_t w) {
-    for (std::int64_t r = 0; r < rows; ++r) {
-        float* zr = z + r * w;
-        for (std::int64_t j = 0; j < w; ++j) zr[j] += b[j];
-    }
-}
-
-// First layer with a single input: z[r, j] = x[r] * W[j] + b[j] (then activation if leaky).
-void outerBias(float* __restrict z, const float* __restrict x, const float* __restrict wcol,
-               const float* __restrict b, std::int64_t rows, std::int64_t w, bool leaky,
-               float slope) {
-    for (std::int64_t r = 0; r < rows; ++r) {
-        float* zr = z + r * w;
-        const float xr = x[r];
-        if (leaky) {
-            for (std::int64_t j = 0; j < w; ++j) {
-                const float v = xr * wcol[j] + b[j];
-                zr[j] = std::max(v, v * slope);  // = leaky(v) for slope in [0, 1]
-            }
-        } else {
-            for (std::int64_t j = 0; j < w; ++j) zr[j] = xr * wcol[j] + b[j];
-        }
-    }
-}
-
-// d = out - y; loss += d²; out = d * scale (flat over rows * w).
-double mseGrad(float* __restrict out, const float* __restrict y, std::int64_t count, float scale) {
-    double loss = 0;
-    for (std::int64_t k = 0; k < count; ++k) {
-        const float d = out[k] - y[k];
-        loss += static_cast<double>(d * d);
-        out[k] = d * scale;
-    }
-    return loss;
-}
-
-// Column sums of d[rows, w] (each row times x[r] when x is given) added to gb: float partial
-// sums over blocks of rows (vectorised), flushed into double.
-constexpr std::int64_t kSumBlock = 64;
-constexpr std::int64_t kMaxWidthOnStack = 512;
-
-void columnSums(const float* __restrict d, const float* __restrict x, std::int64_t rows,
-                std::int64_t w, double* __restrict gb) {
-    float part[kMaxWidthOnStack];
-    for (std::int64_t c0 = 0; c0 < w; c0 += kMaxWidthOnStack) {
-        const std::int64_t cw = std::min(kMaxWidthOnStack, w - c0);
-        for (std::int64_t r0 = 0; r0 < rows; r0 += kSumBlock) {
-            const std::int64_t r1 = std::min(rows, r0 + kSumBlock);
-            for (std::int64_t j = 0; j < cw; ++j) part[j] = 0.f;
-            for (std::int64_t r = r0; r < r1; ++r) {
-                const float* dr = d + r * w + c0;
-                if (x) {
-                    const float xr = x[r];
-                    for (std::int64_t j = 0; j < cw; ++j) part[j] += dr[j] * xr;
-                } else {
-                    for (std::int64_t j = 0; j < cw; ++j) part[j] += dr[j];
-                }
-            }
-            for (std::int64_t j = 0; j < cw; ++j) gb[c0 + j] += part[j];
-        }
-    }
-}
-
-// dz = da * f'(a) in place (flat over rows * w); for LeakyReLU/ReLU f'(a) = a > 0 ? 1 : slope
-// (a > 0 exactly when z > 0 for slope >= 0), for tanh 1 - a².
-// GCC turns the scalar select into a branch (and then neither vectorises nor predicts it);
-// vector extensions make it a blend.
-typedef float Floats4 __attribute__((vector_size(16)));  // SSE2 baseline width
-typedef std::int32_t Ints4 __attribute__((vector_size(16)));
-
-void leakyBackward(float* __restrict d, const float* __restrict a, std::int64_t count,
-                   float slope) {
-    std::int64_t k = 0;
-    for (; k + 4 <= count; k += 4) {
-        Floats4 dv, av;
-        std::memcpy(&dv, d + k, sizeof dv);
-        std::memcpy(&av, a + k, sizeof av);
-        const Ints4 positive = av > 0.f;
-        const Floats4 r = positive ? dv : dv * slope;
-        std::memcpy(d + k, &r, sizeof r);
-    }
-    for (; k < count; ++k) d[k] = a[k] > 0.f ? d[k] : d[k] * slope;
-}
-
-void tanhBackward(float* __restrict d, const float* __restrict a, std::int64_t count) {
-    for (std::int64_t k = 0; k < count; ++k) d[k] *= 1.f - a[k] * a[k];
-}
-
-torch::Tensor rowView(const float* p, std::int64_t rows, std::int64_t cols, std::int64_t ld) {
-    return torch::from_blob(const_cast<float*>(p), {rows, cols}, {ld, 1},
-                            torch::TensorOptions().dtype(torch::kFloat32));
-}
-
-void* findSymbol(const char* name) {
-    return dlsym(RTLD_DEFAULT, name);
-}
-
-}  // namespace
-
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC pop_options
-#endif
+// The element-wise loops, rowView, findSymbol and the BLAS call (row-major activations).
+using namespace mlp_kernels;
 
 int setBlasThreads(int threads) {
     using GetFn = int (*)();
@@ -237,21 +111,8 @@ void FusedMlpLossGrad::ensureCapacity(Shard& s, std::int64_t rows) {
 void FusedMlpLossGrad::gemm(bool transA, bool transB, std::int64_t m, std::int64_t n,
                             std::int64_t k, const float* a, std::int64_t lda, const float* b,
                             std::int64_t ldb, float* c, std::int64_t ldc) const {
-    // Column-major C[m, n] = op(A) op(B), alpha = 1, beta = 0.
-    if (sgemm_) {
-        const char ta = transA ? 'T' : 'N', tb = transB ? 'T' : 'N';
-        const int im = static_cast<int>(m), in = static_cast<int>(n), ik = static_cast<int>(k);
-        const int ia = static_cast<int>(lda), ib = static_cast<int>(ldb),
-                  ic = static_cast<int>(ldc);
-        const float one = 1.f, zero = 0.f;
-        sgemm_(&ta, &tb, &im, &in, &ik, &one, a, &ia, b, &ib, &zero, c, &ic);
-        return;
-    }
-    // Row-major view: C^T[n, m] = op(B)^T op(A)^T.
-    auto ct = rowView(c, n, m, ldc);
-    auto bt = transB ? rowView(b, k, n, ldb).t() : rowView(b, n, k, ldb);
-    auto at = transA ? rowView(a, m, k, lda).t() : rowView(a, k, m, lda);
-    at::mm_out(ct, bt, at);
+    // Column-major C[m, n] = op(A) op(B).
+    blasGemm(sgemm_, transA, transB, m, n, k, 1.f, a, lda, b, ldb, 0.f, c, ldc);
 }
 
 void FusedMlpLossGrad::runShard(int index, const float* x, const float* y, std::int64_t totalRows) {

@@ -2,16 +2,20 @@
 // over 6,000 points of 2·cosh), by generic double back-propagation (denseHessian) and by the
 // MLP closed form (mlpMseHessian), optionally beside plain PyTorch
 // (tests/bench/reference_hessian.py: torch.autograd.functional.hessian + eigvalsh). Also
-// estimates the Hessian part of the default 100-run experiment. A benchmark, not a test.
+// estimates the Hessian part of the default 100-run experiment, and times phase 2's step
+// (‖∇L‖² and its gradient) by double back-propagation and by the fused R-operator pass
+// (mlp_fast_hvp.h) side by side. A benchmark, not a test.
 //
 //   bench_hessian [--runs R=100] [--repeat K=5] [--with-reference] [--skip-dense]
 #include <torch/torch.h>
 
+#include <dlfcn.h>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <string>
 #include <vector>
 
@@ -19,6 +23,7 @@
 #include "hessian.h"
 #include "mlp.h"
 #include "mlp_fast.h"
+#include "mlp_fast_hvp.h"
 
 #ifndef TRAINLAB_SOURCE_DIR
 #define TRAINLAB_SOURCE_DIR "."
@@ -85,6 +90,78 @@ void row(const char* name, const Timing& t) {
                 t.ratio);
 }
 
+double threadCpu() {
+    timespec t{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
+/// Milliseconds per call of `fn` on the data over `steps` calls (after one warm-up call):
+/// wall clock, and this thread's CPU time (steadier when other processes share the cores).
+struct StepTime {
+    double wall = 1e30, cpu = 1e30;
+    void keepBest(const StepTime& o) {
+        wall = std::min(wall, o.wall);
+        cpu = std::min(cpu, o.cpu);
+    }
+};
+
+StepTime msPerStep(const LossGradFn& fn, const FunctionDataset& data, int steps) {
+    fn(data.x, data.y);
+    const double t0 = now(), c0 = threadCpu();
+    for (int i = 0; i < steps; ++i) fn(data.x, data.y);
+    return {1e3 * (now() - t0) / steps, 1e3 * (threadCpu() - c0) / steps};
+}
+
+torch::Tensor flatGrads(Mlp& model) {
+    std::vector<torch::Tensor> parts;
+    for (const auto& p : model->parameters()) parts.push_back(p.grad().reshape(-1));
+    return torch::cat(parts).to(torch::kFloat64);
+}
+
+/// Phase 2's step (‖∇L‖² and its gradient) by libtorch's double back-propagation and by the
+/// fused R-operator pass, side by side on the same model, with their difference; then the
+/// fused one by block size (rows per block).
+void benchPhase2(Mlp& model, const FunctionDataset& data) {
+    auto params = model->parameters();
+    const auto autograd = gradNormSquaredLossGrad(
+        [&](const torch::Tensor& xb) { return model->forward(xb); }, params);
+    const auto fused = makeFusedGradNormSquared(model);
+    const double vA = autograd(data.x, data.y);
+    const auto gA = flatGrads(model);
+    const double vF = fused(data.x, data.y);
+    const auto gF = flatGrads(model);
+    const double gradDiff = (gF - gA).abs().max().item<double>() / gA.abs().max().item<double>();
+    const int steps = 100;
+    StepTime a, f;
+    for (int rep = 0; rep < 5; ++rep) {  // interleaved, best of 5: a busy neighbour hits both
+        a.keepBest(msPerStep(autograd, data, steps / 2));
+        f.keepBest(msPerStep(fused, data, steps));
+    }
+    std::printf("\nphase 2 step (‖∇L‖² and 2·H·∇L), best of 5:      wall ms    CPU ms\n");
+    std::printf("  autograd (gradNormSquaredLossGrad)        %8.3f  %8.3f\n", a.wall, a.cpu);
+    std::printf("  fused (FusedMlpGradNormSquared)           %8.3f  %8.3f\n", f.wall, f.cpu);
+    std::printf("  fused / autograd = %.3f wall, %.3f CPU (target <= 0.25)\n", f.wall / a.wall,
+                f.cpu / a.cpu);
+    std::printf("  ‖∇L‖²: %.9g vs %.9g (rel. diff %.2g); gradient max rel. diff %.2g\n", vF, vA,
+                std::abs(vF - vA) / vA, gradDiff);
+    std::printf("  fused, CPU ms by rows per block:");
+    for (std::int64_t block : {64, 128, 256, 512, 1024, 2048, 6000}) {
+        auto impl = std::make_shared<FusedMlpGradNormSquared>(model, block);
+        const LossGradFn fn = [impl](const torch::Tensor& x, const torch::Tensor& y) {
+            return (*impl)(x, y);
+        };
+        std::printf(" %lld: %.3f;", static_cast<long long>(block), msPerStep(fn, data, steps).cpu);
+    }
+    std::printf("\n\n");
+}
+
+/// OpenBLAS's kernel family ("Haswell", "Zen", "Prescott", ...), or "n/a".
+const char* blasCore() {
+    using CoreFn = char* (*)();
+    auto fn = reinterpret_cast<CoreFn>(dlsym(RTLD_DEFAULT, "openblas_get_corename"));
+    return fn ? fn() : "n/a";
+}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -108,8 +185,8 @@ int main(int argc, char** argv) {
     }
     torch::set_num_threads(1);
     const int blas = setBlasThreads(1);
-    std::printf("bench_hessian: 1 torch thread, OpenBLAS threads %s\n",
-                blas < 0 ? "n/a (not OpenBLAS)" : "1");
+    std::printf("bench_hessian: 1 torch thread, OpenBLAS threads %s, OpenBLAS core %s\n",
+                blas < 0 ? "n/a (not OpenBLAS)" : "1", blasCore());
 
     const auto data =
         makeFunctionDataset(TargetFunction::TwoCosh, {-3, 3, 0, 0.001}, {-3, 3, 100, 0}, false);
@@ -157,18 +234,7 @@ int main(int argc, char** argv) {
         std::printf("closed form vs PyTorch reference: %.1fx faster (target >= 4x)\n",
                     ref.total() / fastT.total());
 
-    {
-        // Phase 2's objective: one evaluation of ‖∇L‖² and its gradient (double backprop).
-        auto params = model->parameters();
-        const auto fn = gradNormSquaredLossGrad(
-            [&](const torch::Tensor& xb) { return model->forward(xb); }, params);
-        fn(data.x, data.y);  // warm-up
-        const int steps = 50;
-        const double t0 = now();
-        for (int i = 0; i < steps; ++i) fn(data.x, data.y);
-        std::printf("phase 2 step (gradNormSquaredLossGrad, autograd): %.2f ms\n",
-                    1e3 * (now() - t0) / steps);
-    }
+    benchPhase2(model, data);
     if (runs > 0) {
         double hess = 0, eig = 0;
         for (int r = 0; r < runs; ++r) {
