@@ -113,6 +113,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     showPresetList();
     restoreSettings();
     setPhase(RunPhase::Idle);
+    browser_->setFocus();  // the preset list (not its filter): Space pauses, Esc stops
 }
 
 MainWindow::~MainWindow() = default;
@@ -127,6 +128,7 @@ QString MainWindow::runsRoot() const {
 
 void MainWindow::setQuiet(bool quiet) {
     quiet_ = quiet;
+    runActions_->setQuiet(quiet);
     datasets_->setQuiet(quiet);
 }
 
@@ -332,8 +334,6 @@ void MainWindow::startRun() {
                           q(p->title));
     progress_->setValue(0);
     progress_->setFormat(QStringLiteral("%p%"));
-    runClock_.start();
-    pausedMs_ = 0;
     pacer_.reset();
     drainTimer_.setInterval(pacer_.intervalMs());
     setPhase(RunPhase::Starting);
@@ -343,11 +343,9 @@ void MainWindow::startRun() {
 void MainWindow::togglePause() {
     if (phase_ == RunPhase::Running) {
         controller_->setPaused(true);
-        pauseClock_.start();
         setPhase(RunPhase::Paused);
     } else if (phase_ == RunPhase::Paused) {
         controller_->setPaused(false);
-        pausedMs_ += pauseClock_.elapsed();
         setPhase(RunPhase::Running);
     }
 }
@@ -446,7 +444,7 @@ void MainWindow::drain() {
     if (data.progress >= 0) {
         progress_->setValue(static_cast<int>(data.progress * 1000));
         progress_->setFormat(QString("%1%").arg(data.progress * 100, 0, 'f', 1));
-        const double elapsed = (runClock_.elapsed() - pausedMs_) / 1000.0;
+        const double elapsed = runActions_->runningMs() / 1000.0;  // pauses not counted
         const double eta =
             data.progress > 0.001 ? elapsed * (1 - data.progress) / data.progress : -1;
         etaLabel_->setText(q(data.progressMessage) + "   elapsed " + q(formatDuration(elapsed)) +

@@ -1,7 +1,6 @@
 // The trainlab main window: preset browser, settings, run controls, live panels, history.
 #pragma once
 
-#include <QElapsedTimer>
 #include <QMainWindow>
 #include <QTimer>
 #include <memory>
@@ -43,10 +42,13 @@ class MainWindow : public QMainWindow {
     PresetBrowser* presetBrowser() const { return browser_; }
     ConfigEditor* configEditor() const { return editor_; }
     RunController* controller() const { return controller_; }
+    /// Run, Pause/Resume and Stop (their keys and the confirmation before stopping a long run).
+    RunControlActions* runControls() const { return runActions_; }
     /// Directory in which new runs are created (settable for tests).
     void setRunsRoot(const QString& root);
     QString runsRoot() const;
     /// When set, message boxes are not shown (tests, scripted use); messages go to the log.
+    /// Stopping a long run then asks nothing either.
     void setQuiet(bool quiet);
     /// Folder searched first for datasets (--data-dir).
     void setDataDir(const QString& dir);
@@ -58,6 +60,8 @@ class MainWindow : public QMainWindow {
     bool openPresetFile(const QString& path);
     void startRun();
     void togglePause();
+    /// Stops the run at once. The Stop action (Esc, menu, button) asks first for a long run
+    /// (RunControlActions) and then calls this.
     void stopRun();
     /// Writes every panel (PNG, SVG, CSV), the results and the config into `folder`.
     bool exportRunTo(const QString& folder);
@@ -120,9 +124,6 @@ class MainWindow : public QMainWindow {
     RunPhase phase_ = RunPhase::Idle;
     QTimer drainTimer_;
     FramePacer pacer_;  ///< paces the drains by the drawing's CPU cost; see drain()
-    QElapsedTimer runClock_;
-    qint64 pausedMs_ = 0;
-    QElapsedTimer pauseClock_;
     bool quiet_ = false;
     int selectedRun_ = 0;  ///< run shown in per-run panels (0: the latest)
     PerRunSelection runSelection_;  ///< the run of each point, for showRunDetail

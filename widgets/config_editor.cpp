@@ -8,111 +8,23 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
-#include <QLocale>
 #include <QPushButton>
-#include <QRegularExpression>
 #include <QScrollArea>
 #include <QSpinBox>
+#include <QStyle>
+#include <QToolButton>
 #include <QVBoxLayout>
 #include <climits>
 #include <cmath>
 #include <limits>
+
+#include "config_inputs.h"
 
 namespace trainlab {
 
 using nlohmann::json;
 
 namespace {
-
-/// Integer spin box whose arrows double and halve the value (batch sizes, widths).
-class DoublingSpinBox : public QSpinBox {
-  public:
-    using QSpinBox::QSpinBox;
-    void stepBy(int steps) override {
-        long long v = value();
-        for (; steps > 0; --steps) v = v <= 0 ? 1 : v * 2;
-        for (; steps < 0; ++steps) v = v / 2;
-        setValue(static_cast<int>(std::clamp<long long>(v, minimum(), maximum())));
-    }
-};
-
-/// Shows numbers compactly (0.9, not 0.90000000) while keeping 8 decimals of precision.
-class CompactDoubleSpinBox : public QDoubleSpinBox {
-  public:
-    using QDoubleSpinBox::QDoubleSpinBox;
-    QString textFromValue(double value) const override {
-        QLocale loc = locale();
-        loc.setNumberOptions(QLocale::OmitGroupSeparator);
-        return loc.toString(value, 'g', 10);
-    }
-};
-
-/// Double spin box for quantities spanning decades (learning rates, tolerances): accepts
-/// scientific notation ("1e-5") and its arrows step through 1, 2, 5 × 10^k.
-class ScientificSpinBox : public QDoubleSpinBox {
-  public:
-    explicit ScientificSpinBox(QWidget* parent = nullptr) : QDoubleSpinBox(parent) {
-        setDecimals(60);  // QDoubleSpinBox rounds to this many decimals
-    }
-
-    QString textFromValue(double value) const override {
-        QLocale loc = locale();
-        loc.setNumberOptions(QLocale::OmitGroupSeparator);
-        QString text = loc.toString(value, 'g', 10);
-        static const QRegularExpression exponentZeros(QStringLiteral("e([+-])0+(\\d)"));
-        text.replace(exponentZeros, QStringLiteral("e\\1\\2"));  // 1e-05 → 1e-5
-        return text.replace(QStringLiteral("e+"), QStringLiteral("e"));
-    }
-
-    double valueFromText(const QString& text) const override {
-        bool ok = false;
-        const double v = parse(text, &ok);
-        return ok ? v : value();
-    }
-
-    QValidator::State validate(QString& text, int&) const override {
-        const QString t = text.trimmed();
-        if (t.isEmpty()) return QValidator::Intermediate;
-        for (QChar c : t)
-            if (!c.isDigit() && !QStringLiteral(".,eE+-").contains(c)) return QValidator::Invalid;
-        bool ok = false;
-        const double v = parse(t, &ok);
-        if (!ok) return QValidator::Intermediate;  // "1e-" on the way to "1e-5"
-        return v >= minimum() && v <= maximum() ? QValidator::Acceptable : QValidator::Intermediate;
-    }
-
-    void stepBy(int steps) override {
-        double v = value();
-        for (; steps > 0; --steps) v = next(v, true);
-        for (; steps < 0; ++steps) v = next(v, false);
-        setValue(std::clamp(v, minimum(), maximum()));
-        selectAll();
-    }
-
-  private:
-    double parse(const QString& text, bool* ok) const {
-        double v = locale().toDouble(text.trimmed(), ok);
-        if (!*ok) v = QLocale::c().toDouble(text.trimmed(), ok);
-        return v;
-    }
-
-    static double next(double v, bool up) {
-        if (!(v > 0)) return up ? 1e-6 : v;
-        static const double kSteps[] = {1, 2, 5};
-        const int k = static_cast<int>(std::floor(std::log10(v)));
-        if (up) {
-            for (int e = k; e <= k + 1; ++e)
-                for (double m : kSteps)
-                    if (m * std::pow(10.0, e) > v * (1 + 1e-9)) return m * std::pow(10.0, e);
-        } else {
-            for (int e = k; e >= k - 1; --e)
-                for (int i = 2; i >= 0; --i)
-                    if (kSteps[i] * std::pow(10.0, e) < v * (1 - 1e-9))
-                        return kSteps[i] * std::pow(10.0, e);
-        }
-        return v;
-    }
-};
 
 int clampToInt(double v) {
     if (!(v == v)) return 0;
@@ -132,6 +44,9 @@ QString rangeText(const ParamSpec& s) {
 struct ConfigEditor::Field {
     ParamSpec spec;
     QWidget* editor = nullptr;
+    QLabel* label = nullptr;
+    QToolButton* reset = nullptr;  ///< shown while the field is changed
+    json shown;  ///< the value the editor shows for the preset's (after its own rounding)
     json lastValid;  ///< IntList: the value kept while the text does not parse
     QString error;   ///< IntList: why the current text does not parse
     QString baseToolTip;
@@ -144,6 +59,8 @@ ConfigEditor::ConfigEditor(QWidget* parent) : QWidget(parent) {
     resetButton_ = new QPushButton(tr("Reset to preset"), this);
     resetButton_->setObjectName(QStringLiteral("resetToPreset"));
     resetButton_->setToolTip(tr("Restore every setting to the preset's value"));
+    resetButton_->setEnabled(false);
+    wheelGuard_ = new WheelGuard(this);
     connect(resetButton_, &QPushButton::clicked, this, &ConfigEditor::resetToPreset);
 
     auto* buttons = new QHBoxLayout;
@@ -189,6 +106,8 @@ QFormLayout* groupForm(std::vector<std::pair<QString, QFormLayout*>>& groups, co
     auto* box = new QGroupBox(name, content);
     auto* form = new QFormLayout(box);
     form->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
+    // A narrow dock puts a field under its label rather than scrolling sideways.
+    form->setRowWrapPolicy(QFormLayout::WrapLongRows);
     layout->addWidget(box);
     groups.emplace_back(name, form);
     return form;
@@ -257,6 +176,29 @@ QWidget* ConfigEditor::makeEditor(const ParamSpec& spec) {
     return nullptr;
 }
 
+QWidget* ConfigEditor::makeRow(Field& field) {
+    auto* row = new QWidget(content_);
+    auto* layout = new QHBoxLayout(row);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->setSpacing(2);
+    layout->addWidget(field.editor, 1);
+    field.reset = new QToolButton(row);
+    field.reset->setObjectName("reset_" + QString::fromStdString(field.spec.key));
+    field.reset->setAutoRaise(true);
+    field.reset->setIcon(QIcon::fromTheme(QStringLiteral("edit-undo"),
+                                          style()->standardIcon(QStyle::SP_DialogResetButton)));
+    field.reset->setFocusPolicy(Qt::TabFocus);
+    QSizePolicy policy = field.reset->sizePolicy();
+    policy.setRetainSizeWhenHidden(true);  // the form does not jump when a mark comes or goes
+    field.reset->setSizePolicy(policy);
+    field.reset->hide();
+    layout->addWidget(field.reset);
+    const std::string key = field.spec.key;
+    connect(field.reset, &QToolButton::clicked, this,
+            [this, key] { resetField(QString::fromStdString(key)); });
+    return row;
+}
+
 void ConfigEditor::setSchema(const std::vector<ParamSpec>& specs, const json& config) {
     specs_ = specs;
     original_ = config;
@@ -274,6 +216,8 @@ void ConfigEditor::setSchema(const std::vector<ParamSpec>& specs, const json& co
         Field field;
         field.spec = spec;
         field.editor = makeEditor(spec);
+        if (qobject_cast<QAbstractSpinBox*>(field.editor) || qobject_cast<QComboBox*>(field.editor))
+            guardWheel(field.editor, wheelGuard_);
         field.baseToolTip = editorToolTip(spec);
         field.editor->setToolTip(field.baseToolTip);
         field.editor->setObjectName(QString::fromStdString(spec.key));
@@ -281,10 +225,10 @@ void ConfigEditor::setSchema(const std::vector<ParamSpec>& specs, const json& co
         QString labelText = QString::fromStdString(spec.label.empty() ? spec.key : spec.label);
         if (!spec.unit.empty())
             labelText += QStringLiteral(" (%1)").arg(QString::fromStdString(spec.unit));
-        auto* label = new QLabel(labelText, content_);
-        label->setToolTip(field.baseToolTip);
-        label->setBuddy(field.editor);
-        form->addRow(label, field.editor);
+        field.label = new QLabel(labelText, content_);
+        field.label->setToolTip(field.baseToolTip);
+        field.label->setBuddy(field.editor);
+        form->addRow(field.label, makeRow(field));
         fields_.push_back(std::move(field));
     }
     contentLayout->addStretch(1);
@@ -294,60 +238,62 @@ void ConfigEditor::setSchema(const std::vector<ParamSpec>& specs, const json& co
     delete old;
     content_->setEnabled(!readOnly_);
     loadValues(original_);
+    for (Field& f : fields_) f.shown = fieldValue(f);
+    markChanges();
 }
 
 void ConfigEditor::loadValues(const json& config) {
     loading_ = true;
-    for (Field& f : fields_) {
-        const auto ptr = keyToPointer(f.spec.key);
-        const json* v = nullptr;
-        if (config.is_object() && config.contains(ptr)) v = &config.at(ptr);
-        switch (f.spec.type) {
-            case ParamType::Int: {
-                auto* box = static_cast<QSpinBox*>(f.editor);
-                box->setValue(v && v->is_number() ? clampToInt(v->get<double>()) : box->minimum());
-                break;
-            }
-            case ParamType::Double: {
-                auto* box = static_cast<QDoubleSpinBox*>(f.editor);
-                box->setValue(v && v->is_number() ? v->get<double>() : box->minimum());
-                break;
-            }
-            case ParamType::Bool:
-                static_cast<QCheckBox*>(f.editor)->setChecked(v && v->is_boolean() &&
-                                                              v->get<bool>());
-                break;
-            case ParamType::Choice: {
-                auto* box = static_cast<QComboBox*>(f.editor);
-                const QString text =
-                    v && v->is_string() ? QString::fromStdString(v->get<std::string>()) : QString();
-                int index = box->findText(text);
-                if (index < 0 && !text.isEmpty()) {
-                    box->addItem(text);  // not an allowed choice: shown, and reported as such
-                    index = box->count() - 1;
-                }
-                box->setCurrentIndex(std::max(index, 0));
-                break;
-            }
-            case ParamType::IntList: {
-                QStringList parts;
-                if (v && v->is_array())
-                    for (const json& e : *v)
-                        parts << QString::fromStdString(
-                            e.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-                static_cast<QLineEdit*>(f.editor)->setText(parts.join(QStringLiteral(", ")));
-                f.lastValid = v ? *v : json::array();
-                checkIntList(f);
-                break;
-            }
-            case ParamType::String:
-                static_cast<QLineEdit*>(f.editor)->setText(
-                    v && v->is_string() ? QString::fromStdString(v->get<std::string>())
-                                        : QString());
-                break;
-        }
-    }
+    for (Field& f : fields_) loadField(f, config);
     loading_ = false;
+}
+
+void ConfigEditor::loadField(Field& f, const json& config) {
+    const auto ptr = keyToPointer(f.spec.key);
+    const json* v = nullptr;
+    if (config.is_object() && config.contains(ptr)) v = &config.at(ptr);
+    switch (f.spec.type) {
+        case ParamType::Int: {
+            auto* box = static_cast<QSpinBox*>(f.editor);
+            box->setValue(v && v->is_number() ? clampToInt(v->get<double>()) : box->minimum());
+            break;
+        }
+        case ParamType::Double: {
+            auto* box = static_cast<QDoubleSpinBox*>(f.editor);
+            box->setValue(v && v->is_number() ? v->get<double>() : box->minimum());
+            break;
+        }
+        case ParamType::Bool:
+            static_cast<QCheckBox*>(f.editor)->setChecked(v && v->is_boolean() && v->get<bool>());
+            break;
+        case ParamType::Choice: {
+            auto* box = static_cast<QComboBox*>(f.editor);
+            const QString text =
+                v && v->is_string() ? QString::fromStdString(v->get<std::string>()) : QString();
+            int index = box->findText(text);
+            if (index < 0 && !text.isEmpty()) {
+                box->addItem(text);  // not an allowed choice: shown, and reported as such
+                index = box->count() - 1;
+            }
+            box->setCurrentIndex(std::max(index, 0));
+            break;
+        }
+        case ParamType::IntList: {
+            QStringList parts;
+            if (v && v->is_array())
+                for (const json& e : *v)
+                    parts << QString::fromStdString(
+                        e.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+            static_cast<QLineEdit*>(f.editor)->setText(parts.join(QStringLiteral(", ")));
+            f.lastValid = v ? *v : json::array();
+            checkIntList(f);
+            break;
+        }
+        case ParamType::String:
+            static_cast<QLineEdit*>(f.editor)->setText(
+                v && v->is_string() ? QString::fromStdString(v->get<std::string>()) : QString());
+            break;
+    }
 }
 
 void ConfigEditor::checkIntList(Field& f) {
@@ -396,35 +342,62 @@ void ConfigEditor::onEdited() {
     if (loading_) return;
     for (Field& f : fields_)
         if (f.spec.type == ParamType::IntList && f.editor == sender()) checkIntList(f);
+    markChanges();
     emit configChanged();
+}
+
+json ConfigEditor::fieldValue(const Field& f) const {
+    switch (f.spec.type) {
+        case ParamType::Int:
+            return static_cast<long long>(static_cast<QSpinBox*>(f.editor)->value());
+        case ParamType::Double:
+            return static_cast<QDoubleSpinBox*>(f.editor)->value();
+        case ParamType::Bool:
+            return static_cast<QCheckBox*>(f.editor)->isChecked();
+        case ParamType::Choice:
+            return static_cast<QComboBox*>(f.editor)->currentText().toStdString();
+        case ParamType::IntList:
+            return f.lastValid;
+        case ParamType::String:
+            return static_cast<QLineEdit*>(f.editor)->text().toStdString();
+    }
+    return nullptr;
 }
 
 json ConfigEditor::config() const {
     json c = original_.is_object() ? original_ : json::object();
-    for (const Field& f : fields_) {
-        const auto ptr = keyToPointer(f.spec.key);
-        switch (f.spec.type) {
-            case ParamType::Int:
-                c[ptr] = static_cast<long long>(static_cast<QSpinBox*>(f.editor)->value());
-                break;
-            case ParamType::Double:
-                c[ptr] = static_cast<QDoubleSpinBox*>(f.editor)->value();
-                break;
-            case ParamType::Bool:
-                c[ptr] = static_cast<QCheckBox*>(f.editor)->isChecked();
-                break;
-            case ParamType::Choice:
-                c[ptr] = static_cast<QComboBox*>(f.editor)->currentText().toStdString();
-                break;
-            case ParamType::IntList:
-                c[ptr] = f.lastValid;
-                break;
-            case ParamType::String:
-                c[ptr] = static_cast<QLineEdit*>(f.editor)->text().toStdString();
-                break;
-        }
-    }
+    for (const Field& f : fields_) c[keyToPointer(f.spec.key)] = fieldValue(f);
     return c;
+}
+
+bool ConfigEditor::changed(const Field& f) const {
+    return !f.error.isEmpty() || fieldValue(f) != f.shown;
+}
+
+void ConfigEditor::markChanges() {
+    bool any = false;
+    for (Field& f : fields_) {
+        const bool isChanged = changed(f);
+        any = any || isChanged;
+        QFont font = f.label->font();
+        font.setBold(isChanged);
+        f.label->setFont(font);
+        f.reset->setVisible(isChanged);
+        if (!isChanged) {
+            f.label->setToolTip(f.baseToolTip);
+            continue;
+        }
+        const auto ptr = keyToPointer(f.spec.key);
+        const json preset = original_.is_object() && original_.contains(ptr) ? original_.at(ptr)
+                                                                              : json();
+        const QString value = QString::fromStdString(
+            preset.is_string() ? preset.get<std::string>()
+                               : preset.dump(-1, ' ', false, json::error_handler_t::replace));
+        const QString tip = tr("Changed; the preset's value is %1").arg(value);
+        f.reset->setToolTip(tr("Reset to the preset's value (%1)").arg(value));
+        f.label->setToolTip(tip + "\n\n" + f.baseToolTip);
+    }
+    resetButton_->setEnabled(!readOnly_ && any);
 }
 
 QStringList ConfigEditor::validationErrors() const {
@@ -439,12 +412,39 @@ QStringList ConfigEditor::validationErrors() const {
 void ConfigEditor::setReadOnly(bool readOnly) {
     readOnly_ = readOnly;
     if (content_) content_->setEnabled(!readOnly);
-    resetButton_->setEnabled(!readOnly);
+    markChanges();
 }
 
 void ConfigEditor::resetToPreset() {
     loadValues(original_);
+    markChanges();
     emit configChanged();
+}
+
+bool ConfigEditor::resetField(const QString& key) {
+    for (Field& f : fields_) {
+        if (QString::fromStdString(f.spec.key) != key) continue;
+        loading_ = true;
+        loadField(f, original_);
+        loading_ = false;
+        markChanges();
+        emit configChanged();
+        return true;
+    }
+    return false;
+}
+
+bool ConfigEditor::isChanged(const QString& key) const {
+    for (const Field& f : fields_)
+        if (QString::fromStdString(f.spec.key) == key) return changed(f);
+    return false;
+}
+
+QStringList ConfigEditor::changedKeys() const {
+    QStringList keys;
+    for (const Field& f : fields_)
+        if (changed(f)) keys << QString::fromStdString(f.spec.key);
+    return keys;
 }
 
 }  // namespace trainlab

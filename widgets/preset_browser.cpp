@@ -1,6 +1,7 @@
 #include "preset_browser.h"
 
 #include <QHeaderView>
+#include <QKeyEvent>
 #include <QLineEdit>
 #include <QSplitter>
 #include <QTextBrowser>
@@ -42,6 +43,10 @@ PresetBrowser::PresetBrowser(QWidget* parent) : QWidget(parent) {
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(filter_);
     layout->addWidget(splitter, 1);
+    // Focus given to the browser goes to the list, not the filter: a window opening with the
+    // filter focused would take the Space meant to pause a run as text.
+    setFocusProxy(tree_);
+    filter_->installEventFilter(this);
 
     connect(filter_, &QLineEdit::textChanged, this, &PresetBrowser::applyFilter);
     connect(tree_, &QTreeWidget::currentItemChanged, this,
@@ -85,6 +90,21 @@ void PresetBrowser::setPresets(const QVector<PresetEntry>& presets) {
         selectPreset(previous);
     else
         showDescription(nullptr);
+}
+
+bool PresetBrowser::eventFilter(QObject* watched, QEvent* event) {
+    // Esc in the filter clears it, and in an empty filter goes back to the list; the key is
+    // the filter's (the window's Esc, Stop, does not fire while a text field has focus).
+    if (watched == filter_ && event->type() == QEvent::KeyPress &&
+        static_cast<QKeyEvent*>(event)->key() == Qt::Key_Escape &&
+        static_cast<QKeyEvent*>(event)->modifiers() == Qt::NoModifier) {
+        if (filter_->text().isEmpty())
+            tree_->setFocus(Qt::ShortcutFocusReason);
+        else
+            filter_->clear();
+        return true;
+    }
+    return QWidget::eventFilter(watched, event);
 }
 
 QString PresetBrowser::currentPresetId() const {

@@ -28,6 +28,8 @@ struct PresetEntry {
 /// Contract: GUI thread only. Emits presetSelected when the current preset changes (also
 /// programmatically) and presetActivated on double-click or Enter; group headings emit
 /// nothing.
+/// Keys: Esc in the filter clears it (in an empty filter, focus goes back to the list). Focus
+/// given to the browser goes to the list (its focus proxy), never to the filter.
 class PresetBrowser : public QWidget {
     Q_OBJECT
   public:
@@ -42,6 +44,9 @@ class PresetBrowser : public QWidget {
   signals:
     void presetSelected(const QString& id);
     void presetActivated(const QString& id);
+
+  protected:
+    bool eventFilter(QObject* watched, QEvent* event) override;
 
   private:
     void applyFilter(const QString& text);
