@@ -17,6 +17,7 @@ packages=(
   help2man librsvg2-bin  # man pages from --help and the PNG icon, made at build time
   lintian appstream desktop-file-utils bash-completion  # used by .ci/package-check.sh
   locales  # localedef and its sources: the tests build de_DE and tr_TR, issue 18
+  munge slurmctld slurmd slurm-client  # issue 14: tst_sweep_slurm starts a one-node Slurm
 )
 missing=()
 for p in "${packages[@]}"; do

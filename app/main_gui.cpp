@@ -5,10 +5,13 @@
 
 #include "cli.h"
 #include "gui_startup.h"
+#include "kernel_startup.h"
 #include "main_window.h"
 
 int main(int argc, char** argv) {
     trainlab::guardStandardStreams();
+    // OpenBLAS's kernels for this CPU; may re-execute the program once (kernel_startup.h).
+    trainlab::chooseBlasKernelsAtStartup(argv);
     Q_INIT_RESOURCE(resources);
     const bool headless = !trainlab::haveDisplay();
     if (headless) trainlab::prepareHeadlessEnvironment();

@@ -6,12 +6,14 @@
 #include <atomic>
 #include <chrono>
 
-#include "errors.h"
-#include "mlp_fast.h"
-#include "recording_sink.h"
 #include "atomic_file.h"
 #include "csv.h"
+#include "errors.h"
 #include "host.h"
+#include "kernel_startup.h"
+#include "system_report.h"
+#include "mlp_fast.h"
+#include "recording_sink.h"
 
 namespace trainlab {
 
@@ -37,7 +39,9 @@ json resolvedConfig(const RunRequest& r) {
                 {"seed", r.config.value("seed", json())},
                 {"threads", r.threads},
                 {"created_at", isoTimestampUtc()},
-                {"config", r.config}};
+                {"config", r.config},
+                // BLAS kernels, threads, oneDNN, CPU: what two runs' speeds depend on.
+                {"environment", runEnvironmentJson()}};
 }
 
 }  // namespace
@@ -173,6 +177,7 @@ RunOutcome runExperiment(const RunRequest& request, RunObserver* observer, RunCo
 
         RecordingSink sink(*dir, layout, observer, writeFailed);
         sink.layoutDeclared(layout);
+        sink.logged(kernelLogLine());  // which kernels ran (also in config.json)
         json results = runRecorded(*experiment, sink, control);
         const auto [state, message] = endOf(results, control);
         try {

@@ -48,7 +48,9 @@ namespace {
 /// The options of the option table, for a parser; only those named in `*only` when given.
 QList<QCommandLineOption> parserOptions(const QStringList* only = nullptr) {
     QList<QCommandLineOption> out;
-    for (const CliOption& o : cliOptions())
+    std::vector<CliOption> options = cliOptions();
+    for (CliOption& o : sweepCliOptions()) options.push_back(std::move(o));
+    for (const CliOption& o : options)
         if (!only || only->contains(o.names.last()))
             out << QCommandLineOption(o.names, o.description, o.valueName, o.defaultValue);
     return out;

@@ -13,6 +13,7 @@
 #include "preset.h"
 #include "render_run.h"
 #include "run_directory.h"
+#include "system_info.h"
 #include "text_format.h"
 #include "run_listing.h"
 
@@ -194,6 +195,23 @@ int dataCommand(const CliInvocation& call) {
     return 2;
 }
 
+/// `doctor`: the system report (system_info.h); exit code 1 when it found a problem.
+int doctor(const CliInvocation& call) {
+    SystemInfoRequest request;
+    request.dataDir = call.value("data-dir").toStdString();
+    if (call.isSet("out"))
+        request.runsRoot = call.value("out").toStdString();
+    else
+        request.runsRoot = defaultRunsRoot(&request.runsRootProblem);
+    const SystemInfo info = collectSystemInfo(request);
+    if (call.isSet("json"))
+        std::cout << info.report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+                  << "\n";
+    else
+        std::cout << systemInfoText(info);
+    return info.problems.empty() ? 0 : 1;
+}
+
 }  // namespace
 
 const std::vector<CliCommand>& cliCommands() {
@@ -238,6 +256,18 @@ const std::vector<CliCommand>& cliCommands() {
          {"data-dir", "quiet"},
          0,
          dataCommand},
+        {"doctor",
+         "",
+         {{"doctor", "report this system: CPU, BLAS kernels, GEMM speed, datasets"}},
+         "A report to paste into a bug: versions, CPU and SIMD flags, the BLAS and the kernels\n"
+         "chosen at start-up (and why), a single-thread GEMM rate against the CPU's peak,\n"
+         "oneDNN, CUDA, the datasets found and the runs folder (--out, else the default).\n"
+         "Exit code 0 when nothing is wrong, 1 with advice for each problem found.",
+         {"json", "out", "data-dir"},
+         0,
+         doctor},
+        {"sweep", "<preset or file> | validate | status | resume | cancel | merge | task …",
+         sweepUsage(), sweepHelp(), sweepOptionNames(), 1, sweepCommand},
     };
     return commands;
 }
@@ -264,6 +294,7 @@ std::vector<CliOption> cliOptions() {
         {{"no-plots"}, "Do not render PNG/SVG plots at the end.", {}, {}},
         {{"data-dir"},
          "Folder searched first for datasets (and where 'data download' puts them).", "DIR", {}},
+        {{"json"}, "doctor: print the report as JSON.", {}, {}},
     };
 }
 

@@ -60,4 +60,12 @@ std::vector<CliOption> cliOptions();
 /// The handler of `run` (cli_run.cpp).
 int runPresetCommand(const CliInvocation& call);
 
+/// `sweep` (cli_sweep.cpp, cli_sweep_manage.cpp): its handler, its lines in --help, its help,
+/// the options it reads, and the options only it has (added to cliOptions()'s by the parser).
+int sweepCommand(const CliInvocation& call);
+std::vector<CliUsage> sweepUsage();
+QString sweepHelp();
+QStringList sweepOptionNames();
+std::vector<CliOption> sweepCliOptions();
+
 }  // namespace trainlab

@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include "cli_commands.h"
+#include "cli_run.h"
 #include "errors.h"
 #include "experiment_runner.h"
 #include "preset.h"
@@ -132,6 +133,12 @@ RunOutcome runWithSignals(const RunRequest& request, bool quiet) {
 }
 
 }  // namespace
+
+RunOutcome runWithStopSignals(const RunRequest& request, bool quiet, int* stopSignal) {
+    const RunOutcome outcome = runWithSignals(request, quiet);
+    if (stopSignal) *stopSignal = static_cast<int>(gStopSignal);
+    return outcome;
+}
 
 int runPresetCommand(const CliInvocation& call) {
     const RunRequest request = requestFrom(call);
