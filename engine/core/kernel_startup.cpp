@@ -105,12 +105,8 @@ std::string sourcePhrase(const KernelChoice& c) {
     return "";
 }
 
-}  // namespace
-
-void chooseBlasKernelsAtStartup(char** argv) {
-    gStartupRan = true;
-    KernelChoice& c = choice();
-    c.checkedAtStartup = true;
+/// Fills `c` with the BLAS found, the CPU, the restart marker and the kernel decision.
+void probeAndDecide(KernelChoice& c) {
     c.blas = probeBlas();
     c.cpu = detectCpuFeatures();
     const KernelInputs in = gatherInputs(c.blas, c.cpu, c.coreFromTestOverride);
@@ -118,6 +114,15 @@ void chooseBlasKernelsAtStartup(char** argv) {
     c.restarts = static_cast<int>(markerEntries(in.marker).size());
     c.core = in.coreName;
     c.decision = decideKernels(in);
+}
+
+}  // namespace
+
+void chooseBlasKernelsAtStartup(char** argv) {
+    gStartupRan = true;
+    KernelChoice& c = choice();
+    c.checkedAtStartup = true;
+    probeAndDecide(c);
     if (c.decision.restart) forceAndRestart(c, argv);
     c.selfCheck = sgemmSelfCheck(c.blas.sgemm, selfCheckMustFail(c.core));
     if (c.selfCheck.ran && !c.selfCheck.passed) selfCheckFailed(c, argv);
@@ -128,13 +133,7 @@ const KernelChoice& kernelChoice() {
     if (gStartupRan) return choice();
     static const KernelChoice probed = [] {
         KernelChoice c;
-        c.blas = probeBlas();
-        c.cpu = detectCpuFeatures();
-        const KernelInputs in = gatherInputs(c.blas, c.cpu, c.coreFromTestOverride);
-        c.marker = in.marker;
-        c.restarts = static_cast<int>(markerEntries(in.marker).size());
-        c.core = in.coreName;
-        c.decision = decideKernels(in);
+        probeAndDecide(c);
         if (c.decision.restart) {  // this process cannot restart: say what start-up would do
             c.decision.restart = false;
             c.decision.source = KernelSource::OpenBlasOwn;
