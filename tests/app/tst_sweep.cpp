@@ -8,6 +8,7 @@
 #include <QtTest>
 #include <fstream>
 
+#include "cli_process.h"
 #include "csv.h"
 #include "errors.h"
 #include "run_directory.h"
@@ -23,22 +24,10 @@ namespace {
 
 const QString tiny = TRAINLAB_TEST_DATA "/tiny-fit.json";
 
-struct Result {
-    int code;
-    QString out, err;
-};
+using Result = testing::CliResult;
 
 Result cli(const QStringList& args, int timeoutMs = 120000) {
-    QProcess p;
-    p.start(TRAINLAB_CLI_PATH, args);
-    if (!p.waitForFinished(timeoutMs)) {
-        p.kill();
-        p.waitForFinished();
-        return {-1, {}, "timeout"};
-    }
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : 1000,
-            QString::fromUtf8(p.readAllStandardOutput()),
-            QString::fromUtf8(p.readAllStandardError())};
+    return testing::runCli(args, QProcessEnvironment::systemEnvironment(), timeoutMs);
 }
 
 /// One CSV line split into fields ("" quotes inside quoted fields).

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <set>
 
+#include "cli_process.h"
 #include "run_directory.h"
 #include "slurm_test_cluster.h"
 #include "sweep_folder.h"
@@ -19,10 +20,7 @@ namespace {
 
 const QString tiny = TRAINLAB_TEST_DATA "/tiny-fit.json";
 
-struct Result {
-    int code;
-    QString out, err;
-};
+using Result = testing::CliResult;
 
 }  // namespace
 
@@ -31,18 +29,7 @@ class TstSweepSlurm : public QObject {
     testing::SlurmTestCluster* cluster_ = nullptr;
     QTemporaryDir tmp_;
 
-    Result cli(const QStringList& args) {
-        QProcess p;
-        p.setProcessEnvironment(cluster_->environment());
-        p.start(TRAINLAB_CLI_PATH, args);
-        if (!p.waitForFinished(120000)) {
-            p.kill();
-            p.waitForFinished();
-            return {-1, {}, "timeout"};
-        }
-        return {p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()),
-                QString::fromUtf8(p.readAllStandardError())};
-    }
+    Result cli(const QStringList& args) { return testing::runCli(args, cluster_->environment()); }
 
     /// Task states from `sweep status`, read through the library with the cluster's SLURM_CONF.
     SweepStatus status(const QString& dir) {
