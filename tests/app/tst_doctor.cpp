@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "cli_process.h"
 #include "blas_kernels.h"
 #include "cpu_features.h"
 #include "test_datasets.h"
@@ -17,10 +18,7 @@ using nlohmann::json;
 
 namespace {
 
-struct Result {
-    int code = -1;
-    QString out, err;
-};
+using Result = trainlab::testing::CliResult;
 
 /// trainlab-cli with `args`, the environment of the tests without kernel variables, plus `set`.
 Result cli(const QStringList& args, const QMap<QString, QString>& set = {}) {
@@ -30,15 +28,7 @@ Result cli(const QStringList& args, const QMap<QString, QString>& set = {}) {
                           "TRAINLAB_TEST_BLAS_SELFCHECK_FAIL", "TRAINLAB_RUNS"})
         env.remove(v);
     for (auto it = set.begin(); it != set.end(); ++it) env.insert(it.key(), it.value());
-    QProcess p;
-    p.setProcessEnvironment(env);
-    p.start(TRAINLAB_CLI_PATH, args);
-    Result r;
-    if (!p.waitForFinished(120000)) return r;
-    r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-    r.out = QString::fromUtf8(p.readAllStandardOutput());
-    r.err = QString::fromUtf8(p.readAllStandardError());
-    return r;
+    return trainlab::testing::runCli(args, env);
 }
 
 json parsed(const Result& r) {
