@@ -16,6 +16,7 @@
 #include "experiment_runner.h"
 #include "host.h"
 #include "json_text.h"
+#include "sweep_builtin.h"
 #include "run_listing.h"
 #include "sweep_local.h"
 #include "sweep_process.h"
@@ -61,6 +62,7 @@ SweepSpec specFromCall(const CliInvocation& call, int at) {
     SweepSpec spec;
     nlohmann::json file;
     if (isSweepFile(target, &file)) spec = sweepSpecFromJson(file, target);
+    else if (const SweepSpec* builtin = findBuiltinSweep(target)) spec = *builtin;
     else spec.preset = target;
     for (const QString& g : call.values("grid")) spec.grid.push_back(parseGridOption(str(g)));
     for (const QString& s : call.values("set")) spec.sets.push_back(str(s));
@@ -82,7 +84,7 @@ SweepSpec specFromCall(const CliInvocation& call, int at) {
 }
 
 /// --out, or "<runs folder>/<yyyymmdd-hhmmss>-sweep-<preset id>".
-fs::path sweepFolderFor(const CliInvocation& call, const Preset& preset) {
+fs::path sweepFolderFor(const CliInvocation& call, const SweepSpec& spec, const Preset& preset) {
     if (call.isSet("out")) return str(call.value("out"));
     std::string why;
     const fs::path root = defaultRunsRoot(&why);
@@ -92,13 +94,14 @@ fs::path sweepFolderFor(const CliInvocation& call, const Preset& preset) {
     localtime_r(&t, &tm);
     char stamp[32];
     std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
-    return root / (std::string(stamp) + "-sweep-" + preset.id);
+    const std::string name = spec.info.id.empty() ? "sweep-" + preset.id : spec.info.id;
+    return root / (std::string(stamp) + "-" + name);
 }
 
 int startSweep(const CliInvocation& call) {
     const SweepSpec spec = specFromCall(call, 0);
     SweepPlan plan = planSweep(spec);  // everything is checked before anything is made
-    const fs::path dir = sweepFolderFor(call, plan.preset);
+    const fs::path dir = sweepFolderFor(call, spec, plan.preset);
     if (spec.backend == SweepBackend::Slurm) warnIfNodeLocal(dir);
     SweepRecord record{spec,         plan.preset,          std::move(plan.tasks),
                        trainlabVersion(), isoTimestampUtc(), currentExecutable().string(),
@@ -234,8 +237,20 @@ int submitSweepToSlurm(SweepFolder& folder, const std::vector<int>& indices) {
     return 0;
 }
 
+/// `sweep list`: the built-in sweeps, their task counts and titles.
+int listBuiltinSweeps() {
+    for (const SweepSpec& s : builtinSweeps()) {
+        std::size_t tasks = static_cast<std::size_t>(s.seeds);
+        for (const auto& a : s.grid) tasks *= a.values.size();
+        std::cout << s.info.id << "  (" << s.preset << ", " << tasks << " task"
+                  << (tasks == 1 ? "" : "s") << ")\n    " << s.info.title << "\n";
+    }
+    return 0;
+}
+
 int sweepCommand(const CliInvocation& call) {
     const QString sub = call.arguments.value(0);
+    if (sub == "list") return listBuiltinSweeps();
     if (sub == "validate") return validateSweep(call);
     if (sub == "task") return runTask(call);
     if (sub == "status") return sweepStatusCommand(call);

@@ -178,7 +178,8 @@ QStringList sweepOptionNames() {
 }
 
 std::vector<CliUsage> sweepUsage() {
-    return {{"sweep <preset or file>", "run a preset over a grid of settings × seeds"},
+    return {{"sweep <preset, file or built-in sweep>", "run a preset over a grid × seeds"},
+            {"sweep list", "the built-in sweeps (experiments/sweeps)"},
             {"sweep validate <preset or file>", "check a sweep, naming each bad task and field"},
             {"sweep status <folder>", "each task's state, elapsed time and result"},
             {"sweep resume <folder>", "run the tasks that did not finish again"},
@@ -195,7 +196,8 @@ QString sweepHelp() {
            "slurm submits one job array (sbatch) and returns; every Slurm node must see the\n"
            "folder, so put it on shared storage (home, project, scratch), never /tmp.\n"
            "A sweep file (JSON: preset, grid, seeds, set, backend, jobs, slurm) may replace the\n"
-           "preset; the options add to it. Exit code: 0 finished (or submitted), 1 a task did\n"
+           "preset; the options add to it. A built-in sweep's id ('sweep list') names one such\n"
+           "file shipped with trainlab. Exit code: 0 finished (or submitted), 1 a task did\n"
            "not finish, 2 bad input, 128 + the signal when stopped. See docs/sweeps.md.";
 }
 

@@ -196,9 +196,11 @@ std::string presetBeside(const std::string& preset, const std::string& source) {
 SweepSpec sweepSpecFromJson(const json& j, const std::string& source) {
     if (!j.is_object()) throw ConfigError({source + ": a sweep file holds one JSON object"});
     FieldReader r{j, source, {}};
-    r.onlyKnown(j, {"preset", "grid", "seeds", "set", "backend", "jobs", "threads", "data_dir",
-                    "slurm"}, "");
+    r.onlyKnown(j, {"id", "title", "description", "expected", "preset", "grid", "seeds", "set",
+                    "backend", "jobs", "threads", "data_dir", "slurm"}, "");
     SweepSpec spec;
+    spec.info = {r.text(j, "id", "id"), r.text(j, "title", "title"),
+                 r.text(j, "description", "description"), r.text(j, "expected", "expected")};
     spec.preset = r.text(j, "preset", "preset");
     if (spec.preset.empty()) r.bad("preset", "is missing: a built-in preset's id or a file");
     spec.preset = presetBeside(spec.preset, source);
@@ -221,7 +223,7 @@ json sweepSpecToJson(const SweepSpec& spec) {
     json grid = json::array();
     for (const auto& a : spec.grid) grid.push_back({{"key", a.key}, {"values", a.values}});
     const SlurmOptions& s = spec.slurm;
-    return json{{"preset", spec.preset},
+    json j{{"preset", spec.preset},
                 {"grid", grid},
                 {"seeds", spec.seeds},
                 {"set", spec.sets},
@@ -237,6 +239,14 @@ json sweepSpecToJson(const SweepSpec& spec) {
                   {"gres", s.gres},
                   {"sbatch_args", s.sbatchArgs},
                   {"setup", s.setup}}}};
+    // Only a built-in sweep's: the user's sweep files keep their fields.
+    if (!spec.info.id.empty()) {
+        j["id"] = spec.info.id;
+        j["title"] = spec.info.title;
+        j["description"] = spec.info.description;
+        j["expected"] = spec.info.expected;
+    }
+    return j;
 }
 
 }  // namespace trainlab

@@ -33,8 +33,21 @@ struct SlurmOptions {
     std::vector<std::string> setup;       ///< shell lines run before each task: "module load …"
 };
 
+/// What a built-in sweep (experiments/sweeps) says about itself; empty for the user's sweeps.
+struct SweepInfo {
+    std::string id;           ///< "1-1-sinc-seeds"
+    std::string title;        ///< the line shown in lists
+    std::string description;  ///< what it runs and why a single run cannot answer it
+    std::string expected;     ///< the expected result, with its source
+    bool operator==(const SweepInfo& o) const {
+        return id == o.id && title == o.title && description == o.description &&
+               expected == o.expected;
+    }
+};
+
 /// A sweep as the user gives it (command line or sweep file).
 struct SweepSpec {
+    SweepInfo info;
     std::string preset;             ///< a built-in preset's id or a preset file
     std::vector<GridAxis> grid;     ///< the first axis varies slowest
     int seeds = 1;                  ///< seed k (0-based) is the preset's seed + k

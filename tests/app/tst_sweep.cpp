@@ -12,7 +12,9 @@
 #include "csv.h"
 #include "errors.h"
 #include "run_directory.h"
+#include "sweep_builtin.h"
 #include "sweep_folder.h"
+#include "preset.h"
 #include "sweep_slurm.h"
 #include "sweep_spec.h"
 #include "sweep_status.h"
@@ -171,6 +173,35 @@ class TstSweep : public QObject {
         const auto bad = cli({"sweep", "validate", file});
         QCOMPARE(bad.code, 2);
         QVERIFY2(bad.err.contains("'grid'") && bad.err.contains("'sedes'"), qPrintable(bad.err));
+    }
+
+    void builtInSweepsAreCompleteAndValid() {
+        const auto& sweeps = builtinSweeps();
+        QVERIFY(sweeps.size() >= 4);
+        const auto list = cli({"sweep", "list"});
+        QCOMPARE(list.code, 0);
+        for (const SweepSpec& s : sweeps) {
+            const QString id = QString::fromStdString(s.info.id);
+            QVERIFY2(!s.info.title.empty() && !s.info.description.empty() &&
+                         !s.info.expected.empty(), qPrintable(id));
+            QCOMPARE(resolvePreset(s.preset).id, s.preset);
+            QVERIFY(findBuiltinSweep(s.info.id) == &s);
+            QVERIFY(list.out.contains(id));
+            // The record keeps the description: it reads back equal.
+            const json j = sweepSpecToJson(s);
+            QCOMPARE(sweepSpecToJson(sweepSpecFromJson(j, "builtin.json")), j);
+            std::size_t expected = static_cast<std::size_t>(s.seeds);
+            for (const auto& a : s.grid) expected *= a.values.size();
+            try {
+                QCOMPARE(planSweep(s).tasks.size(), expected);
+            } catch (const ConfigError& e) {
+                // Only a dataset this machine lacks (CIFAR-10 on CI) may stop the plan.
+                for (const auto& p : e.problems())
+                    QVERIFY2(QString::fromStdString(p).contains("not found in"), p.c_str());
+            }
+        }
+        QCOMPARE(planSweep(*findBuiltinSweep("1-1-sinc-seeds")).tasks.size(), size_t(10));
+        QVERIFY(findBuiltinSweep("no-such-sweep") == nullptr);
     }
 
     void slurmOutputIsParsed() {
