@@ -82,7 +82,11 @@ npresets=$(grep -c '^/usr/share/trainlab/presets/.*\.json$' "$work/contents" || 
 nsource=$(ls "$src"/experiments/presets/*.json | wc -l)
 [ "$npresets" -eq "$nsource" ] ||
     fail "the package holds $npresets presets, experiments/presets has $nsource"
-echo "$(wc -l <"$work/contents") entries, $npresets presets, all expected files present"
+nsweeps=$(grep -c '^/usr/share/trainlab/sweeps/.*\.json$' "$work/contents" || true)
+nsweepsrc=$(ls "$src"/experiments/sweeps/*.json | wc -l)
+[ "$nsweeps" -eq "$nsweepsrc" ] ||
+    fail "the package holds $nsweeps built-in sweeps, experiments/sweeps has $nsweepsrc"
+echo "$(wc -l <"$work/contents") entries, $npresets presets, $nsweeps sweeps, all expected files present"
 
 dpkg-deb -x "$deb" "$work/root"
 changelog_version=$(zcat "$work/root/usr/share/doc/trainlab/changelog.gz" |
@@ -170,12 +174,15 @@ completion=$(bash -c '
     complete_words() { COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMP_LINE="$*"
         COMP_POINT=${#COMP_LINE}; COMPREPLY=(); _trainlab_cli; echo "${COMPREPLY[*]}"; }
     complete_words trainlab-cli r
-    complete_words trainlab-cli run 1-1-sinc-')
+    complete_words trainlab-cli run 1-1-sinc-
+    complete_words trainlab-cli sweep 1-1-sinc-s')
 [ "$(sed -n 1p <<<"$completion")" = "run render" ] ||
     fail "completing 'trainlab-cli r' gave '$(sed -n 1p <<<"$completion")', not 'run render'"
 [ "$(sed -n 2p <<<"$completion")" = "1-1-sinc-patience" ] ||
     fail "completing 'trainlab-cli run 1-1-sinc-' gave '$(sed -n 2p <<<"$completion")'"
-echo "sub-commands and preset ids complete"
+[ "$(sed -n 3p <<<"$completion")" = "1-1-sinc-seeds" ] ||
+    fail "completing 'trainlab-cli sweep 1-1-sinc-s' gave '$(sed -n 3p <<<"$completion")'"
+echo "sub-commands, preset ids and sweep ids complete"
 
 step "removing the package"
 cd "$src"

@@ -4,6 +4,7 @@
 #include <QDir>
 #include <QFile>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QMenu>
 
 #include "experiment_view.h"
@@ -44,7 +45,7 @@ void ExportActions::rebuildPanelMenu() {
         const QString base = QString::fromStdString(panel->spec().id);
         auto exportAs = [this, panel, base](const QString& suffix) {
             const QString path = QFileDialog::getSaveFileName(
-                window_, "Export panel", QDir::homePath() + "/" + base + suffix);
+                window_, "Export panel", startFolder() + "/" + base + suffix);
             if (path.isEmpty()) return;
             QString error;
             const bool ok = suffix == ".png"   ? panel->exportPng(path, 1600, 1000, 2.0, &error)
@@ -67,26 +68,41 @@ bool ExportActions::exportRunTo(const QString& folder) {
         report_("Export failed", error, true);
         return false;
     }
-    results_->exportPng(folder + "/results.png", 1200, 800);
-    results_->exportSvg(folder + "/results.svg", 1200, 800);
-    results_->exportCsv(folder + "/results.csv");
+    QStringList failed;
+    auto count = [&](bool ok, const QString& name) {
+        if (ok) files << folder + "/" + name;
+        else failed << name;
+    };
+    count(results_->exportPng(folder + "/results.png", 1200, 800), "results.png");
+    count(results_->exportSvg(folder + "/results.svg", 1200, 800), "results.svg");
+    count(results_->exportCsv(folder + "/results.csv"), "results.csv");
     const QString runDir = runDir_();
     for (const char* name : {"config.json", "results.json", "status.json", "panels.json"}) {
         const QString src = runDir + "/" + name;
         const QString dst = folder + "/" + name;
         if (!runDir.isEmpty() && QFile::exists(src) && src != dst) {
             QFile::remove(dst);
-            QFile::copy(src, dst);
+            count(QFile::copy(src, dst), name);
         }
     }
-    report_({}, QString("Exported %1 files to %2").arg(files.size() + 3).arg(folder), false);
-    return true;
+    // The count is of files written, not of files meant to be.
+    report_({}, QString("Exported %1 file%2 to %3").arg(files.size()).arg(files.size() == 1 ? "" : "s").arg(folder), false);
+    if (!failed.isEmpty()) report_("Export incomplete", "Not written: " + failed.join(", "), true);
+    return failed.isEmpty();
+}
+
+QString ExportActions::startFolder() const {
+    // The run's own folder (its plots/ when there is one), as users expect; home without a run.
+    const QString runDir = runDir_();
+    if (runDir.isEmpty() || !QFileInfo(runDir).isDir()) return QDir::homePath();
+    const QString plots = runDir + "/plots";
+    return QFileInfo(plots).isDir() ? plots : runDir;
 }
 
 void ExportActions::exportRunInteractive() {
     if (!view_) return;
     const QString dir =
-        QFileDialog::getExistingDirectory(window_, "Export run to folder", QDir::homePath());
+        QFileDialog::getExistingDirectory(window_, "Export run to folder", startFolder());
     if (!dir.isEmpty()) exportRunTo(dir);
 }
 

@@ -35,6 +35,8 @@ class ExportActions : public QObject {
 
   private:
     void exportRunInteractive();
+    /// Where the export dialogs open: the run's plots/ (or the run), else home.
+    QString startFolder() const;
     void rebuildPanelMenu();
 
     QWidget* window_;

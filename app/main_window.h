@@ -12,6 +12,7 @@
 #include "preset.h"
 
 class QDockWidget;
+class QMenu;
 class QLabel;
 class QPlainTextEdit;
 class QProgressBar;
@@ -26,6 +27,9 @@ class HistoryActions;
 class PresetBrowser;
 class ResultsChart;
 class RunControlActions;
+class SettingsActions;
+class SmoothingControl;
+class SweepActions;
 
 /// The state the window shows; exactly one at a time.
 enum class RunPhase { Idle, Starting, Running, Paused, Stopping, Finished, Failed, Cancelled };
@@ -44,6 +48,10 @@ class MainWindow : public QMainWindow {
     RunController* controller() const { return controller_; }
     /// Run, Pause/Resume and Stop (their keys and the confirmation before stopping a long run).
     RunControlActions* runControls() const { return runActions_; }
+    /// Run as sweep…, Open sweep…, the history's Compare.
+    SweepActions* sweepActions() const { return sweeps_; }
+    /// Edits kept per preset, Save settings as preset…, a reopened run's settings.
+    SettingsActions* settingsActions() const { return settings_; }
     /// Directory in which new runs are created (settable for tests).
     void setRunsRoot(const QString& root);
     QString runsRoot() const;
@@ -82,6 +90,7 @@ class MainWindow : public QMainWindow {
 
   private:
     void buildActions();
+    void buildSweepActions(QMenu* file);
     void buildDocks();
     void setPhase(RunPhase p);
     void showLayout(const PlotLayout& layout);
@@ -92,6 +101,8 @@ class MainWindow : public QMainWindow {
     void finishRun(const QString& runDir, RunPhase phase, const QString& message,
                    bool recordingFailed = false);
     void showResults(const QString& runDir);
+    /// A reopened run's settings in the Settings dock (see SettingsActions).
+    void showRunSettings(const QString& runDir, const nlohmann::json& record);
     void updateCard(const QString& measured);
     void report(const QString& title, const QString& text, bool error);
     void loadPresetFileInteractive();
@@ -109,6 +120,9 @@ class MainWindow : public QMainWindow {
     RunControlActions* runActions_ = nullptr;  ///< Run, Pause/Resume, Stop
     ExportActions* exports_ = nullptr;         ///< Export run, Export panel
     DatasetActions* datasets_ = nullptr;       ///< Datasets window, missing datasets
+    SweepActions* sweeps_ = nullptr;           ///< sweeps and comparisons
+    SettingsActions* settings_ = nullptr;      ///< per-preset edits, a run's settings
+    SmoothingControl* smoothing_ = nullptr;    ///< the toolbar's smoothing of line panels
     QMainWindow* panelArea_ = nullptr;
     QLabel* card_ = nullptr;
     QPlainTextEdit* log_ = nullptr;

@@ -85,8 +85,9 @@ class CnnTrainExperiment : public ImageExperiment<CnnTrainConfig> {
     json run(ExperimentSink& sink, RunControl& control) override {
         LoadedData d = startRun(sink);
         trainOn(d.data);
-        sink.logged(std::to_string(jobs_.size()) + " models × " +
-                    std::to_string(cfg_.common.epochs) + " epochs on " +
+        sink.logged(std::to_string(jobs_.size()) + (jobs_.size() == 1 ? " model × " : " models × ") +
+                    std::to_string(cfg_.common.epochs) +
+                    (cfg_.common.epochs == 1 ? " epoch on " : " epochs on ") +
                     withCommas(d.data.train.size()) + " images");
         const auto trained = trainModels(sink, control);
         CnnTrainResults res = summarise(trained);

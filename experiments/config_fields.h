@@ -146,6 +146,22 @@ class ConfigFields {
         return *this;
     }
 
+    /// A setting that applies only when `applies(config)` (e.g. only when a list it tunes is
+    /// not empty): then it is in the schema (shown, validated, required); otherwise it is left
+    /// out (unless present) and the member keeps its default. For settings added to a kind
+    /// after its presets were written.
+    template <class M>
+    ConfigFields& fieldWhen(ParamSpec spec, M member,
+                            std::function<bool(const nlohmann::json&)> applies) {
+        field(spec, std::move(member));
+        const auto ptr = keyToPointer(spec.key);
+        entries_.back().schema = [spec, ptr, applies](const nlohmann::json& j,
+                                                      std::vector<ParamSpec>& out) {
+            if (j.is_object() && (j.contains(ptr) || applies(j))) out.push_back(spec);
+        };
+        return *this;
+    }
+
     /// A choice stored as an enum through its name table. Without choices in `spec`, the
     /// table's names (in its order) are the choices.
     template <class E, std::size_t N, class M>

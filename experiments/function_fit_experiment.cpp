@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "errors.h"
+#include "instrument_fields.h"
 #include "mlp_fast.h"
 #include "parallel_runs.h"
 #include "seeds.h"
@@ -111,6 +112,7 @@ void addRunFields(ConfigFields<Config>& t) {
                          "fused: trainlab's allocation-free MLP backward pass; autograd: "
                          "libtorch's (same numbers)"),
              kGradientEngineNames, &Config::engine);
+    addInstrumentFields(t, [](Config& c) -> InstrumentSettings& { return c.instruments; });
     ConfigFields<FunctionFitModel> model;
     model.field(textParam("name", "name", "Models", "Legend text"), &FunctionFitModel::name);
     model.field(intListParam("widths", "widths", "Models", 1, 4096, 2, 32,
@@ -175,13 +177,15 @@ FunctionFitConfig readFunctionFitConfig(const json& config) {
     Config c = functionFitFields().read(config);
     for (size_t m = 0; m < c.models.size(); ++m) validateMlpSpec(c.mlpSpec(m), c.models[m].name);
     validateTrainConfig(c.train);
+    const auto instrumentProblems = c.instruments.problems();
+    if (!instrumentProblems.empty()) throw ConfigError(instrumentProblems);
     return c;
 }
 
 // ---- Results --------------------------------------------------------------------------------
 
 json FunctionFitModelResult::toJson() const {
-    return json{{"name", name},
+    json j{{"name", name},
                 {"widths", widths},
                 {"parameters", parameters},
                 {"seed", seed},
@@ -192,6 +196,8 @@ json FunctionFitModelResult::toJson() const {
                 {"best_loss", train.bestLoss},
                 {"validation_loss", validationLoss},
                 {"seconds", train.seconds}};
+    if (!instruments.is_null()) j["instruments"] = instruments;
+    return j;
 }
 
 std::optional<std::size_t> FunctionFitResults::best() const {
@@ -306,6 +312,7 @@ class FunctionFitExperiment : public Experiment {
             "target", "fit", "target " + targetFunctionFormula(c_.function), "x", "y", -1);
         target.mode = SeriesMode::Replace;
         l.series.push_back(target);
+        addInstrumentPanels(l, c_.instruments, c_.train.optimizer == OptimizerKind::Adam, true);
         for (size_t m = 0; m < c_.models.size(); ++m) addModelSeries(l, m);
         return l;
     }
@@ -326,6 +333,8 @@ class FunctionFitExperiment : public Experiment {
     FunctionFitModelResult trainModel(size_t m, int workers, ProgressBoard& progress,
                                       ExperimentSink& sink, RunControl& control);
     double evaluate(Mlp& model, size_t m, std::int64_t step, ExperimentSink& sink) const;
+    InstrumentSeriesStyle instrumentStyle(size_t m) const;
+    std::unique_ptr<InstrumentSet> makeInstruments(Mlp& model, size_t m) const;
     LossGradFn lossGradFor(Mlp& model, size_t m, int workers, int& shardsUsed) const;
 
     Config c_;
@@ -372,12 +381,38 @@ void FunctionFitExperiment::addModelSeries(PlotLayout& l, size_t m) const {
     l.series.push_back(loss);
     l.series.push_back(makeSeries("grad_norm" + modelSuffix(m), "grad_norm", name + " ‖∇L‖", "step",
                                   "grad_norm", colour));
+    addInstrumentSeries(l, c_.instruments, mlpGroupNames(c_.models[m].widths.size() - 1),
+                        instrumentStyle(m));
 
     if (g) return;  // the validation loss has no panel of its own then
     SeriesSpec val = makeSeries("val_loss" + modelSuffix(m), "loss", name + " validation", "step",
                                 "val_loss", colour);
     val.dashed = true;
     l.series.push_back(val);
+}
+
+InstrumentSeriesStyle FunctionFitExperiment::instrumentStyle(size_t m) const {
+    const bool adam = c_.train.optimizer == OptimizerKind::Adam;
+    return {modelSuffix(m).substr(1), c_.models[m].name, static_cast<int>(m),
+            sharpnessThreshold(adam, c_.train.lr, adam ? c_.train.beta1 : c_.train.momentum),
+            adam};
+}
+
+std::unique_ptr<InstrumentSet> FunctionFitExperiment::makeInstruments(Mlp& model,
+                                                                      size_t m) const {
+    if (c_.instruments.list.empty()) return nullptr;
+    InstrumentSettings s = c_.instruments;
+    s.seed = runSeed(c_.seed, m) ^ 0x696e737472ULL;  // the probe and the random vectors
+    const auto idx = probeIndices(data_.x.size(0), s.probeSize, s.seed);
+    const auto px = data_.x.index_select(0, idx), py = data_.y.index_select(0, idx);
+    auto set = std::make_unique<InstrumentSet>(
+        s, model->parameters(), mlpParamGroups(model),
+        [model](const torch::Tensor& x, const torch::Tensor& y) mutable {
+            return torch::mse_loss(model->forward(x), y);
+        },
+        px, py);
+    set->setHvpBuilder(fusedMlpHvpBuilder(model, px, py));
+    return set;
 }
 
 void FunctionFitExperiment::prepareData(ExperimentSink& sink) {
@@ -446,8 +481,13 @@ FunctionFitModelResult FunctionFitExperiment::trainModel(size_t m, int workers,
     TrainConfig tc = c_.train;
     tc.seed = res.seed ^ 0x9e3779b97f4a7c15ULL;
     ModelReporter reporter(sink, "loss" + modelSuffix(m), "grad_norm" + modelSuffix(m));
+    const auto instruments = makeInstruments(model, m);
+    const InstrumentSeriesStyle style = instrumentStyle(m);
+    if (instruments) reportThreshold(sink, style, double(c_.train.maxSteps));
     reporter.onEveryStep = [&](const StepRecord& r) {
         progress.set(m, r.step);
+        if (instruments)
+            reportReadings(sink, style.suffix, r.step, instruments->afterStep(r.step, r.optimizer));
         if (r.step % c_.fitEvery == 0) evaluate(model, m, r.step, sink);
         progress.report(m, sink);
     };
@@ -461,6 +501,7 @@ FunctionFitModelResult FunctionFitExperiment::trainModel(size_t m, int workers,
         throw;
     }
     reporter.flush();
+    if (instruments) res.instruments = instrumentCost(*instruments, res.train.seconds);
     res.validationLoss = evaluate(model, m, res.train.steps, sink);
     progress.set(m, c_.train.maxSteps);
     sink.logged(res.name + ": stopped at step " + std::to_string(res.train.steps) + " (" +

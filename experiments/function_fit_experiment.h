@@ -15,6 +15,7 @@
 #include "config_fields.h"
 #include "experiment.h"
 #include "function_data.h"
+#include "instrument_set.h"
 #include "mlp.h"
 #include "trainer.h"
 
@@ -47,6 +48,7 @@ struct FunctionFitConfig {
     bool showGradientNorm = false;
     GradientEngine engine = GradientEngine::Fused;
     std::vector<FunctionFitModel> models;
+    InstrumentSettings instruments;  ///< issue 17: none unless the config lists some
 
     MlpSpec mlpSpec(std::size_t model) const;
 };
@@ -67,6 +69,7 @@ struct FunctionFitModelResult {
     int shards = 1;          ///< batch shards of the fused engine (1 with autograd)
     TrainResult train;
     double validationLoss = 0;
+    nlohmann::json instruments;  ///< their measured cost (null without instruments)
 
     nlohmann::json toJson() const;
 };

@@ -223,8 +223,10 @@ void ConfigEditor::setSchema(const std::vector<ParamSpec>& specs, const json& co
         field.editor->setObjectName(QString::fromStdString(spec.key));
 
         QString labelText = QString::fromStdString(spec.label.empty() ? spec.key : spec.label);
-        if (!spec.unit.empty())
-            labelText += QStringLiteral(" (%1)").arg(QString::fromStdString(spec.unit));
+        // "Training points", not "Training points (points)".
+        const QString unit = QString::fromStdString(spec.unit);
+        if (!unit.isEmpty() && !labelText.contains(unit, Qt::CaseInsensitive))
+            labelText += QStringLiteral(" (%1)").arg(unit);
         field.label = new QLabel(labelText, content_);
         field.label->setToolTip(field.baseToolTip);
         field.label->setBuddy(field.editor);
@@ -412,6 +414,11 @@ QStringList ConfigEditor::validationErrors() const {
 void ConfigEditor::setReadOnly(bool readOnly) {
     readOnly_ = readOnly;
     if (content_) content_->setEnabled(!readOnly);
+    markChanges();
+}
+
+void ConfigEditor::setValues(const json& config) {
+    loadValues(config);
     markChanges();
 }
 

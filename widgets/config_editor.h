@@ -51,6 +51,9 @@ class ConfigEditor : public QWidget {
     /// Messages for text that does not parse, then validateParams() on config(). Empty when
     /// the config is valid.
     QStringList validationErrors() const;
+    /// Shows the values of `config` in every field it has (the others keep theirs), marked
+    /// against the config given to setSchema(); no configChanged().
+    void setValues(const nlohmann::json& config);
     /// Restores the config given to setSchema().
     void resetToPreset();
     /// Restores field `key` to the preset's value; false when there is no such field.

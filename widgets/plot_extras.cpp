@@ -21,6 +21,35 @@ QVector<double> collectTicks(int kLo, int kHi, const double* mantissas, int n,
     return ticks;
 }
 
+int ticksInside(const QVector<double>& ticks, const QCPRange& range) {
+    return static_cast<int>(std::count_if(ticks.begin(), ticks.end(), [&](double t) {
+        return t >= range.lower * (1 - 1e-9) && t <= range.upper * (1 + 1e-9);
+    }));
+}
+
+/// Evenly spaced ticks (steps of 1, 2, 2.5 or 5 × 10^k) giving at least three inside `range`:
+/// for log ranges too narrow for 1-2-5 ticks (a gradient norm between 0.6 and 0.9).
+QVector<double> linearTicks(const QCPRange& range, int tickCount) {
+    const double span = range.upper - range.lower;
+    const double raw = span / std::max(1, tickCount - 1);
+    const double p = std::pow(10.0, std::floor(std::log10(raw)));
+    double step = 5 * p;
+    for (const double m : {1.0, 2.0, 2.5, 5.0})
+        if (m * p >= raw) {
+            step = m * p;
+            break;
+        }
+    QVector<double> ticks;
+    const int halvings = tickCount >= 3 ? 4 : 1;  // at least three inside, unless asked fewer
+    for (int h = 0; h < halvings; ++h, step /= 2) {
+        ticks.clear();
+        for (double t = std::floor(range.lower / step) * step; t <= range.upper + step; t += step)
+            if (t > 0) ticks.push_back(t);
+        if (ticksInside(ticks, range) >= 3) break;
+    }
+    return ticks;
+}
+
 }  // namespace
 
 LogTicker::LogTicker() {
@@ -46,7 +75,21 @@ QVector<double> LogTicker::createTickVector(double tickStep, const QCPRange& ran
     static const double kSparse[] = {1, 2, 5};
     static const double kFull[] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
     QVector<double> ticks = collectTicks(kLo, kHi, kSparse, 3, range);
-    if (ticks.size() < 4) ticks = collectTicks(kLo, kHi, kFull, 9, range);
+    if (ticksInside(ticks, range) < 3) ticks = collectTicks(kLo, kHi, kFull, 9, range);
+    if (ticksInside(ticks, range) < 3) {
+        plainLabels_ = true;  // less than about a factor 2: plain decimals
+        return linearTicks(range, tickCount());
+    }
+    // more ticks than the axis' length holds (tickCount, set by the panel from its size):
+    // every second or third one
+    const int stride = (ticksInside(ticks, range) + tickCount() - 1) / std::max(1, tickCount());
+    if (stride > 1) {
+        QVector<double> thinned;
+        int k = 0;
+        for (const double t : ticks)
+            if (ticksInside({t}, range) == 1 && k++ % stride == 0) thinned.push_back(t);
+        ticks = thinned;
+    }
     return ticks;
 }
 
@@ -118,11 +161,7 @@ void PiecewiseLineGraph::drawRun(QCPPainter* painter, const QVector<QPointF>& li
     }
 }
 
-void configureAxis(QCPAxis* axis, const std::string& label, bool log, const QFont& font) {
-    axis->setLabel(QString::fromStdString(label));
-    QFont labelFont = font;
-    labelFont.setPointSizeF(labelFont.pointSizeF() + 1);
-    axis->setLabelFont(labelFont);
+void setAxisScale(QCPAxis* axis, bool log, const QSharedPointer<QCPAxisTicker>& linearTicker) {
     if (log) {
         axis->setScaleType(QCPAxis::stLogarithmic);
         axis->setTicker(QSharedPointer<QCPAxisTicker>(new LogTicker));
@@ -131,8 +170,29 @@ void configureAxis(QCPAxis* axis, const std::string& label, bool log, const QFon
         axis->setRange(1e-3, 1);
         axis->grid()->setSubGridVisible(true);
     } else {
+        axis->setScaleType(QCPAxis::stLinear);
+        axis->setTicker(linearTicker ? linearTicker : QSharedPointer<QCPAxisTicker>::create());
+        axis->setNumberFormat(QStringLiteral("gbd"));
+        axis->setNumberPrecision(6);
         axis->setRange(0, 1);
+        axis->grid()->setSubGridVisible(false);
     }
+}
+
+QSharedPointer<QCPAxisTicker> integerTicker() {
+    auto ticker = QSharedPointer<QCPAxisTickerFixed>::create();
+    ticker->setTickStep(1.0);
+    ticker->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);  // 1, 2, 5, 10… epochs
+    return ticker;
+}
+
+void configureAxis(QCPAxis* axis, const std::string& label, bool log, const QFont& font) {
+    axis->setLabel(QString::fromStdString(label));
+    QFont labelFont = font;
+    labelFont.setPointSizeF(labelFont.pointSizeF() + 1);
+    axis->setLabelFont(labelFont);
+    if (log) setAxisScale(axis, true);
+    else axis->setRange(0, 1);
 }
 
 }  // namespace trainlab

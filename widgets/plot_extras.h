@@ -9,7 +9,9 @@
 namespace trainlab {
 
 /// Log-axis ticker that also labels ranges spanning less than about two decades, where the
-/// plain QCPAxisTickerLog would leave the axis with one label or none.
+/// plain QCPAxisTickerLog would leave the axis with one label or none: 1-2-5 ticks, every
+/// mantissa, or (under about a factor 2) evenly spaced decimals, whichever first gives at
+/// least three ticks inside the range.
 class LogTicker : public QCPAxisTickerLog {
   public:
     LogTicker();
@@ -55,6 +57,14 @@ class PiecewiseLineGraph : public QCPGraph {
     static constexpr int kPiecewiseFromPoints = 64;
     static constexpr int kDashedPieceSegments = 4;
 };
+
+/// Makes `axis` logarithmic (a LogTicker, powers-of-ten labels, sub-grid, a 1e-3..1 start
+/// range) or linear (`linearTicker`, else a plain QCPAxisTicker; a 0..1 start range).
+void setAxisScale(QCPAxis* axis, bool log,
+                  const QSharedPointer<QCPAxisTicker>& linearTicker = {});
+
+/// Ticks on whole numbers only (1, 2, 5, 10… epochs).
+QSharedPointer<QCPAxisTicker> integerTicker();
 
 /// Sets an axis' label (in `font`, 1 pt larger) and scale: logarithmic with a LogTicker,
 /// sub-grid and a 1e-3..1 start range, or linear with a 0..1 start range.

@@ -10,9 +10,11 @@
 #include <algorithm>
 #include <cmath>
 
+#include "axis_menu.h"
 #include "heatmap_layer.h"
 #include "palette.h"
 #include "plot_panel.h"
+#include "text_format.h"
 
 namespace trainlab {
 
@@ -22,6 +24,11 @@ constexpr int kHoverRadiusPx = 15;
 
 QString html(const std::string& s) {
     return QString::fromStdString(s).toHtmlEscaped();
+}
+
+/// A hovered value: 4 significant digits are what a reader compares.
+QString value(double v) {
+    return QString::fromStdString(formatSignificant(v, 4));
 }
 
 }  // namespace
@@ -98,7 +105,12 @@ bool PlotInteraction::nearestPoint(const QPointF& pos, const PlotSeries** bestOu
             if (!s.points.shown(i, scales)) continue;
             const double dx = xa->coordToPixel(xs[i]) - pos.x();
             const double dy = va->coordToPixel(s.points.y()[i]) - pos.y();
-            const double d2 = dx * dx + dy * dy;
+            double d2 = dx * dx + dy * dy;
+            double smoothed = 0;  // a smoothed point is hovered where its line is drawn
+            if (smoothedValue(s, i, &smoothed)) {
+                const double ds = va->coordToPixel(smoothed) - pos.y();
+                d2 = std::min(d2, dx * dx + ds * ds);  // NaN (off a log axis) loses
+            }
             if (d2 < bestD2) {
                 bestD2 = d2;
                 best = &s;
@@ -144,8 +156,12 @@ QString PlotInteraction::pointText(const PlotSeries& s, std::size_t i) const {
     if (i < s.labels.size() && !s.labels[i].empty())
         text += QStringLiteral("<br>%1").arg(html(s.labels[i]));
     text += QStringLiteral("<br>%1 = %2<br>%3 = %4")
-                .arg(html(s.spec.xName), QString::number(s.points.x()[i], 'g', 9),
-                     html(s.spec.yName), QString::number(s.points.y()[i], 'g', 9));
+                .arg(html(s.spec.xName), value(s.points.x()[i]),
+                     html(s.spec.yName), value(s.points.y()[i]));
+    double smoothed = 0;
+    if (smoothedValue(s, i, &smoothed))
+        text += QStringLiteral("<br>%1 (smoothed) = %2")
+                    .arg(html(s.spec.yName), value(smoothed));
     return text;
 }
 
@@ -153,9 +169,9 @@ QString PlotInteraction::cellText(const PlotSeries& s, std::size_t ix, std::size
     const Grid& g = s.grid;
     const std::string& y2 = panel_->spec().y2Label;
     return QStringLiteral("<b>%1</b><br>%2 = %3<br>%4 = %5<br>%6 = %7")
-        .arg(html(s.spec.name), html(s.spec.xName), QString::number(g.xs[ix], 'g', 9),
-             html(s.spec.yName), QString::number(g.ys[iy], 'g', 9), html(y2.empty() ? "z" : y2),
-             QString::number(g.z[iy * g.xs.size() + ix], 'g', 9));
+        .arg(html(s.spec.name), html(s.spec.xName), value(g.xs[ix]),
+             html(s.spec.yName), value(g.ys[iy]), html(y2.empty() ? "z" : y2),
+             value(g.z[iy * g.xs.size() + ix]));
 }
 
 void PlotInteraction::onMouseMove(QMouseEvent* event) {
@@ -169,7 +185,12 @@ void PlotInteraction::onMouseMove(QMouseEvent* event) {
     std::size_t i = 0;
     std::size_t iy = 0;
     if (nearestPoint(pos, &best, &i)) {
-        showTracer(best->points.x()[i], best->points.y()[i], valueAxisOf(plot_, best->spec),
+        double y = best->points.y()[i];
+        double smoothed = 0;  // the marker sits on the drawn (smoothed) line where it can
+        if (smoothedValue(*best, i, &smoothed) &&
+            (smoothed > 0 || !scalesOf(plot_, best->spec).logY))
+            y = smoothed;
+        showTracer(best->points.x()[i], y, valueAxisOf(plot_, best->spec),
                    QPen(panel_->palette().color(QPalette::Text), 1.5),
                    seriesColor(best->spec.color));
         hoverText_ = pointText(*best, i);
@@ -197,6 +218,11 @@ void PlotInteraction::onMousePress(QMouseEvent* event) {
 void PlotInteraction::showContextMenu(const QPoint& pos) {
     hideHover();
     QMenu menu(panel_);
+    populateContextMenu(menu);
+    menu.exec(plot_->mapToGlobal(pos));
+}
+
+void PlotInteraction::populateContextMenu(QMenu& menu) {
     const QString base = QString::fromStdString(panel_->spec().id);
     PlotPanel* panel = panel_;
     // one entry per format: its dialog, then the export (a message box on failure)
@@ -217,7 +243,8 @@ void PlotInteraction::showContextMenu(const QPoint& pos) {
         [panel](const QString& p, QString* e) { return panel->exportCsv(p, e); });
     menu.addSeparator();
     menu.addAction(PlotPanel::tr("Reset view"), panel, [panel] { panel->resetView(); });
-    menu.exec(plot_->mapToGlobal(pos));
+    menu.addSeparator();
+    addAxisScaleActions(menu, panel);
 }
 
 }  // namespace trainlab

@@ -1,6 +1,6 @@
 // The mouse on a plot panel: hover (a marker on the nearest stored point or heatmap cell and a
 // tooltip), clicks on points, wheel and drag (which take the view from automatic scaling),
-// double-click (back to it) and the context menu (exports, reset view).
+// double-click (back to it) and the context menu (exports, reset view, axis scales).
 #pragma once
 
 #include <QObject>
@@ -10,6 +10,7 @@
 
 #include "plot_series.h"
 
+class QMenu;
 class QMouseEvent;
 
 namespace trainlab {
@@ -28,6 +29,9 @@ class PlotInteraction : public QObject {
     /// The text of the hover tooltip last shown (empty while no point is hovered).
     QString hoverText() const { return hoverText_; }
     void hideHover();
+    /// The entries of the panel's context menu: exports, reset view, the axes' log/linear
+    /// switches and "Show all series" (axis_menu.h).
+    void populateContextMenu(QMenu& menu);
     /// The stored point nearest to `pos` (widget pixels) within the hover radius.
     bool nearestPoint(const QPointF& pos, const PlotSeries** best, std::size_t* index) const;
     /// The heatmap cell under `pos` (widget pixels): its series and grid indices.

@@ -67,6 +67,7 @@ PlotPanel::PlotPanel(const PanelSpec& spec, QWidget* parent) : QWidget(parent), 
     plot_->axisRect()->setRangeZoomAxes({plot_->xAxis}, {plot_->yAxis, plot_->yAxis2});
     plot_->setNoAntialiasingOnDrag(true);
     addLayers();
+    setUpFitting();
 
     redecimateTimer_ = new QTimer(this);
     redecimateTimer_->setSingleShot(true);
@@ -246,6 +247,7 @@ QCPAbstractPlottable* PlotPanel::createLinePlottable(PlotSeries& s, bool curve) 
     pen.setCapStyle(Qt::FlatCap);
     if (s.spec.dashed) pen.setStyle(Qt::DashLine);
     p->setPen(pen);
+    p->setVisible(!s.hidden);  // a replaced plottable stays hidden
     if (s.spec.style == SeriesStyle::Scatter) {
         QCPScatterStyle scatter(QCPScatterStyle::ssDisc, color, color, 5);
         if (s.graph) {
@@ -330,6 +332,7 @@ void PlotPanel::replaceSeries(const std::string& seriesId, const std::vector<dou
     PlotSeries* s = find(seriesId);
     if (!s || s->heatmap()) return;
     s->points.replace(x, y);
+    if (s->smoothing) s->smoothing->values.clear();  // smoothed anew at the next update
     s->changed = true;
     dirty_ = true;
 }
@@ -383,6 +386,7 @@ void PlotPanel::updateDisplay(PlotSeries& s) {
         return;
     }
     s.rangeLimited = false;
+    syncSmoothing(plot_, s, smoothing_);
     const AxisScales scales = scalesOf(plot_, s.spec);
     const std::vector<double>& xs = s.points.x();
     const std::vector<double>& ys = s.points.y();
@@ -399,28 +403,24 @@ void PlotPanel::updateDisplay(PlotSeries& s) {
 }
 
 void PlotPanel::updateLineDisplay(PlotSeries& s) {
-    const AxisScales scales = scalesOf(plot_, s.spec);
-    const std::vector<double>& xs = s.points.x();
-    const std::vector<double>& ys = s.points.y();
     const int widthPx = std::max(plot_->axisRect()->width(), kMinDecimationWidthPx);
     const std::size_t threshold = 4 * static_cast<std::size_t>(widthPx);
-    const bool decimate = s.spec.style == SeriesStyle::Line && s.points.monotonic() &&
-                          s.points.size() > threshold;
-    std::vector<std::size_t> indices;
-    if (decimate) {
-        // Min/max per pixel bucket over the visible x range (the whole data unless the user
-        // has zoomed): spikes stay visible.
-        const XRange visible{plot_->xAxis->range().lower, plot_->xAxis->range().upper};
-        indices = s.points.decimate(scales, 2 * widthPx, userView_ ? &visible : nullptr);
-        s.rangeLimited = true;
+    LineView view;
+    view.scales = scalesOf(plot_, s.spec);
+    view.decimate =
+        s.spec.style == SeriesStyle::Line && s.points.monotonic() && s.points.size() > threshold;
+    // Min/max per pixel bucket over the visible x range (the whole data unless the user has
+    // zoomed): spikes stay visible.
+    const XRange visible{plot_->xAxis->range().lower, plot_->xAxis->range().upper};
+    view.buckets = 2 * widthPx;
+    view.range = userView_ ? &visible : nullptr;
+    s.rangeLimited = view.decimate;
+    if (s.smoothing) {  // the smoothed line in the series' graph, the raw points faint behind
+        showOnGraph(s.smoothing->raw, s.points, view);
+        s.displayed = showOnGraph(s.graph, s.smoothing->values.store(), view);
     } else {
-        indices = s.points.shownIndices(scales);
+        s.displayed = showOnGraph(s.graph, s.points, view);
     }
-    QVector<QCPGraphData> data;
-    data.reserve(static_cast<int>(indices.size()));
-    for (std::size_t i : indices) data.push_back(QCPGraphData(xs[i], ys[i]));
-    s.displayed = static_cast<std::size_t>(data.size());
-    s.graph->data()->set(data, s.points.monotonic());  // decimated series are monotonic
 }
 
 void PlotPanel::updateAllDisplays(bool force) {
@@ -467,7 +467,7 @@ void PlotPanel::rescaleToData() {
     const bool anyData = std::any_of(series_.begin(), series_.end(),
                                      [](const auto& s) { return s->displayed > 0; });
     if (!anyData) return;
-    plot_->rescaleAxes();
+    plot_->rescaleAxes(true);  // hidden series do not count
     if (fitHeatmaps()) return;
     bool scatter = false;
     bool trajectory = false;
@@ -484,13 +484,8 @@ void PlotPanel::rescaleToData() {
 }
 
 void PlotPanel::updateAllTrajectoryItems() {
-    bool any = false;
-    for (auto& s : series_) {
-        if (!s->trajectory) continue;
-        s->trajectory->update(s->curve, s->labels, showLabelsOnPlot_);
-        any = true;
-    }
-    if (any) placeLegend(plot_, series_);
+    for (auto& s : series_)  // the legend keeps out of their way when it is placed (fitLayout)
+        if (s->trajectory) s->trajectory->update(s->curve, s->labels, showLabelsOnPlot_);
 }
 
 void PlotPanel::refresh() {

@@ -30,7 +30,11 @@ class QTimer;
 namespace trainlab {
 
 class PlotInteraction;
+class PlotLegend;
 struct PlotSeries;
+
+/// The axes of a panel whose scale can be switched (setAxisLog).
+enum class PanelAxis { X, Left, Right };
 
 /// A live plot of the series of one panel, drawn with QCustomPlot.
 ///
@@ -89,6 +93,15 @@ class PlotPanel : public QWidget, public ExportSource {
     /// (on by default; the text is in PNG/SVG exports too). Takes effect at once.
     void setShowLabelsOnPlot(bool show);
     bool showLabelsOnPlot() const { return showLabelsOnPlot_; }
+    /// Smoothing of the panel's lines of appended points (smoothable() in plot_smoothing.h)
+    /// with TensorBoard's debiased exponential moving average of weight `w` (smoothing.h),
+    /// clamped to [0, 0.999]; 0 turns it off. Each such series is drawn smoothed in its colour
+    /// with its raw points as a faint, thinner line behind (not in the legend), both decimated
+    /// alike; the hover shows both values and exportCsv() adds a "smoothed" column. Values are
+    /// averaged as they are, also on a log axis (as TensorBoard does). Takes effect at once;
+    /// appended points are smoothed as they arrive, without redoing the series.
+    void setSmoothing(double w);
+    double smoothing() const { return smoothing_; }
 
     /// Pushes changed data to the plot (decimated for display) and queues a replot.
     void refresh();
@@ -107,7 +120,9 @@ class PlotPanel : public QWidget, public ExportSource {
     /// has point labels, the header is "series,x,y,label" and every row has a fourth field,
     /// quoted ("" inside doubled; empty for points without a label). When the panel has a
     /// heatmap, a "z" column follows "y": one row "id,x,y,z" per cell (y outer, x inner, as in
-    /// Grid), and the rows of the other series leave z empty.
+    /// Grid), and the rows of the other series leave z empty. With smoothing on (setSmoothing)
+    /// and a smoothed series in the panel, a "smoothed" column follows "y" (before z and
+    /// label): the smoothed value of each point of a smoothed series, empty for other rows.
     bool exportCsv(const QString& path, QString* error = nullptr) const;
 
     /// Stored points of a series (cells of a heatmap's grid; 0 for unknown ids).
@@ -131,6 +146,24 @@ class PlotPanel : public QWidget, public ExportSource {
     QCPItemText* lastPointLabel(const std::string& seriesId) const;
     /// The text of the hover tooltip last shown (empty while no point is hovered).
     QString hoverText() const;
+
+    /// Hides or shows a series (as a click on its legend entry does): a hidden series stays
+    /// stored and listed (faded), is left out of autoscaling, hover and PNG/SVG exports (the
+    /// CSV keeps every stored point) and stays hidden across refreshes. Unknown ids are ignored.
+    void setSeriesVisible(const std::string& seriesId, bool visible);
+    bool seriesVisible(const std::string& seriesId) const;
+    int hiddenSeriesCount() const;
+    void showAllSeries();
+    /// Whether the scale of `axis` can be switched: x unless it shows categories or a heat
+    /// map, the left y unless a heat map, the right y while it is shown.
+    bool axisScaleSwitchable(PanelAxis axis) const;
+    bool axisLog(PanelAxis axis) const;
+    /// Makes `axis` logarithmic or linear and rescales to the data (non-positive values are
+    /// left out of a log axis' display). False, and nothing changed, where it cannot switch.
+    bool setAxisLog(PanelAxis axis, bool log);
+    /// The share of the displayed points (lines sampled along their segments) that the legend
+    /// covers, at the last layout (0 while it has no entries or sits outside the axis rect).
+    double legendCoverage() const;
 
   signals:
     /// A left click on a plotted point: its series, its index in the series and its label.
@@ -163,10 +196,17 @@ class PlotPanel : public QWidget, public ExportSource {
     void applyColors();
     void syncForExport() const;
     void onXRangeChanged();
+    // plot_panel_layout.cpp: text, legend and heat maps fitted to the size before each replot
+    void setUpFitting();
+    void fitLayout(const QSize& size) const;
+    QFont titleFont() const;
+    void colourAxes() const;
+    void keepHeatmapsSquare() const;
 
     PanelSpec spec_;
     QCustomPlot* plot_ = nullptr;
     PlotInteraction* interaction_ = nullptr;
+    PlotLegend* legend_ = nullptr;
     QCPColorScale* colorScale_ = nullptr;  ///< created with the first heatmap
     QTimer* redecimateTimer_ = nullptr;
     std::vector<std::unique_ptr<PlotSeries>> series_;
@@ -175,6 +215,7 @@ class PlotPanel : public QWidget, public ExportSource {
     bool updating_ = false;  ///< suppresses range-change handling during our own updates
     bool dirty_ = false;     ///< some series changed since the last refresh
     bool showLabelsOnPlot_ = true;
+    double smoothing_ = 0;  ///< the smoothing weight, 0 = off
 };
 
 }  // namespace trainlab

@@ -39,6 +39,7 @@ bool PlotPanel::paintForExport(QPaintDevice* device, int w, int h, double scale,
             painter.scale(scale, scale);
         }
         painter.setMode(QCPPainter::pmNoCaching);
+        fitLayout(QSize(w, h));  // legend, labels and margins for the export's size
         plot_->toPainter(&painter, w, h);
         painter.end();
     }
@@ -64,7 +65,13 @@ bool PlotPanel::exportCsv(const QString& path, QString* error) const {
                                         [](const auto& s) { return !s->labels.empty(); });
     const bool withZ =
         std::any_of(series_.begin(), series_.end(), [](const auto& s) { return s->heatmap(); });
-    csv.text(withZ ? "series,x,y,z" : "series,x,y");
+    // as on screen: the smoothed series are those smoothable at the current weight
+    const bool withSmoothed =
+        smoothing_ > 0 &&
+        std::any_of(series_.begin(), series_.end(), [](const auto& s) { return smoothable(*s); });
+    csv.text("series,x,y");
+    if (withSmoothed) csv.text(",smoothed");
+    if (withZ) csv.text(",z");
     if (withLabels) csv.text(",label");
     csv.endRow();
     for (const auto& s : series_) {
@@ -76,17 +83,24 @@ bool PlotPanel::exportCsv(const QString& path, QString* error) const {
             csv.number(g.xs[i % g.xs.size()]);
             csv.text(',');
             csv.number(g.ys[i / g.xs.size()]);
+            if (withSmoothed) csv.text(',');
             csv.text(',');
             csv.number(g.z[i]);
             if (withLabels) csv.text(",\"\"");
             csv.endRow();
         }
+        // the whole series at once: the same numbers as the display's incremental smoothing
+        const std::vector<double> smoothed = withSmoothed && smoothable(*s)
+                                                 ? smoothEma(s->points.y(), smoothing_)
+                                                 : std::vector<double>();
         for (std::size_t i = 0; i < s->points.size(); ++i) {
             csv.text(id);
             csv.text(',');
             csv.number(s->points.x()[i]);
             csv.text(',');
             csv.number(s->points.y()[i]);
+            if (withSmoothed) csv.text(',');
+            if (i < smoothed.size()) csv.number(smoothed[i]);
             if (withZ) csv.text(',');
             if (withLabels) {
                 csv.text(',');

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "plot_layout.h"
+#include "plot_smoothing.h"
 #include "series_data.h"
 #include "series_store.h"
 #include "trajectory_items.h"
@@ -21,6 +22,7 @@ struct PlotSeries {
     SeriesStore points;               ///< every point (not for heatmaps)
     std::vector<std::string> labels;  ///< per-point labels (label i of point i), maybe fewer
     bool changed = false;             ///< the display is out of date
+    bool hidden = false;              ///< hidden by the user (legend click): not drawn
     /// The display depends on the visible x range: decimated, over the whole range or a zoom.
     bool rangeLimited = false;
     std::size_t displayed = 0;  ///< points (cells) handed to QCustomPlot at the last update
@@ -30,6 +32,8 @@ struct PlotSeries {
     Grid grid;                   ///< heatmaps: the data
     QCPRange extentX, extentY;   ///< heatmaps: the drawn cells' outer edges
     std::unique_ptr<TrajectoryItems> trajectory;  ///< trajectories: start, arrow, last label
+    /// smoothed lines (PlotPanel::setSmoothing): the smoothed values and the faint raw graph
+    std::unique_ptr<SeriesSmoothing> smoothing;
 
     QCPAbstractPlottable* plottable() const {
         if (graph) return graph;

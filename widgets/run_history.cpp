@@ -8,7 +8,10 @@
 #include <QTreeWidget>
 #include <QUrl>
 #include <QVBoxLayout>
+#include <algorithm>
 #include <exception>
+#include <filesystem>
+#include <system_error>
 
 #include "run_directory.h"
 #include "palette.h"
@@ -19,6 +22,7 @@ namespace trainlab {
 namespace {
 
 constexpr int kPathRole = Qt::UserRole;
+constexpr int kSweepRole = Qt::UserRole + 1;  ///< true on a sweep folder's row
 
 enum Column { kDate, kPreset, kStatus, kResult, kColumnCount };
 
@@ -68,7 +72,12 @@ RunHistory::RunHistory(QWidget* parent) : QWidget(parent) {
     layout->addWidget(tree_);
 
     connect(tree_, &QTreeWidget::itemActivated, this, [this](QTreeWidgetItem* item, int) {
-        if (item) emit runActivated(item->data(kDate, kPathRole).toString());
+        if (!item) return;
+        const QString path = item->data(kDate, kPathRole).toString();
+        if (item->data(kDate, kSweepRole).toBool())
+            emit sweepActivated(path);
+        else if (!path.isEmpty())
+            emit runActivated(path);
     });
     connect(tree_, &QWidget::customContextMenuRequested, this, &RunHistory::showContextMenu);
 }
@@ -80,7 +89,46 @@ void RunHistory::setRoot(const QString& runsRoot) {
 
 QString RunHistory::currentRunPath() const {
     const QTreeWidgetItem* item = tree_->currentItem();
-    return item ? item->data(kDate, kPathRole).toString() : QString();
+    return item && !item->data(kDate, kSweepRole).toBool() ? item->data(kDate, kPathRole).toString()
+                                                           : QString();
+}
+
+QStringList RunHistory::selectedRunPaths() const {
+    QStringList paths;
+    for (int i = 0; i < tree_->topLevelItemCount(); ++i) {
+        const QTreeWidgetItem* item = tree_->topLevelItem(i);
+        const QString path = item->data(kDate, kPathRole).toString();
+        if (item->isSelected() && !path.isEmpty() && !item->data(kDate, kSweepRole).toBool())
+            paths << path;
+    }
+    return paths;
+}
+
+void RunHistory::requestCompare() {
+    const QStringList paths = selectedRunPaths();
+    if (paths.size() >= 2) emit compareRequested(paths);
+}
+
+void RunHistory::addSweeps() {
+    // A sweep's own folder (sweep.json) among the runs: one stat per entry of the root, no more.
+    std::error_code ec;
+    std::vector<fs::path> sweeps;
+    for (fs::directory_iterator it(fs::path(root_.toStdString()), ec), end; !ec && it != end;
+         it.increment(ec))
+        if (it->is_directory(ec) && fs::is_regular_file(it->path() / "sweep.json", ec))
+            sweeps.push_back(it->path());
+    std::sort(sweeps.rbegin(), sweeps.rend());  // newest first, as the runs
+    for (const fs::path& p : sweeps) {
+        const QString folder = QString::fromStdString(p.filename().string());
+        auto* item = new QTreeWidgetItem(tree_);
+        item->setData(kDate, kPathRole, QString::fromStdString(p.string()));
+        item->setData(kDate, kSweepRole, true);
+        item->setText(kDate, dateFromFolderName(folder));
+        item->setToolTip(kDate, QString::fromStdString(p.string()));
+        item->setText(kPreset, tr("Sweep %1").arg(folder));
+        item->setText(kStatus, tr("sweep"));
+        item->setText(kResult, tr("Double-click to open the sweep"));
+    }
 }
 
 void RunHistory::reload() {
@@ -98,6 +146,7 @@ void RunHistory::reload() {
         item->setFlags(Qt::ItemIsEnabled);
         return;
     }
+    addSweeps();
     QTreeWidgetItem* toSelect = nullptr;
     for (const RunSummary& run : runs) {
         const QString path = QString::fromStdString(run.path.string());
@@ -128,12 +177,21 @@ void RunHistory::showContextMenu(const QPoint& pos) {
     QTreeWidgetItem* item = tree_->itemAt(pos);
     const QString path = item ? item->data(kDate, kPathRole).toString() : QString();
     QMenu menu(this);
-    if (!path.isEmpty()) {
+    if (item && item->data(kDate, kSweepRole).toBool()) {
+        menu.addAction(tr("Open sweep"), this, [this, path] { emit sweepActivated(path); });
+        menu.addAction(tr("Open folder"), this,
+                       [path] { QDesktopServices::openUrl(QUrl::fromLocalFile(path)); });
+        menu.addSeparator();
+    } else if (!path.isEmpty()) {
         menu.addAction(tr("Reopen"), this, [this, path] { emit runActivated(path); });
         menu.addAction(tr("Open folder"), this,
                        [path] { QDesktopServices::openUrl(QUrl::fromLocalFile(path)); });
         menu.addSeparator();
     }
+    QAction* compare = menu.addAction(tr("Compare"), this, &RunHistory::requestCompare);
+    compare->setEnabled(selectedRunPaths().size() >= 2);
+    compare->setToolTip(tr("Overlay the selected runs (two or more, of one kind)"));
+    menu.addSeparator();
     menu.addAction(tr("Reload"), this, &RunHistory::reload);
     menu.exec(tree_->viewport()->mapToGlobal(pos));
 }

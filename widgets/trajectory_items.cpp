@@ -105,45 +105,4 @@ void TrajectoryItems::update(const QCPCurve* curve, const std::vector<std::strin
                                below ? kLabelOffsetPx : -kLabelOffsetPx);
 }
 
-void placeLegend(QCustomPlot* plot, const PlotSeriesList& series) {
-    const Qt::Alignment corners[] = {Qt::AlignTop | Qt::AlignRight, Qt::AlignTop | Qt::AlignLeft,
-                                     Qt::AlignBottom | Qt::AlignRight,
-                                     Qt::AlignBottom | Qt::AlignLeft};
-    int count[4] = {0, 0, 0, 0};
-    constexpr double kOutside = -1.0;
-    constexpr double kCorner = 0.35;  // the share of each axis a corner stands for
-    for (const auto& sp : series) {
-        const PlotSeries& s = *sp;
-        const QCPAbstractPlottable* p = s.plottable();
-        if (!p || !p->visible()) continue;
-        QCPAxis* va = valueAxisOf(plot, s.spec);
-        const std::vector<double>& xs = s.points.x();
-        const std::vector<double>& ys = s.points.y();
-        const std::size_t step = std::max<std::size_t>(1, xs.size() / 2000);  // a sample
-        for (std::size_t i = 0; i < xs.size(); i += step) {
-            const double fx = axisFraction(plot->xAxis, xs[i], &kOutside);
-            const double fy = axisFraction(va, ys[i], &kOutside);
-            if (!std::isfinite(fx) || !std::isfinite(fy)) continue;
-            const bool right = fx > 1 - kCorner && fx <= 1;
-            const bool left = fx < kCorner && fx >= 0;
-            const bool top = fy > 1 - kCorner && fy <= 1;
-            const bool bottom = fy < kCorner && fy >= 0;
-            // the last point of a trajectory carries a label: it weighs more
-            const int w = (s.trajectory && i + 1 == xs.size()) ? 4 : 1;
-            if (top && right) count[0] += w;
-            if (top && left) count[1] += w;
-            if (bottom && right) count[2] += w;
-            if (bottom && left) count[3] += w;
-        }
-    }
-    // stay where it is unless another corner is emptier (no jumping between equal corners)
-    auto* inset = plot->axisRect()->insetLayout();
-    int best = 0;
-    for (int c = 1; c < 4; ++c)
-        if (inset->insetAlignment(0) == corners[c]) best = c;
-    for (int c = 0; c < 4; ++c)
-        if (count[c] < count[best]) best = c;
-    if (inset->insetAlignment(0) != corners[best]) inset->setInsetAlignment(0, corners[best]);
-}
-
 }  // namespace trainlab

@@ -1,5 +1,5 @@
 // The items that show where a trajectory starts, where it is heading and what its last point
-// is, and the legend placement that keeps out of the trajectories' way.
+// is (the legend keeps out of their way: plot_legend.h).
 #pragma once
 
 #include <QFont>
@@ -37,12 +37,5 @@ struct TrajectoryItems {
     QCPItemTracer* start = nullptr;
     QCPItemText* label = nullptr;
 };
-
-struct PlotSeries;
-
-/// Trajectories wander over the whole plot: moves the legend to the corner of the axis rect
-/// with the fewest points (last points of trajectories weigh 4), staying where it is unless
-/// another corner is emptier.
-void placeLegend(QCustomPlot* plot, const std::vector<std::unique_ptr<PlotSeries>>& series);
 
 }  // namespace trainlab

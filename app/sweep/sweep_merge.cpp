@@ -54,6 +54,12 @@ struct Columns {
 
 }  // namespace
 
+std::vector<std::pair<std::string, json>> flattenResults(const json& results) {
+    std::vector<std::pair<std::string, json>> out;
+    flatten(results, "", out);
+    return out;
+}
+
 int writeSweepCsv(const SweepFolder& folder, const SweepStatus& status, const fs::path& path) {
     Columns columns;
     for (const char* fixed : {"task", "name", "state", "elapsed_s"}) columns.add(fixed);
@@ -70,9 +76,7 @@ int writeSweepCsv(const SweepFolder& folder, const SweepStatus& status, const fs
         row[3] = t.attempts ? csvNumberText(t.elapsedSeconds) : "";
         for (const auto& [key, value] : tasks.at(static_cast<std::size_t>(t.index)).settings)
             row[columns.at[key]] = cell(value);
-        std::vector<std::pair<std::string, json>> scalars;
-        flatten(t.results, "", scalars);
-        for (const auto& [key, value] : scalars) {
+        for (const auto& [key, value] : flattenResults(t.results)) {
             // A result named like a setting or a fixed column gets its own column.
             const auto known = columns.at.find(key);
             const bool clash = known != columns.at.end() && known->second < reserved;

@@ -74,6 +74,11 @@ std::string sweepStatusTable(const SweepStatus& status);
 /// "4 finished, 1 failed, 1 running" (states with no task left out).
 std::string sweepStatusSummary(const SweepStatus& status);
 
+/// Every scalar of a results.json as ("models.0.mse", value) in document order: nested objects
+/// and arrays flattened to dotted names; arrays longer than 64 entries and the top-level "log"
+/// left out (what `sweep merge` writes and the compare window's summary panel offers).
+std::vector<std::pair<std::string, nlohmann::json>> flattenResults(const nlohmann::json& results);
+
 /// `sweep merge`: one CSV row per task: task, name, state, elapsed_s, the settings (one column
 /// each), then every scalar of results.json (nested objects and arrays flattened to
 /// "models.0.mse"; arrays longer than 64 entries and the log left out), columns in the order

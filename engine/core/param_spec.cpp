@@ -9,6 +9,7 @@
 #include "enum_names.h"
 #include "errors.h"
 #include "json_text.h"
+#include "text_format.h"
 
 namespace trainlab {
 
@@ -224,6 +225,40 @@ void setParamFromString(json& config, const ParamSpec& spec, const std::string& 
     const auto msg = checkValue(spec, v);
     if (!msg.empty()) throw ConfigError({msg});
     config[keyToPointer(spec.key)] = v;
+}
+
+std::string paramValueText(const ParamSpec& spec, const json& value) {
+    auto number = [](double v) {
+        std::string text = formatSignificant(v, 17);
+        // The shortest form that reads back the same double (0.1, not 0.10000000000000001).
+        for (int digits = 1; digits < 17; ++digits) {
+            const std::string shorter = formatSignificant(v, digits);
+            double back = 0;
+            if (parseFiniteDouble(shorter, back) && back == v) return shorter;
+        }
+        return text;
+    };
+    switch (spec.type) {
+        case ParamType::Int:
+            return value.is_number_integer() ? std::to_string(value.get<long long>()) : "";
+        case ParamType::Double:
+            return value.is_number() ? number(value.get<double>()) : "";
+        case ParamType::Bool:
+            return value.is_boolean() ? (value.get<bool>() ? "true" : "false") : "";
+        case ParamType::Choice:
+        case ParamType::String:
+            return value.is_string() ? value.get<std::string>() : "";
+        case ParamType::IntList: {
+            if (!value.is_array()) return "";
+            std::string out;
+            for (const auto& x : value) {
+                if (!x.is_number_integer()) return "";
+                out += (out.empty() ? "" : ",") + std::to_string(x.get<long long>());
+            }
+            return out;
+        }
+    }
+    return "";
 }
 
 }  // namespace trainlab

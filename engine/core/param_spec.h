@@ -51,6 +51,11 @@ std::vector<std::string> validateParams(const std::vector<ParamSpec>& specs,
 /// the key and the text when it does not parse or is out of range.
 void setParamFromString(nlohmann::json& config, const ParamSpec& spec, const std::string& text);
 
+/// The text setParamFromString reads back as `value` ("0.001", "true", "1,8,1"): numbers in the
+/// C locale with every digit needed to read back the same double. Empty for a value that does
+/// not fit the spec's type.
+std::string paramValueText(const ParamSpec& spec, const nlohmann::json& value);
+
 /// Finds the spec of `key`, or nullptr.
 const ParamSpec* findParam(const std::vector<ParamSpec>& specs, const std::string& key);
 

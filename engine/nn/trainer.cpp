@@ -173,7 +173,7 @@ TrainResult trainLoop(const std::vector<torch::Tensor>& params, const LossGradFn
 
         result.steps = step;
         result.finalLoss = lossValue;
-        if (observer) observer->onStep({step, lossValue, gnorm});
+        if (observer) observer->onStep({step, lossValue, gnorm, opt.get()});
         const char* stop = stopState.check(step, lossValue, targetReached);
         result.bestLoss = std::min(result.bestLoss, lossValue);
         if (*stop) {

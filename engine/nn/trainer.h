@@ -64,6 +64,9 @@ struct StepRecord {
     std::int64_t step = 0;  ///< 1-based
     double loss = 0;
     double gradNorm = 0;
+    /// The loop's optimizer, after this step's update: read-only access for instruments
+    /// (Adam's second moments); null when not given.
+    const torch::optim::Optimizer* optimizer = nullptr;
 };
 
 struct TrainResult {

@@ -1,6 +1,8 @@
 // The main window driven as a user would: select, run, pause, stop, rerun, reopen, close.
 #include <QAction>
 #include <QDockWidget>
+#include <QPlainTextEdit>
+#include <QLabel>
 #include <QtTest>
 #include <fstream>
 
@@ -52,6 +54,11 @@ class TstMainWindow : public QObject {
         QVERIFY(w.exportRunTo(tmp.path() + "/export"));
         QVERIFY(QFileInfo(tmp.path() + "/export/fit.svg").size() > 0);
         QVERIFY(QFileInfo(tmp.path() + "/export/config.json").size() > 0);
+        // The log counts the files written (issue 16: it said 12 when 16 were written).
+        const int written = QDir(tmp.path() + "/export").entryList(QDir::Files).size();
+        QVERIFY2(w.findChild<QPlainTextEdit*>()->toPlainText().contains(
+                     QString("Exported %1 files").arg(written)),
+                 qPrintable(w.findChild<QPlainTextEdit*>()->toPlainText()));
         // The phases went Starting → Running → Finished.
         QVERIFY(phases.count() >= 2);
     }
@@ -72,6 +79,10 @@ class TstMainWindow : public QObject {
         QCOMPARE(w.phase(), RunPhase::Running);
         w.stopRun();
         QTRY_COMPARE_WITH_TIMEOUT(w.phase(), RunPhase::Cancelled, 5000);
+        // The card says it once (it said "Cancelled: Cancelled: …").
+        const QString card = w.findChild<QLabel*>("ExpectedCard")->text();
+        QVERIFY2(card.contains("Cancelled: partial results kept") &&
+                     !card.contains("Cancelled: Cancelled"), qPrintable(card));
         const QString first = w.currentRunDir();
         w.startRun();  // again, at once
         QTRY_COMPARE_WITH_TIMEOUT(w.phase(), RunPhase::Running, 30000);

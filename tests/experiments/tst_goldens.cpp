@@ -112,8 +112,14 @@ class TstGoldens : public QObject {
         // 2-2 samples its grid by step (count 0).
         const QStringList byStep = {"max_steps=40", "train_grid.step=0.05", "val_grid.count=50",
                                     "fit_every=10"};
-        QTest::newRow("2-2-gradient-norm") << "2-2-gradient-norm" << byStep;
+        // Issue 17: 2-2's instruments (sharpness, distance) measured within the tiny run.
+        QTest::newRow("2-2-gradient-norm")
+            << "2-2-gradient-norm"
+            << byStep + QStringList{"instruments.0.every=10", "instruments.1.every=20"};
         QTest::newRow("2-2-gradient-norm-original") << "2-2-gradient-norm-original" << byStep;
+        QTest::newRow("2-4-edge-of-stability")
+            << "2-4-edge-of-stability"
+            << QStringList{"points=50", "widths=1,16,16,1", "max_steps=60", "sharpness_every=10"};
         QTest::newRow("2-3-minimal-ratio")
             << "2-3-minimal-ratio"
             << QStringList{"runs=3", "train_grid.step=0.05", "phase1.max_steps=30",

@@ -16,6 +16,7 @@
 #include "plot_panel.h"
 #include "plot_test_data.h"
 #include "run_directory.h"
+#include "text_format.h"
 #include "csv.h"
 
 using namespace trainlab;
@@ -97,7 +98,7 @@ void TestPlotHeatmap::heatmapDrawsGridUnderPointsHoversAndExports() {
     QString text = hoverAt(0.58, 1.8);  // the cell at (0.5, 2)
     QVERIFY2(text.contains("loss landscape") && text.contains("α = 0.5") &&
                  text.contains("β = 2") &&
-                 text.contains("loss = " + QString::number(g.z[13], 'g', 9)),
+                 text.contains("loss = " + QString::fromStdString(formatSignificant(g.z[13], 4))),
              qPrintable(text));
     text = hoverAt(-0.5, 0);  // the NaN cell
     QVERIFY2(text.contains("loss = nan"), qPrintable(text));
