@@ -13,7 +13,6 @@
 #include <QLineEdit>
 #include <QMessageBox>
 #include <QProcess>
-#include <QRegularExpression>
 #include <QThread>
 #include <QPushButton>
 #include <QSpinBox>
@@ -298,10 +297,7 @@ SweepSpec SweepDialog::spec() const {
         auto* values = qobject_cast<QLineEdit*>(grid_->cellWidget(r, 1));
         if (!key || !values || values->text().trimmed().isEmpty()) continue;
         const std::string k = s(key->currentData().toString());
-        // "0.001, 0.01" as "0.001,0.01": values never hold spaces.
-        QString v = values->text();
-        v.remove(QRegularExpression("\\s"));
-        spec.grid.push_back(parseGridOption(k + "=" + v.toStdString()));
+        spec.grid.push_back(parseGridOption(k + "=" + s(values->text())));
         keys.push_back(k);
     }
     for (const std::string& set : editedSets(keys))

@@ -60,6 +60,11 @@ GridAxis parseGridOption(const std::string& text) {
     axis.key = text.substr(0, eq);
     const std::string values = text.substr(eq + 1);
     axis.values = splitOn(values, values.find(';') != std::string::npos ? ';' : ',');
+    // "1e-3, 1e-2" as typed in a dialog or a shell: a value never starts or ends with a space.
+    for (auto& v : axis.values) {
+        const auto first = v.find_first_not_of(" \t");
+        v = first == std::string::npos ? std::string() : v.substr(first, v.find_last_not_of(" \t") - first + 1);
+    }
     for (const auto& v : axis.values)
         if (v.empty())
             throw ConfigError({"--grid '" + briefText(text) + "': a value of '" + axis.key +
